@@ -1,0 +1,148 @@
+import { parseDuration } from "../core/duration.js";
+import { DEFAULT_SCHEDULE, type RetryPolicy } from "../core/retry.js";
+
+export type Role = "all" | "api" | "worker";
+
+export type StoreLocation = { kind: "sqlite"; path: string } | { kind: "postgres"; url: string };
+
+/** Tuning of the delivery engine; every field has a default. */
+export interface DeliveryTuning {
+  /** Attempts in flight at once, across all endpoints. Default: 256. */
+  concurrency: number;
+  /** Attempts in flight at once to one endpoint, so a slow receiver cannot take every slot. Default: 32. */
+  perEndpointConcurrency: number;
+  /** Deliveries claimed per database round trip. Default: 200. */
+  claimBatch: number;
+  /** How long a claim holds a delivery beyond its request timeout before others may take it. Default: 30s. */
+  leaseMarginMs: number;
+  /** Longest sleep between looks for due work when nothing wakes the worker. Default: 1000 ms. */
+  pollIntervalMs: number;
+  /** How long a graceful stop waits for in-flight attempts. Default: 10s. */
+  shutdownTimeoutMs: number;
+}
+
+/** Herald's configuration, resolved once at start-up from environment, flags and options. */
+export interface HeraldConfig {
+  /** `HERALD_DATABASE_URL`. Default: `sqlite:./herald.db`. */
+  store: StoreLocation;
+  /** `HERALD_HOST`. Default: `127.0.0.1`. */
+  host: string;
+  /** `HERALD_PORT`. Default: 8080. */
+  port: number;
+  /** `HERALD_API_KEY`. Default: generated on first start, printed once, stored hashed. */
+  apiKey: string | undefined;
+  /** `HERALD_RETRY_SCHEDULE`. Default: `0s,1m,5m,30m,1h` with ±10 % jitter. */
+  retry: RetryPolicy;
+  /** `HERALD_REQUEST_TIMEOUT`. Default: 5s. */
+  requestTimeoutMs: number;
+  /** `HERALD_ALLOWED_NETWORKS` (CIDRs). Default: none. */
+  allowedNetworks: string[];
+  /** `HERALD_MAX_PAYLOAD_BYTES`. Default: 262144. */
+  maxPayloadBytes: number;
+  /** `HERALD_ENCRYPTION_KEY`. Default: unset (secrets stored in plain text). */
+  encryptionKey: string | undefined;
+  /** `HERALD_ROLE`. Default: `all`. */
+  role: Role;
+  /** `--dev`: allow loopback targets. Default: false. */
+  dev: boolean;
+  /** `HERALD_LOG_LEVEL`. Default: `info`. */
+  logLevel: string;
+  delivery: DeliveryTuning;
+}
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+export const DEFAULT_DELIVERY: DeliveryTuning = {
+  concurrency: 256,
+  perEndpointConcurrency: 32,
+  claimBatch: 200,
+  leaseMarginMs: 30_000,
+  pollIntervalMs: 1000,
+  shutdownTimeoutMs: 10_000,
+};
+
+/** Raw settings by variable name (`HERALD_PORT` …); flags are mapped onto the same names. */
+export type RawSettings = Partial<Record<string, string | undefined>>;
+
+export function parseStoreLocation(value: string): StoreLocation {
+  if (/^postgres(ql)?:\/\//.test(value)) return { kind: "postgres", url: value };
+  if (value.startsWith("sqlite:")) {
+    const path = value.slice("sqlite:".length).replace(/^\/\/(?=\/)/, "");
+    if (!path) throw new ConfigError("HERALD_DATABASE_URL: expected sqlite:PATH, a file path or postgres://…");
+    return { kind: "sqlite", path };
+  }
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) {
+    throw new ConfigError(`HERALD_DATABASE_URL: unsupported scheme in ${JSON.stringify(value)}; expected sqlite:PATH, a file path or postgres://…`);
+  }
+  if (!value) throw new ConfigError("HERALD_DATABASE_URL: expected sqlite:PATH, a file path or postgres://…");
+  return { kind: "sqlite", path: value };
+}
+
+function duration(name: string, value: string, min: number, max: number): number {
+  const ms = parseDuration(value);
+  if (ms === undefined || ms < min || ms > max) {
+    throw new ConfigError(`${name}: expected a duration such as 500ms, 5s, 1m (between ${min} ms and ${max} ms), got ${JSON.stringify(value)}`);
+  }
+  return ms;
+}
+
+function integer(name: string, value: string, min: number, max: number): number {
+  if (!/^\d+$/.test(value.trim()) || Number(value) < min || Number(value) > max) {
+    throw new ConfigError(`${name}: expected an integer from ${min} to ${max}, got ${JSON.stringify(value)}`);
+  }
+  return Number(value);
+}
+
+export function parseSchedule(value: string): number[] {
+  const parts = value.split(",").map((p) => p.trim());
+  const delays = parts.map((p) => parseDuration(p));
+  if (parts.length === 0 || parts.length > 50 || delays.some((d) => d === undefined || d > 30 * 86_400_000)) {
+    throw new ConfigError(`HERALD_RETRY_SCHEDULE: expected comma-separated durations such as 0s,1m,5m,30m,1h, got ${JSON.stringify(value)}`);
+  }
+  return delays as number[];
+}
+
+const CIDR = /^([0-9.]+|[0-9a-fA-F:.]+)\/\d{1,3}$/;
+
+/** Resolves raw settings into a checked configuration; throws ConfigError with one clear line. */
+export function resolveConfig(raw: RawSettings, overrides: Partial<HeraldConfig> = {}): HeraldConfig {
+  const get = (name: string): string | undefined => {
+    const v = raw[name];
+    return v === undefined || v === "" ? undefined : v;
+  };
+  const role = get("HERALD_ROLE") ?? "all";
+  if (role !== "all" && role !== "api" && role !== "worker") {
+    throw new ConfigError(`HERALD_ROLE: expected all, api or worker, got ${JSON.stringify(role)}`);
+  }
+  const networks = (get("HERALD_ALLOWED_NETWORKS") ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+  for (const n of networks) {
+    if (!CIDR.test(n)) throw new ConfigError(`HERALD_ALLOWED_NETWORKS: expected comma-separated CIDRs such as 127.0.0.0/8,::1/128, got ${JSON.stringify(n)}`);
+  }
+  const apiKey = get("HERALD_API_KEY");
+  if (apiKey !== undefined && apiKey.length < 16) {
+    throw new ConfigError("HERALD_API_KEY: expected at least 16 characters");
+  }
+  const encryptionKey = get("HERALD_ENCRYPTION_KEY");
+  const schedule = get("HERALD_RETRY_SCHEDULE");
+  const config: HeraldConfig = {
+    store: parseStoreLocation(get("HERALD_DATABASE_URL") ?? "sqlite:./herald.db"),
+    host: get("HERALD_HOST") ?? "127.0.0.1",
+    port: integer("HERALD_PORT", get("HERALD_PORT") ?? "8080", 0, 65535),
+    apiKey,
+    retry: { schedule: schedule ? parseSchedule(schedule) : DEFAULT_SCHEDULE, jitter: 0.1 },
+    requestTimeoutMs: duration("HERALD_REQUEST_TIMEOUT", get("HERALD_REQUEST_TIMEOUT") ?? "5s", 100, 30_000),
+    allowedNetworks: networks,
+    maxPayloadBytes: integer("HERALD_MAX_PAYLOAD_BYTES", get("HERALD_MAX_PAYLOAD_BYTES") ?? "262144", 1, 64 * 1024 * 1024),
+    encryptionKey,
+    role,
+    dev: get("HERALD_DEV") === "1" || get("HERALD_DEV") === "true",
+    logLevel: get("HERALD_LOG_LEVEL") ?? "info",
+    delivery: { ...DEFAULT_DELIVERY },
+  };
+  if (!["fatal", "error", "warn", "info", "debug", "trace", "silent"].includes(config.logLevel)) {
+    throw new ConfigError(`HERALD_LOG_LEVEL: expected one of fatal, error, warn, info, debug, trace, silent, got ${JSON.stringify(config.logLevel)}`);
+  }
+  return { ...config, ...overrides, delivery: { ...config.delivery, ...overrides.delivery } };
+}

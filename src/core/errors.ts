@@ -1,0 +1,59 @@
+/**
+ * The one error type of Herald. `code` is stable and part of the contract
+ * (it is what problem+json responses carry); `status` is the HTTP status the
+ * API layer answers with.
+ */
+export type ErrorCode =
+  | "validation_failed"
+  | "malformed_json"
+  | "not_found"
+  | "unauthorized"
+  | "forbidden"
+  | "conflict"
+  | "payload_too_large"
+  | "unsupported_media_type"
+  | "rate_limited"
+  | "method_not_allowed"
+  | "invalid_configuration"
+  | "internal_error";
+
+export interface FieldError {
+  /** JSON pointer-ish path of the offending value, e.g. `/url` or `/events/0`. */
+  path: string;
+  message: string;
+}
+
+const STATUS: Record<ErrorCode, number> = {
+  validation_failed: 422,
+  malformed_json: 400,
+  not_found: 404,
+  unauthorized: 401,
+  forbidden: 403,
+  conflict: 409,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  rate_limited: 429,
+  method_not_allowed: 405,
+  invalid_configuration: 500,
+  internal_error: 500,
+};
+
+export class HeraldError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly errors: FieldError[] | undefined;
+
+  constructor(code: ErrorCode, message: string, errors?: FieldError[]) {
+    super(message);
+    this.name = "HeraldError";
+    this.code = code;
+    this.status = STATUS[code];
+    this.errors = errors;
+  }
+}
+
+export const notFound = (what: string, id: string): HeraldError =>
+  new HeraldError("not_found", `${what} ${JSON.stringify(id)} does not exist`);
+
+export const invalid = (path: string, message: string): HeraldError =>
+  new HeraldError("validation_failed", `${path}: ${message}`, [{ path, message }]);

@@ -1,0 +1,129 @@
+import type { ApplicationId, AttemptId, DeliveryId, EndpointId, EventTypeId, MessageId } from "../core/ids.js";
+
+/** Rows as the store returns them. Times are epoch milliseconds; the API formats them. */
+
+export type Metadata = Record<string, string>;
+
+export interface Application {
+  id: ApplicationId;
+  uid: string | null;
+  name: string;
+  metadata: Metadata;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface EventType {
+  id: EventTypeId;
+  name: string;
+  description: string;
+  schema: object | null;
+  examples: unknown[];
+  archived: boolean;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export type EndpointAuthentication =
+  | { type: "bearer"; token: string }
+  | { type: "basic"; username: string; password: string }
+  | { type: "header"; name: string; value: string }
+  | { type: "oauth2"; tokenUrl: string; clientId: string; clientSecret: string; scope?: string };
+
+export type EndpointStatus = "active" | "disabled";
+export type DisabledReason = "manual" | "failing" | "gone";
+
+export interface Endpoint {
+  id: EndpointId;
+  appId: ApplicationId;
+  url: string;
+  description: string;
+  /** Event-type filters; null = every event type. */
+  events: string[] | null;
+  /** Channel filters; null = every message regardless of channel. */
+  channels: string[] | null;
+  status: EndpointStatus;
+  disabledReason: DisabledReason | null;
+  /** The newest secret (full). */
+  secret: string;
+  /** The secret replaced by the last rotation, still signing until `previousSecretExpiresAt`. */
+  previousSecret: string | null;
+  previousSecretExpiresAt: number | null;
+  headers: Record<string, string>;
+  authentication: EndpointAuthentication | null;
+  /** Per-attempt timeout override; null = the server's `HERALD_REQUEST_TIMEOUT`. */
+  timeoutMs: number | null;
+  /** Max requests per second to this endpoint; null = unlimited. */
+  rateLimit: number | null;
+  metadata: Metadata;
+  /** Time of the last successful attempt to this endpoint. */
+  lastSuccessAt: number | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface Message {
+  id: MessageId;
+  appId: ApplicationId;
+  eventType: string;
+  /** The producer's idempotency key (`Idempotency-Key` header or body `id`). */
+  eventId: string | null;
+  /** The payload exactly as it is sent: compact JSON, serialized once. */
+  payload: string;
+  channels: string[] | null;
+  createdAt: number;
+}
+
+export type DeliveryStatus = "pending" | "succeeded" | "failed" | "skipped";
+
+/** One message to one endpoint. */
+export interface Delivery {
+  id: DeliveryId;
+  messageId: MessageId;
+  endpointId: EndpointId;
+  appId: ApplicationId;
+  status: DeliveryStatus;
+  /** Attempts made so far, over the delivery's whole life (drives `x-webhook-attempt`). */
+  attempts: number;
+  /** Position in the retry schedule of the next attempt; reset by resend/recover. */
+  scheduleIndex: number;
+  /** When the next attempt is due (or, while leased, when the lease runs out). */
+  nextAttemptAt: number | null;
+  /** Time of the first attempt of the current schedule run (for the `failing` rule). */
+  cycleStartedAt: number | null;
+  lastAttemptAt: number | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export type AttemptErrorKind =
+  | "timeout"
+  | "connection_refused"
+  | "connection_reset"
+  | "dns"
+  | "tls"
+  | "blocked"
+  | "redirect"
+  | "http_status"
+  | "network";
+
+/** One HTTP attempt. Append-only. */
+export interface Attempt {
+  id: AttemptId;
+  deliveryId: DeliveryId;
+  messageId: MessageId;
+  endpointId: EndpointId;
+  appId: ApplicationId;
+  /** 1-based, as sent in `x-webhook-attempt`. */
+  attemptNumber: number;
+  url: string;
+  createdAt: number;
+  durationMs: number;
+  success: boolean;
+  statusCode: number | null;
+  responseHeaders: Record<string, string> | null;
+  /** First 4 KiB of the response body (UTF-8, lossy). */
+  responseBody: string | null;
+  errorKind: AttemptErrorKind | null;
+  errorMessage: string | null;
+}

@@ -1,0 +1,218 @@
+import type { ApplicationId, DeliveryId, EndpointId, MessageId } from "../core/ids.js";
+import type {
+  Application,
+  Attempt,
+  Delivery,
+  DeliveryStatus,
+  DisabledReason,
+  Endpoint,
+  EventType,
+  Message,
+  Metadata,
+} from "./model.js";
+
+/**
+ * The one narrow persistence interface of Herald. All SQL lives behind it: the
+ * API, publisher and dispatcher only call these methods. Implemented for SQLite
+ * (`SqliteStore`) and PostgreSQL; both must pass the same conformance suite.
+ */
+
+/** Newest first; `cursor` is the id of the last row of the previous page. */
+export interface PageRequest {
+  limit: number;
+  cursor?: string | undefined;
+}
+
+export interface Page<T> {
+  data: T[];
+  nextCursor: string | null;
+}
+
+export interface NewApplication {
+  name: string;
+  uid: string | null;
+  metadata: Metadata;
+}
+
+export type ApplicationPatch = Partial<NewApplication>;
+
+export interface NewEventType {
+  name: string;
+  description: string;
+  schema: object | null;
+  examples: unknown[];
+}
+
+export type EventTypePatch = Partial<NewEventType & { archived: boolean }>;
+
+/** A new endpoint as the caller built it (id, secret and defaults already chosen). */
+export type NewEndpoint = Omit<Endpoint, "lastSuccessAt" | "previousSecret" | "previousSecretExpiresAt" | "updatedAt">;
+
+export type EndpointPatch = Partial<
+  Pick<
+    Endpoint,
+    | "url"
+    | "description"
+    | "events"
+    | "channels"
+    | "status"
+    | "disabledReason"
+    | "headers"
+    | "authentication"
+    | "timeoutMs"
+    | "rateLimit"
+    | "metadata"
+  >
+>;
+
+/** One message to publish. `only` restricts fan-out to one endpoint (the `test` action). */
+export interface PublishRequest {
+  message: Message;
+  only?: EndpointId;
+}
+
+/**
+ * Deliveries the publisher may hand straight to an in-process dispatcher: when
+ * `lease` is given, fresh pending deliveries are written already leased to that
+ * owner, so nobody else claims them while the in-memory copy is in flight.
+ */
+export interface PublishOptions {
+  now: number;
+  lease?: { owner: string; until: number };
+}
+
+export interface PublishResult {
+  message: Message;
+  /** False when an earlier message with the same idempotency key was returned instead. */
+  created: boolean;
+  /** Jobs leased to `options.lease.owner` (empty when no lease was asked or the message existed). */
+  jobs: DeliveryJob[];
+}
+
+/** Everything the sender needs for one attempt, loaded in the claim. */
+export interface DeliveryJob {
+  delivery: Pick<Delivery, "id" | "messageId" | "endpointId" | "appId" | "attempts" | "scheduleIndex" | "cycleStartedAt">;
+  message: Pick<Message, "id" | "eventType" | "payload" | "createdAt">;
+  endpoint: Endpoint;
+}
+
+export interface ClaimOptions {
+  owner: string;
+  now: number;
+  /** Lease deadline written into claimed deliveries. */
+  leaseUntil: number;
+  limit: number;
+  /** Endpoints this worker has no room for right now; their deliveries stay queued. */
+  excludeEndpoints?: readonly EndpointId[];
+}
+
+/** What to record when one attempt (or a skip) is done. Computed by the dispatcher. */
+export interface Completion {
+  deliveryId: DeliveryId;
+  endpointId: EndpointId;
+  /** Absent for a delivery skipped without an attempt (its endpoint is disabled). */
+  attempt?: Attempt;
+  status: DeliveryStatus;
+  attempts: number;
+  scheduleIndex: number;
+  nextAttemptAt: number | null;
+  cycleStartedAt: number | null;
+  /**
+   * `gone`: disable the endpoint now. `failing`: disable it unless it had a
+   * successful attempt at or after `cycleStartedAt` (checked atomically in the store).
+   */
+  disableEndpoint?: Exclude<DisabledReason, "manual">;
+}
+
+export interface CompletionEffects {
+  /** Endpoints this batch disabled (for operational events and caches). */
+  disabled: { endpointId: EndpointId; reason: DisabledReason }[];
+}
+
+export interface MessageFilter {
+  eventType?: string | undefined;
+  /** Messages with at least one delivery in this status. */
+  status?: DeliveryStatus | undefined;
+  before?: number | undefined;
+  after?: number | undefined;
+}
+
+export interface EndpointStats {
+  since: number;
+  attempts: number;
+  succeeded: number;
+  failed: number;
+  /** Milliseconds, over the most recent attempts in the window. */
+  latency: { p50: number | null; p90: number | null; p99: number | null };
+  deliveries: Record<DeliveryStatus, number>;
+  /** Successful attempts per hour bucket, oldest first (for charts). */
+  series: { t: number; succeeded: number; failed: number; p50: number | null }[];
+}
+
+export interface Store {
+  readonly kind: "sqlite" | "postgres";
+
+  /** Applies pending numbered migrations; safe when two processes start at once. */
+  migrate(): Promise<void>;
+  /** Idempotent. */
+  close(): Promise<void>;
+
+  getSetting(key: string): Promise<string | null>;
+  setSetting(key: string, value: string): Promise<void>;
+
+  createApplication(app: Application): Promise<Application>;
+  /** By `app_` id or by the producer's `uid`. */
+  getApplication(idOrUid: string): Promise<Application | null>;
+  listApplications(page: PageRequest): Promise<Page<Application>>;
+  updateApplication(id: ApplicationId, patch: ApplicationPatch, now: number): Promise<Application | null>;
+  deleteApplication(id: ApplicationId): Promise<boolean>;
+
+  createEventType(type: EventType): Promise<EventType>;
+  getEventType(name: string): Promise<EventType | null>;
+  listEventTypes(page: PageRequest & { includeArchived?: boolean }): Promise<Page<EventType>>;
+  updateEventType(name: string, patch: EventTypePatch, now: number): Promise<EventType | null>;
+  deleteEventType(name: string): Promise<boolean>;
+
+  createEndpoint(endpoint: NewEndpoint): Promise<Endpoint>;
+  getEndpoint(appId: ApplicationId, id: EndpointId): Promise<Endpoint | null>;
+  listEndpoints(appId: ApplicationId, page: PageRequest): Promise<Page<Endpoint>>;
+  /** Enabling (status → active) also clears `disabledReason`. */
+  updateEndpoint(appId: ApplicationId, id: EndpointId, patch: EndpointPatch, now: number): Promise<Endpoint | null>;
+  /** Deletes the endpoint with its deliveries and attempts. */
+  deleteEndpoint(appId: ApplicationId, id: EndpointId): Promise<boolean>;
+  /** Makes `secret` the newest; the old one keeps signing until `previousExpiresAt`. */
+  rotateEndpointSecret(appId: ApplicationId, id: EndpointId, secret: string, previousExpiresAt: number, now: number): Promise<Endpoint | null>;
+
+  /**
+   * Writes each message with one delivery per matching endpoint, all in one
+   * durable transaction (group commit). A message whose `eventId` was already
+   * used in its application returns the first message and creates nothing.
+   */
+  publish(batch: readonly PublishRequest[], options: PublishOptions): Promise<PublishResult[]>;
+
+  /** Leases up to `limit` due deliveries, oldest due first. */
+  claimDue(options: ClaimOptions): Promise<DeliveryJob[]>;
+  /** Records finished attempts and delivery transitions in one transaction. */
+  complete(batch: readonly Completion[], now: number): Promise<CompletionEffects>;
+  /** Makes leased deliveries due again at `now` (graceful stop). */
+  releaseLeases(ids: readonly DeliveryId[], now: number): Promise<void>;
+  /** Makes every leased delivery due now; for an embedded server taking back its own previous run's work. */
+  releaseAllLeases(now: number): Promise<number>;
+  /** Earliest `nextAttemptAt` of any pending delivery, or null. */
+  nextDueAt(): Promise<number | null>;
+
+  listMessages(appId: ApplicationId, filter: MessageFilter, page: PageRequest): Promise<Page<Message>>;
+  getMessage(appId: ApplicationId, id: MessageId): Promise<Message | null>;
+  listDeliveries(messageId: MessageId): Promise<Delivery[]>;
+  listMessageAttempts(messageId: MessageId, page: PageRequest): Promise<Page<Attempt>>;
+  listEndpointAttempts(endpointId: EndpointId, page: PageRequest): Promise<Page<Attempt>>;
+  endpointStats(endpointId: EndpointId, since: number, now: number): Promise<EndpointStats>;
+
+  /**
+   * Queues one more delivery of a message to an endpoint now, at the start of the
+   * retry schedule (creating the delivery if the endpoint never had one).
+   */
+  resend(message: Message, endpointId: EndpointId, now: number): Promise<Delivery>;
+  /** Re-queues every failed or skipped delivery of the endpoint created at or after `since`. */
+  recover(endpointId: EndpointId, since: number, now: number): Promise<number>;
+}
