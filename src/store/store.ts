@@ -78,6 +78,9 @@ export interface PublishRequest {
  */
 export interface PublishOptions {
   now: number;
+  /** Delay before the first attempt (the retry schedule's first entry). Default: 0. */
+  firstDelayMs?: number;
+  /** Only honoured when the first attempt is due at once. */
   lease?: { owner: string; until: number };
 }
 

@@ -1,0 +1,77 @@
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import Database from "better-sqlite3";
+import { MIGRATIONS } from "./migrations.js";
+
+/**
+ * A better-sqlite3 handle with a prepared-statement cache. Statements are
+ * prepared once per SQL text and reused: preparing is the expensive part.
+ */
+export class Db {
+  readonly raw: Database.Database;
+  private readonly statements = new Map<string, Database.Statement>();
+
+  constructor(path: string) {
+    if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+    this.raw = new Database(path);
+    // WAL lets readers run beside the writer; FULL syncs the WAL on every commit,
+    // which is what makes a 202 on publish durable. Batching (group commit) is
+    // how throughput survives that fsync.
+    this.raw.pragma("journal_mode = WAL");
+    this.raw.pragma("synchronous = FULL");
+    this.raw.pragma("foreign_keys = ON");
+    this.raw.pragma("busy_timeout = 5000");
+    this.raw.pragma("cache_size = -32000");
+  }
+
+  stmt(sql: string): Database.Statement {
+    let s = this.statements.get(sql);
+    if (!s) {
+      s = this.raw.prepare(sql);
+      this.statements.set(sql, s);
+    }
+    return s;
+  }
+
+  run(sql: string, ...params: unknown[]): Database.RunResult {
+    return this.stmt(sql).run(...params);
+  }
+
+  get<T>(sql: string, ...params: unknown[]): T | undefined {
+    return this.stmt(sql).get(...params) as T | undefined;
+  }
+
+  all<T>(sql: string, ...params: unknown[]): T[] {
+    return this.stmt(sql).all(...params) as T[];
+  }
+
+  /** Runs `fn` in one IMMEDIATE transaction (takes the write lock up front). */
+  tx<T>(fn: () => T): T {
+    return this.raw.transaction(fn).immediate();
+  }
+
+  migrate(): void {
+    this.raw.exec(
+      "CREATE TABLE IF NOT EXISTS herald_migrations (id INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)",
+    );
+    // IMMEDIATE takes the write lock before reading the applied set, so two
+    // processes starting at once apply each migration exactly once.
+    this.tx(() => {
+      const applied = new Set(
+        (this.raw.prepare("SELECT id FROM herald_migrations").all() as { id: number }[]).map((r) => r.id),
+      );
+      for (const m of MIGRATIONS) {
+        if (applied.has(m.id)) continue;
+        this.raw.exec(m.sql);
+        this.raw.prepare("INSERT INTO herald_migrations (id, name, applied_at) VALUES (?, ?, ?)").run(m.id, m.name, Date.now());
+      }
+    });
+  }
+
+  close(): void {
+    if (this.raw.open) this.raw.close();
+  }
+}
+
+/** `json_each(?)` lets one prepared statement take a list of any length. */
+export const jsonList = (values: readonly string[]): string => JSON.stringify(values);

@@ -1,0 +1,84 @@
+import type { ApplicationId, DeliveryId, EndpointId, MessageId } from "../../core/ids.js";
+import type { Application, EventType, Message } from "../model.js";
+import type {
+  ApplicationPatch,
+  ClaimOptions,
+  Completion,
+  EndpointPatch,
+  EventTypePatch,
+  MessageFilter,
+  NewEndpoint,
+  PageRequest,
+  PublishOptions,
+  PublishRequest,
+  Store,
+} from "../store.js";
+import * as catalog from "./catalog.js";
+import { Db } from "./db.js";
+import * as endpoints from "./endpoints.js";
+import * as log from "./log.js";
+import { publish } from "./publish.js";
+import * as queue from "./queue.js";
+
+/**
+ * The Store on one SQLite file (WAL, synchronous=FULL). better-sqlite3 is
+ * synchronous; the methods are async only to share the interface with
+ * PostgreSQL. One delivering process per file (see docs/guarantees.md).
+ */
+export class SqliteStore implements Store {
+  readonly kind = "sqlite" as const;
+  readonly db: Db;
+
+  constructor(readonly path: string) {
+    this.db = new Db(path);
+  }
+
+  async migrate() { this.db.migrate(); }
+  async close() { this.db.close(); }
+
+  async getSetting(key: string) { return catalog.getSetting(this.db, key); }
+  async setSetting(key: string, value: string) { catalog.setSetting(this.db, key, value); }
+
+  async createApplication(app: Application) { return catalog.createApplication(this.db, app); }
+  async getApplication(idOrUid: string) { return catalog.getApplication(this.db, idOrUid); }
+  async listApplications(page: PageRequest) { return catalog.listApplications(this.db, page); }
+  async updateApplication(id: ApplicationId, patch: ApplicationPatch, now: number) { return catalog.updateApplication(this.db, id, patch, now); }
+  async deleteApplication(id: ApplicationId) { return catalog.deleteApplication(this.db, id); }
+
+  async createEventType(type: EventType) { return catalog.createEventType(this.db, type); }
+  async getEventType(name: string) { return catalog.getEventType(this.db, name); }
+  async listEventTypes(page: PageRequest & { includeArchived?: boolean }) { return catalog.listEventTypes(this.db, page); }
+  async updateEventType(name: string, patch: EventTypePatch, now: number) { return catalog.updateEventType(this.db, name, patch, now); }
+  async deleteEventType(name: string) { return catalog.deleteEventType(this.db, name); }
+
+  async createEndpoint(ep: NewEndpoint) { return endpoints.createEndpoint(this.db, ep); }
+  async getEndpoint(appId: ApplicationId, id: EndpointId) { return endpoints.getEndpoint(this.db, appId, id); }
+  async listEndpoints(appId: ApplicationId, page: PageRequest) { return endpoints.listEndpoints(this.db, appId, page); }
+  async updateEndpoint(appId: ApplicationId, id: EndpointId, patch: EndpointPatch, now: number) { return endpoints.updateEndpoint(this.db, appId, id, patch, now); }
+  async deleteEndpoint(appId: ApplicationId, id: EndpointId) { return endpoints.deleteEndpoint(this.db, appId, id); }
+  async rotateEndpointSecret(appId: ApplicationId, id: EndpointId, secret: string, previousExpiresAt: number, now: number) {
+    return endpoints.rotateEndpointSecret(this.db, appId, id, secret, previousExpiresAt, now);
+  }
+
+  async publish(batch: readonly PublishRequest[], options: PublishOptions) { return publish(this.db, batch, options); }
+
+  async claimDue(options: ClaimOptions) { return queue.claimDue(this.db, options); }
+  async complete(batch: readonly Completion[], now: number) { return queue.complete(this.db, batch, now); }
+  async releaseLeases(ids: readonly DeliveryId[], now: number) { queue.releaseLeases(this.db, ids, now); }
+  async releaseAllLeases(now: number) { return queue.releaseAllLeases(this.db, now); }
+  async nextDueAt() { return queue.nextDueAt(this.db); }
+
+  async listMessages(appId: ApplicationId, filter: MessageFilter, page: PageRequest) { return log.listMessages(this.db, appId, filter, page); }
+  async getMessage(appId: ApplicationId, id: MessageId) { return log.getMessage(this.db, appId, id); }
+  async listDeliveries(messageId: MessageId) { return log.listDeliveries(this.db, messageId); }
+  async listMessageAttempts(messageId: MessageId, page: PageRequest) { return log.listMessageAttempts(this.db, messageId, page); }
+  async listEndpointAttempts(endpointId: EndpointId, page: PageRequest) { return log.listEndpointAttempts(this.db, endpointId, page); }
+  async endpointStats(endpointId: EndpointId, since: number, now: number) { return log.endpointStats(this.db, endpointId, since, now); }
+  async resend(message: Message, endpointId: EndpointId, now: number) { return log.resend(this.db, message, endpointId, now); }
+  async recover(endpointId: EndpointId, since: number, now: number) { return log.recover(this.db, endpointId, since, now); }
+}
+
+/** Opens (creating if needed) a SQLite store. Call `migrate()` before use. */
+export function openSqliteStore(path: string): SqliteStore {
+  return new SqliteStore(path);
+}

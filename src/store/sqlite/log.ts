@@ -1,0 +1,111 @@
+import { type EndpointId, type MessageId, newId } from "../../core/ids.js";
+import type { Attempt, Delivery, DeliveryStatus, Message } from "../model.js";
+import type { EndpointStats, MessageFilter, Page, PageRequest } from "../store.js";
+import type { Db } from "./db.js";
+import { cursorOf, toPage } from "./paging.js";
+import { type AttemptRow, type DeliveryRow, type MessageRow, toAttempt, toDelivery, toMessage } from "./rows.js";
+import { summarizeAttempts } from "../stats.js";
+
+/** Reading the message and attempt log, and putting deliveries back in the queue. */
+
+export function listMessages(db: Db, appId: string, f: MessageFilter, page: PageRequest): Page<Message> {
+  const rows = db.all<MessageRow>(
+    `SELECT * FROM messages m
+     WHERE m.app_id = @appId AND m.id < @cursor
+       AND (@eventType IS NULL OR m.event_type = @eventType)
+       AND (@before IS NULL OR m.created_at < @before)
+       AND (@after IS NULL OR m.created_at > @after)
+       AND (@status IS NULL OR EXISTS (SELECT 1 FROM deliveries d WHERE d.message_id = m.id AND d.status = @status))
+     ORDER BY m.id DESC LIMIT @limit`,
+    {
+      appId,
+      cursor: cursorOf(page),
+      eventType: f.eventType ?? null,
+      before: f.before ?? null,
+      after: f.after ?? null,
+      status: f.status ?? null,
+      limit: page.limit + 1,
+    },
+  );
+  return toPage(rows, page.limit, toMessage);
+}
+
+export function getMessage(db: Db, appId: string, id: MessageId): Message | null {
+  const row = db.get<MessageRow>("SELECT * FROM messages WHERE id = ? AND app_id = ?", id, appId);
+  return row ? toMessage(row) : null;
+}
+
+export const listDeliveries = (db: Db, messageId: MessageId): Delivery[] =>
+  db.all<DeliveryRow>("SELECT * FROM deliveries WHERE message_id = ? ORDER BY id", messageId).map(toDelivery);
+
+export function listMessageAttempts(db: Db, messageId: MessageId, page: PageRequest): Page<Attempt> {
+  const rows = db.all<AttemptRow>(
+    "SELECT * FROM attempts WHERE message_id = ? AND id < ? ORDER BY id DESC LIMIT ?",
+    messageId, cursorOf(page), page.limit + 1,
+  );
+  return toPage(rows, page.limit, toAttempt);
+}
+
+export function listEndpointAttempts(db: Db, endpointId: EndpointId, page: PageRequest): Page<Attempt> {
+  const rows = db.all<AttemptRow>(
+    "SELECT * FROM attempts WHERE endpoint_id = ? AND id < ? ORDER BY id DESC LIMIT ?",
+    endpointId, cursorOf(page), page.limit + 1,
+  );
+  return toPage(rows, page.limit, toAttempt);
+}
+
+/** Attempts looked at for latency figures: the most recent ones in the window. */
+const STATS_SAMPLE = 50_000;
+
+export function endpointStats(db: Db, endpointId: EndpointId, since: number, now: number): EndpointStats {
+  const attempts = db.all<{ created_at: number; duration_ms: number; success: number }>(
+    `SELECT created_at, duration_ms, success FROM attempts
+     WHERE endpoint_id = ? AND created_at >= ? ORDER BY id DESC LIMIT ?`,
+    endpointId, since, STATS_SAMPLE,
+  );
+  const deliveries: Record<DeliveryStatus, number> = { pending: 0, succeeded: 0, failed: 0, skipped: 0 };
+  for (const r of db.all<{ status: DeliveryStatus; n: number }>(
+    "SELECT status, COUNT(*) AS n FROM deliveries WHERE endpoint_id = ? GROUP BY status",
+    endpointId,
+  )) {
+    deliveries[r.status] = r.n;
+  }
+  return {
+    ...summarizeAttempts(
+      attempts.map((a) => ({ createdAt: a.created_at, durationMs: a.duration_ms, success: a.success === 1 })),
+      since,
+      now,
+    ),
+    deliveries,
+  };
+}
+
+const REQUEUE = `UPDATE deliveries SET status = 'pending', schedule_index = 0, next_attempt_at = @now,
+  cycle_started_at = NULL, lease_owner = NULL, updated_at = @now`;
+
+export function resend(db: Db, message: Message, endpointId: EndpointId, now: number): Delivery {
+  return db.tx(() => {
+    const existing = db.get<DeliveryRow>(
+      "SELECT * FROM deliveries WHERE message_id = ? AND endpoint_id = ?",
+      message.id, endpointId,
+    );
+    if (existing) {
+      db.run(`${REQUEUE} WHERE id = @id`, { now, id: existing.id });
+    } else {
+      db.run(
+        `INSERT INTO deliveries (id, message_id, endpoint_id, app_id, status, attempts, schedule_index, next_attempt_at, created_at, updated_at)
+         VALUES (?, ?, ?, ?, 'pending', 0, 0, ?, ?, ?)`,
+        newId("dlv", now), message.id, endpointId, message.appId, now, now, now,
+      );
+    }
+    const row = db.get<DeliveryRow>("SELECT * FROM deliveries WHERE message_id = ? AND endpoint_id = ?", message.id, endpointId);
+    return toDelivery(row!);
+  });
+}
+
+export const recover = (db: Db, endpointId: EndpointId, since: number, now: number): number =>
+  db.run(`${REQUEUE} WHERE endpoint_id = @endpointId AND status IN ('failed', 'skipped') AND created_at >= @since`, {
+    now,
+    endpointId,
+    since,
+  }).changes;

@@ -1,0 +1,88 @@
+import { endpointWants } from "../../core/filters.js";
+import { newId } from "../../core/ids.js";
+import type { Endpoint, Message } from "../model.js";
+import type { DeliveryJob, PublishOptions, PublishRequest, PublishResult } from "../store.js";
+import type { Db } from "./db.js";
+import { endpointsOfApp } from "./endpoints.js";
+import { type MessageRow, toMessage } from "./rows.js";
+
+const INSERT_MESSAGE =
+  "INSERT INTO messages (id, app_id, event_type, event_id, payload, channels, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)";
+const INSERT_DELIVERY = `INSERT INTO deliveries
+  (id, message_id, endpoint_id, app_id, status, attempts, schedule_index, next_attempt_at, lease_owner, created_at, updated_at)
+  VALUES (?, ?, ?, ?, ?, 0, 0, ?, ?, ?, ?)`;
+
+/**
+ * Writes a batch of messages and their deliveries in one transaction: the
+ * caller (the group-commit publisher) answers every request of the batch only
+ * after this returns, i.e. after one synced commit.
+ */
+export function publish(db: Db, batch: readonly PublishRequest[], options: PublishOptions): PublishResult[] {
+  const { now } = options;
+  const firstDelay = options.firstDelayMs ?? 0;
+  const lease = firstDelay === 0 ? options.lease : undefined;
+  return db.tx(() => {
+    const endpointsByApp = new Map<string, Endpoint[]>();
+    const byKey = new Map<string, PublishResult>();
+    return batch.map(({ message, only }) => {
+      if (message.eventId !== null) {
+        const key = `${message.appId}\u0000${message.eventId}`;
+        const seen = byKey.get(key);
+        if (seen) return { message: seen.message, created: false, jobs: [] };
+        const existing = db.get<MessageRow>(
+          "SELECT * FROM messages WHERE app_id = ? AND event_id = ?",
+          message.appId, message.eventId,
+        );
+        if (existing) return { message: toMessage(existing), created: false, jobs: [] };
+      }
+      const result = insertMessage(db, message, only, endpointsByApp, now, firstDelay, lease);
+      if (message.eventId !== null) byKey.set(`${message.appId}\u0000${message.eventId}`, result);
+      return result;
+    });
+  });
+}
+
+function insertMessage(
+  db: Db,
+  message: Message,
+  only: string | undefined,
+  endpointsByApp: Map<string, Endpoint[]>,
+  now: number,
+  firstDelay: number,
+  lease: PublishOptions["lease"],
+): PublishResult {
+  db.run(
+    INSERT_MESSAGE,
+    message.id, message.appId, message.eventType, message.eventId, message.payload,
+    message.channels === null ? null : JSON.stringify(message.channels), message.createdAt,
+  );
+  let endpoints = endpointsByApp.get(message.appId);
+  if (!endpoints) {
+    endpoints = endpointsOfApp(db, message.appId);
+    endpointsByApp.set(message.appId, endpoints);
+  }
+  const targets = only ? endpoints.filter((e) => e.id === only) : endpoints.filter((e) => endpointWants(e, message));
+  const jobs: DeliveryJob[] = [];
+  for (const endpoint of targets) {
+    const id = newId("dlv", now);
+    // Deliveries to a disabled endpoint are kept as `skipped`: nothing is lost,
+    // and `recover` can queue them once the endpoint is enabled again.
+    if (endpoint.status !== "active") {
+      db.run(INSERT_DELIVERY, id, message.id, endpoint.id, message.appId, "skipped", null, null, now, now);
+      continue;
+    }
+    db.run(
+      INSERT_DELIVERY,
+      id, message.id, endpoint.id, message.appId, "pending",
+      lease ? lease.until : now + firstDelay, lease ? lease.owner : null, now, now,
+    );
+    if (lease) {
+      jobs.push({
+        delivery: { id, messageId: message.id, endpointId: endpoint.id, appId: message.appId, attempts: 0, scheduleIndex: 0, cycleStartedAt: null },
+        message: { id: message.id, eventType: message.eventType, payload: message.payload, createdAt: message.createdAt },
+        endpoint,
+      });
+    }
+  }
+  return { message, created: true, jobs };
+}
