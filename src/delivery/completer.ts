@@ -1,0 +1,70 @@
+import type { Logger } from "pino";
+import type { Completion, CompletionEffects, Store } from "../store/store.js";
+
+export interface CompleterOptions {
+  /** Longest a finished attempt waits before its batch is written. Default: 5 ms. */
+  flushIntervalMs?: number;
+  /** Completions that trigger a write at once. Default: 500. */
+  maxBatch?: number;
+  onEffects?: (effects: CompletionEffects) => void;
+}
+
+/**
+ * Batches the bookkeeping of finished attempts: attempt rows and delivery
+ * transitions of many attempts share one transaction every few milliseconds.
+ * A crash before a batch commits means those deliveries are attempted again
+ * once their lease runs out (at-least-once), never that they are lost.
+ */
+export class Completer {
+  private buffer: Completion[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private writing: Promise<void> = Promise.resolve();
+  private readonly flushIntervalMs: number;
+  private readonly maxBatch: number;
+
+  constructor(
+    private readonly store: Store,
+    private readonly logger: Logger,
+    private readonly options: CompleterOptions = {},
+  ) {
+    this.flushIntervalMs = options.flushIntervalMs ?? 5;
+    this.maxBatch = options.maxBatch ?? 500;
+  }
+
+  add(completion: Completion): void {
+    this.buffer.push(completion);
+    if (this.buffer.length >= this.maxBatch) void this.flush();
+    else this.timer ??= setTimeout(() => void this.flush(), this.flushIntervalMs);
+  }
+
+  /** Writes everything buffered so far; resolves when it is committed. */
+  flush(): Promise<void> {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    if (this.buffer.length === 0) return this.writing;
+    const batch = this.buffer;
+    this.buffer = [];
+    // Batches are written one after another, in order: a delivery's later
+    // transition never lands before its earlier one.
+    this.writing = this.writing.then(() => this.write(batch));
+    return this.writing;
+  }
+
+  private async write(batch: Completion[]): Promise<void> {
+    for (let tries = 1; ; tries++) {
+      try {
+        const effects = await this.store.complete(batch, Date.now());
+        if (effects.disabled.length > 0) this.options.onEffects?.(effects);
+        return;
+      } catch (err) {
+        // The leases still protect these deliveries: if the store stays down,
+        // they become due again and are re-attempted.
+        this.logger.error({ err, batch: batch.length, tries }, "could not record attempts; retrying");
+        if (tries >= 5) return;
+        await new Promise((r) => setTimeout(r, 100 * tries));
+      }
+    }
+  }
+}

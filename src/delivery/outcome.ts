@@ -1,0 +1,76 @@
+import { newId } from "../core/ids.js";
+import { applyRetryAfter, delayBefore, parseRetryAfter, type RetryPolicy } from "../core/retry.js";
+import type { Completion, DeliveryJob } from "../store/store.js";
+import type { SendResult } from "./sender.js";
+
+/**
+ * Decides what an attempt means for its delivery: success; `410 Gone`, which
+ * disables the endpoint at once; a retry at the next scheduled delay (with
+ * jitter and a clamped `Retry-After`); or, with the schedule exhausted, a failed
+ * delivery that disables the endpoint unless it succeeded meanwhile.
+ */
+export function decide(
+  job: DeliveryJob,
+  result: SendResult,
+  attemptNumber: number,
+  startedAt: number,
+  url: string,
+  policy: RetryPolicy,
+  random: () => number = Math.random,
+): Completion {
+  const { delivery } = job;
+  const cycleStartedAt = delivery.cycleStartedAt ?? startedAt;
+  const base = {
+    deliveryId: delivery.id,
+    endpointId: delivery.endpointId,
+    attempts: attemptNumber,
+    cycleStartedAt,
+    attempt: {
+      id: newId("atmpt", startedAt),
+      deliveryId: delivery.id,
+      messageId: delivery.messageId,
+      endpointId: delivery.endpointId,
+      appId: delivery.appId,
+      attemptNumber,
+      url,
+      createdAt: startedAt,
+      durationMs: result.durationMs,
+      success: result.ok,
+      statusCode: result.statusCode,
+      responseHeaders: result.headers,
+      responseBody: result.body,
+      errorKind: result.errorKind,
+      errorMessage: result.errorMessage,
+    },
+  };
+  if (result.ok) {
+    return { ...base, status: "succeeded", scheduleIndex: delivery.scheduleIndex, nextAttemptAt: null };
+  }
+  if (result.statusCode === 410) {
+    return { ...base, status: "failed", scheduleIndex: delivery.scheduleIndex, nextAttemptAt: null, disableEndpoint: "gone" };
+  }
+  const nextIndex = delivery.scheduleIndex + 1;
+  let delay = delayBefore(policy, nextIndex, random);
+  if (delay === undefined) {
+    return { ...base, status: "failed", scheduleIndex: delivery.scheduleIndex, nextAttemptAt: null, disableEndpoint: "failing" };
+  }
+  if (result.statusCode === 429 || result.statusCode === 503) {
+    delay = applyRetryAfter(delay, parseRetryAfter(result.headers?.["retry-after"], startedAt));
+  }
+  const finishedAt = startedAt + result.durationMs;
+  return { ...base, status: "pending", scheduleIndex: nextIndex, nextAttemptAt: finishedAt + delay };
+}
+
+/** A delivery whose endpoint is disabled: recorded `skipped`, no attempt made. */
+export function skip(job: DeliveryJob): Completion {
+  const { delivery } = job;
+  return {
+    deliveryId: delivery.id,
+    endpointId: delivery.endpointId,
+    status: "skipped",
+    attempts: delivery.attempts,
+    scheduleIndex: delivery.scheduleIndex,
+    nextAttemptAt: null,
+    cycleStartedAt: delivery.cycleStartedAt,
+  };
+}

@@ -1,0 +1,66 @@
+import { type Signer, signatureHeaders, signer } from "../signing/sign.js";
+import type { Endpoint } from "../store/model.js";
+import type { DeliveryJob } from "../store/store.js";
+import { VERSION } from "../version.js";
+
+export const USER_AGENT = `Herald/${VERSION}`;
+
+/**
+ * Signers by secret string. Deriving keys is cheap but not free; an endpoint's
+ * secret changes rarely, so this cache is bounded and rebuilt on demand.
+ */
+const signers = new Map<string, Signer>();
+const SIGNER_CACHE = 10_000;
+
+function signerFor(secret: string): Signer {
+  let s = signers.get(secret);
+  if (!s) {
+    if (signers.size >= SIGNER_CACHE) signers.clear();
+    s = signer(secret);
+    signers.set(secret, s);
+  }
+  return s;
+}
+
+/** The secrets that sign now: the newest first, then the previous one while its overlap lasts. */
+export function activeSigners(endpoint: Endpoint, now: number): Signer[] {
+  const list = [signerFor(endpoint.secret)];
+  if (endpoint.previousSecret && (endpoint.previousSecretExpiresAt ?? 0) > now) list.push(signerFor(endpoint.previousSecret));
+  return list;
+}
+
+/** Static credentials become headers; oauth2 tokens are added by the caller. */
+export function authenticationHeaders(endpoint: Endpoint): Record<string, string> {
+  const auth = endpoint.authentication;
+  if (!auth) return {};
+  switch (auth.type) {
+    case "bearer":
+      return { authorization: `Bearer ${auth.token}` };
+    case "basic":
+      return { authorization: `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString("base64")}` };
+    case "header":
+      return { [auth.name.toLowerCase()]: auth.value };
+    default:
+      return {};
+  }
+}
+
+/**
+ * The headers of one attempt, per the wire contract: Herald's own headers win
+ * over an endpoint's custom ones, which cannot spoof signatures or ids.
+ */
+export function attemptHeaders(job: DeliveryJob, attemptNumber: number, now: number): Record<string, string> {
+  const { endpoint, message } = job;
+  const timestamp = Math.floor(now / 1000);
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(endpoint.headers)) headers[k.toLowerCase()] = v;
+  Object.assign(headers, authenticationHeaders(endpoint), {
+    "content-type": "application/json",
+    "user-agent": USER_AGENT,
+    ...signatureHeaders(activeSigners(endpoint, now), message.id, timestamp, message.payload),
+    "x-webhook-event": message.eventType,
+    "x-webhook-id": message.id,
+    "x-webhook-attempt": String(attemptNumber),
+  });
+  return headers;
+}

@@ -1,0 +1,150 @@
+import { Agent, type Dispatcher } from "undici";
+import type { AttemptErrorKind } from "../store/model.js";
+
+/** What one HTTP attempt came to. */
+export interface SendResult {
+  ok: boolean;
+  statusCode: number | null;
+  headers: Record<string, string> | null;
+  /** First `RESPONSE_BODY_LIMIT` bytes of the response body, decoded as UTF-8. */
+  body: string | null;
+  errorKind: AttemptErrorKind | null;
+  errorMessage: string | null;
+  durationMs: number;
+}
+
+export interface SendRequest {
+  url: URL;
+  headers: Record<string, string>;
+  body: string;
+  timeoutMs: number;
+}
+
+/** Bytes of a response body kept in the attempt log. */
+export const RESPONSE_BODY_LIMIT = 4096;
+/** Bytes read past the kept part before giving up on reusing the connection. */
+const DRAIN_LIMIT = 64 * 1024;
+
+export interface SenderOptions {
+  /** Keep-alive connections per origin. Default: 64. */
+  connectionsPerOrigin?: number;
+  /** Replaces the undici dispatcher (the SSRF guard installs a pinning one). */
+  dispatcher?: Dispatcher;
+}
+
+/**
+ * Sends attempts with an undici Agent: one keep-alive pool per origin, never
+ * following redirects, with one deadline covering connect, headers and the
+ * (bounded) body. A receiver that hangs, trickles or sends a huge body costs at
+ * most the timeout and 64 KiB of reading, never memory.
+ */
+export class Sender {
+  private readonly dispatcher: Dispatcher;
+
+  constructor(options: SenderOptions = {}) {
+    this.dispatcher =
+      options.dispatcher ??
+      new Agent({
+        connections: options.connectionsPerOrigin ?? 64,
+        keepAliveTimeout: 30_000,
+        pipelining: 1,
+      });
+  }
+
+  async send(req: SendRequest): Promise<SendResult> {
+    const started = performance.now();
+    const signal = AbortSignal.timeout(req.timeoutMs);
+    try {
+      const res = await this.dispatcher.request({
+        origin: req.url.origin,
+        path: req.url.pathname + req.url.search,
+        method: "POST",
+        headers: req.headers,
+        body: req.body,
+        signal,
+        headersTimeout: req.timeoutMs,
+        bodyTimeout: req.timeoutMs,
+      });
+      const body = await readBounded(res.body, signal);
+      const statusCode = res.statusCode;
+      const ok = statusCode >= 200 && statusCode < 300;
+      return {
+        ok,
+        statusCode,
+        headers: flattenHeaders(res.headers),
+        body,
+        errorKind: ok ? null : statusCode >= 300 && statusCode < 400 ? "redirect" : "http_status",
+        errorMessage: ok ? null : `HTTP ${statusCode}`,
+        durationMs: Math.round(performance.now() - started),
+      };
+    } catch (err) {
+      const { kind, message } = classifyError(err, signal.aborted, req.timeoutMs);
+      return {
+        ok: false,
+        statusCode: null,
+        headers: null,
+        body: null,
+        errorKind: kind,
+        errorMessage: message,
+        durationMs: Math.round(performance.now() - started),
+      };
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.dispatcher.close().catch(() => undefined);
+  }
+}
+
+/** Keeps the first 4 KiB; drains up to 64 KiB more so the connection can be reused. */
+function readBounded(body: Dispatcher.ResponseData["body"], signal: AbortSignal): Promise<string> {
+  const chunks: Buffer[] = [];
+  let kept = 0;
+  body.on("data", (chunk: Buffer) => {
+    if (kept >= RESPONSE_BODY_LIMIT) return;
+    const room = RESPONSE_BODY_LIMIT - kept;
+    const part = chunk.length > room ? chunk.subarray(0, room) : chunk;
+    chunks.push(part);
+    kept += part.length;
+  });
+  return body
+    .dump({ limit: DRAIN_LIMIT, signal })
+    .catch(() => undefined)
+    .then(() => Buffer.concat(chunks).toString("utf8"));
+}
+
+function flattenHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(headers)) {
+    if (v !== undefined) out[k] = Array.isArray(v) ? v.join(", ") : v;
+  }
+  return out;
+}
+
+const CODE_KINDS: Record<string, AttemptErrorKind> = {
+  ECONNREFUSED: "connection_refused",
+  ECONNRESET: "connection_reset",
+  EPIPE: "connection_reset",
+  UND_ERR_SOCKET: "connection_reset",
+  UND_ERR_CLOSED: "connection_reset",
+  ENOTFOUND: "dns",
+  EAI_AGAIN: "dns",
+  UND_ERR_CONNECT_TIMEOUT: "timeout",
+  UND_ERR_HEADERS_TIMEOUT: "timeout",
+  UND_ERR_BODY_TIMEOUT: "timeout",
+  ETIMEDOUT: "timeout",
+  ERR_SSRF_BLOCKED: "blocked",
+};
+
+/** Maps an error thrown by undici (or the guard) to the attempt's error kind. */
+export function classifyError(err: unknown, timedOut: boolean, timeoutMs: number): { kind: AttemptErrorKind; message: string } {
+  if (timedOut) return { kind: "timeout", message: `no complete response within ${timeoutMs} ms` };
+  const e = err as { code?: string; cause?: { code?: string }; message?: string; name?: string };
+  const code = e.code ?? e.cause?.code ?? "";
+  const message = (e.message ?? String(err)).slice(0, 500);
+  const kind = CODE_KINDS[code];
+  if (kind) return { kind, message: code ? `${code}: ${message}` : message };
+  if (code.startsWith("ERR_TLS") || code.includes("CERT") || /certificate|TLS|SSL/i.test(message)) return { kind: "tls", message };
+  if (e.name === "TimeoutError" || e.name === "AbortError") return { kind: "timeout", message };
+  return { kind: "network", message: code ? `${code}: ${message}` : message };
+}

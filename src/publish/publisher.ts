@@ -1,0 +1,118 @@
+import type { Logger } from "pino";
+import type { Publisher, PublishInput } from "../api/context.js";
+import { HeraldError } from "../core/errors.js";
+import { newId } from "../core/ids.js";
+import type { Message } from "../store/model.js";
+import type { DeliveryJob, PublishOptions, PublishRequest, PublishResult, Store } from "../store/store.js";
+
+export interface GroupCommitOptions {
+  /** Most publishes written in one transaction. Default: 256. */
+  maxBatch?: number;
+  /** Delay before the first attempt (first entry of the retry schedule). Default: 0. */
+  firstDelayMs?: number;
+  /** Asks the local dispatcher for a lease so fresh deliveries skip the claim. */
+  lease?: (now: number) => PublishOptions["lease"];
+  /** Receives the leased jobs of each committed batch. */
+  onJobs?: (jobs: DeliveryJob[]) => void;
+  /** Called after every commit (wakes a dispatcher that got no jobs in memory). */
+  onCommitted?: () => void;
+  logger?: Logger;
+}
+
+interface Pending {
+  request: PublishRequest;
+  resolve: (r: { message: Message; created: boolean }) => void;
+  reject: (err: unknown) => void;
+}
+
+/**
+ * Group commit: publishes that arrive together (within one turn of the event
+ * loop, or up to `maxBatch`) are written in one transaction and answered
+ * together after it commits. Every caller still gets its answer only after its
+ * message is durable; the fsync is simply shared (design notes: ~6x).
+ */
+export class GroupCommitPublisher implements Publisher {
+  private queue: Pending[] = [];
+  private scheduled = false;
+  private flushing: Promise<void> = Promise.resolve();
+  private closed = false;
+  private readonly maxBatch: number;
+
+  constructor(
+    private readonly store: Store,
+    private readonly options: GroupCommitOptions = {},
+  ) {
+    this.maxBatch = options.maxBatch ?? 256;
+  }
+
+  publish(input: PublishInput): Promise<{ message: Message; created: boolean }> {
+    if (this.closed) return Promise.reject(new HeraldError("internal_error", "publisher is closed"));
+    const now = Date.now();
+    const message: Message = {
+      id: newId("msg", now),
+      appId: input.appId,
+      eventType: input.eventType,
+      eventId: input.eventId,
+      payload: input.payload,
+      channels: input.channels,
+      createdAt: now,
+    };
+    return new Promise((resolve, reject) => {
+      const request: PublishRequest = input.only ? { message, only: input.only } : { message };
+      this.queue.push({ request, resolve, reject });
+      if (this.queue.length >= this.maxBatch) this.flush();
+      else if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  /** Writes what is queued; later publishes wait for the next batch. */
+  private flush(): void {
+    this.scheduled = false;
+    if (this.queue.length === 0) return;
+    const batch = this.queue.splice(0, this.maxBatch);
+    if (this.queue.length > 0 && !this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => this.flush());
+    }
+    this.flushing = this.flushing.then(() => this.write(batch));
+  }
+
+  private async write(batch: Pending[]): Promise<void> {
+    let results: PublishResult[];
+    try {
+      results = await this.commit(batch.map((p) => p.request));
+    } catch (err) {
+      if (batch.length === 1) {
+        batch[0]!.reject(err);
+        return;
+      }
+      // One bad request (its application deleted meanwhile, say) must not fail
+      // the others: write them one by one to find it.
+      for (const p of batch) await this.write([p]);
+      return;
+    }
+    results.forEach((r, i) => batch[i]!.resolve({ message: r.message, created: r.created }));
+  }
+
+  private async commit(requests: PublishRequest[]): Promise<PublishResult[]> {
+    const now = Date.now();
+    const lease = this.options.lease?.(now);
+    const options: PublishOptions = { now, firstDelayMs: this.options.firstDelayMs ?? 0 };
+    if (lease) options.lease = lease;
+    const results = await this.store.publish(requests, options);
+    const jobs = results.flatMap((r) => r.jobs);
+    if (jobs.length > 0) this.options.onJobs?.(jobs);
+    this.options.onCommitted?.();
+    return results;
+  }
+
+  /** Waits for queued publishes to commit, then refuses new ones. Idempotent. */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.flush();
+    await this.flushing;
+  }
+}

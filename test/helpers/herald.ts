@@ -1,0 +1,83 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pino } from "pino";
+import type { HeraldConfig } from "../../src/config/config.js";
+import { newId } from "../../src/core/ids.js";
+import { Herald } from "../../src/herald.js";
+import { generateSecret } from "../../src/signing/secret.js";
+import type { Application, Endpoint } from "../../src/store/model.js";
+import type { NewEndpoint } from "../../src/store/store.js";
+
+export function tempDir(): { dir: string; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), "herald-test-"));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export const silentLogger = () => pino({ level: "silent" });
+
+/** A Herald on a fresh SQLite file in a temp dir; `close()` stops it and removes the dir. */
+export async function openTestHerald(
+  settings: Record<string, string> = {},
+  config: Partial<HeraldConfig> = {},
+): Promise<{ herald: Herald; dir: string; close: () => Promise<void> }> {
+  const { dir, cleanup } = tempDir();
+  const herald = await Herald.open({
+    settings: { HERALD_DATABASE_URL: `sqlite:${join(dir, "herald.db")}`, HERALD_PORT: "0", ...settings },
+    config,
+    logger: silentLogger(),
+  });
+  return {
+    herald,
+    dir,
+    close: async () => {
+      await herald.stop();
+      cleanup();
+    },
+  };
+}
+
+export async function createApp(herald: Herald, name = "test app"): Promise<Application> {
+  const now = Date.now();
+  return herald.store.createApplication({ id: newId("app"), uid: null, name, metadata: {}, createdAt: now, updatedAt: now });
+}
+
+export async function createEndpoint(herald: Herald, app: Application, url: string, extra: Partial<NewEndpoint> = {}): Promise<Endpoint> {
+  const now = Date.now();
+  return herald.store.createEndpoint({
+    id: newId("ep"),
+    appId: app.id,
+    url,
+    description: "",
+    events: null,
+    channels: null,
+    status: "active",
+    disabledReason: null,
+    secret: generateSecret(),
+    headers: {},
+    authentication: null,
+    timeoutMs: null,
+    rateLimit: null,
+    metadata: {},
+    createdAt: now,
+    ...extra,
+  });
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `check` until it returns a truthy value or the time runs out. */
+export async function eventually<T>(check: () => Promise<T> | T, timeoutMs = 10_000, stepMs = 25): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await check();
+      if (v) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw last instanceof Error ? last : new Error("condition not met in time");
+    await sleep(stepMs);
+  }
+}
