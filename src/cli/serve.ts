@@ -1,0 +1,57 @@
+import type { Command } from "commander";
+import { Herald } from "../herald.js";
+import { addSettingFlags, settingsFrom } from "./settings.js";
+import { fail, onShutdownSignal } from "./process.js";
+
+const LOOPBACK = "127.0.0.0/8,::1/128";
+
+/** `herald serve`: API, dashboard and delivery workers in one process. */
+export function registerServe(program: Command): void {
+  addSettingFlags(
+    program
+      .command("serve")
+      .description("run the API, the dashboard and the delivery workers")
+      .option("--dev", "development mode: also allow loopback targets (127.0.0.0/8, ::1)"),
+  ).action(async (opts: Record<string, unknown>) => {
+    const settings = settingsFrom(process.env, opts);
+    if (opts.dev) {
+      settings.HERALD_DEV = "1";
+      settings.HERALD_ALLOWED_NETWORKS = [settings.HERALD_ALLOWED_NETWORKS, LOOPBACK].filter(Boolean).join(",");
+    }
+    await runServer(settings);
+  });
+
+  addSettingFlags(program.command("worker").description("run delivery workers only (no HTTP API)")).action(
+    async (opts: Record<string, unknown>) => {
+      await runServer({ ...settingsFrom(process.env, opts), HERALD_ROLE: "worker" });
+    },
+  );
+}
+
+async function runServer(settings: Record<string, string | undefined>): Promise<void> {
+  const herald = await Herald.open({ settings }).catch(fail);
+  const { config } = herald;
+  onShutdownSignal(async () => {
+    herald.logger.info("stopping: finishing in-flight attempts");
+    await herald.stop();
+  });
+  if (config.role !== "api") await herald.start();
+  if (config.role === "worker") {
+    console.log(`Herald worker delivering from ${describeStore(config.store)}`);
+    return;
+  }
+  const { ensureAdminKey } = await import("../api/auth.js");
+  const { generatedKey } = await ensureAdminKey(herald.store, config);
+  const { url } = await herald.listen().catch(fail);
+  console.log(`Herald ${config.role === "api" ? "API" : "server"} listening on ${url} (${describeStore(config.store)})`);
+  if (config.dev) {
+    console.log("Development mode: loopback targets (127.0.0.0/8, ::1) are allowed, so `herald listen` on this machine can receive.");
+  }
+  if (generatedKey) {
+    console.log(`Admin API key (shown once, stored hashed; keep it): ${generatedKey}`);
+  }
+}
+
+function describeStore(store: Herald["config"]["store"]): string {
+  return store.kind === "sqlite" ? `SQLite ${store.path}` : "PostgreSQL";
+}
