@@ -30,4 +30,11 @@ export interface ApiContext {
   logger: Logger;
   /** Tells the local dispatcher (if any) that deliveries became due now (resend, recover). */
   wake(): void;
+  /**
+   * The SSRF guard's verdict on a URL an endpoint is created or changed with
+   * (endpoint `url`, oauth2 `tokenUrl`): why it is refused (the API answers 422
+   * with this text), or undefined when allowed. Optional: without it the API
+   * checks only the URL's shape; the sender checks every attempt regardless.
+   */
+  checkUrl?(url: string): Promise<string | undefined>;
 }

@@ -1,0 +1,186 @@
+import { type Static, Type } from "@sinclair/typebox";
+import { type FieldError, HeraldError } from "../core/errors.js";
+import { type ApplicationId, newId } from "../core/ids.js";
+import { generateSecret, secretProblem } from "../signing/secret.js";
+import type { Endpoint, EndpointAuthentication } from "../store/model.js";
+import type { EndpointPatch, NewEndpoint } from "../store/store.js";
+import { Channel, EventPattern, Metadata, Nullable, Strict } from "./schemas.js";
+
+/**
+ * Endpoint request bodies: their schemas, the checks a schema cannot express
+ * (URL shape, reserved headers, secret format), and their translation into the
+ * store's `NewEndpoint` / `EndpointPatch`.
+ */
+
+const Url = Type.String({ minLength: 1, maxLength: 2048 });
+const HeaderName = Type.String({
+  pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,256}$",
+  description: "an HTTP header name: 1–256 letters, digits or !#$%&'*+.^_`|~-",
+});
+const HeaderValue = Type.String({
+  maxLength: 4096,
+  pattern: "^[\\t\\x20-\\x7e]*$",
+  description: "an HTTP header value: printable ASCII, no line breaks",
+});
+const Credential = Type.String({ minLength: 1, maxLength: 4096 });
+
+const Headers = Type.Unsafe<Record<string, string>>({
+  type: "object",
+  maxProperties: 32,
+  propertyNames: HeaderName,
+  additionalProperties: HeaderValue,
+});
+
+const Authentication = Type.Unsafe<EndpointAuthentication>({
+  type: "object",
+  required: ["type"],
+  discriminator: { propertyName: "type" },
+  oneOf: [
+    Strict({ type: Type.Literal("bearer"), token: Credential }),
+    Strict({
+      type: Type.Literal("basic"),
+      username: Type.String({ maxLength: 256, pattern: "^[^:]*$", description: "a user name without ':'" }),
+      password: Credential,
+    }),
+    Strict({ type: Type.Literal("header"), name: HeaderName, value: Type.String({ ...HeaderValue, minLength: 1 }) }),
+    Strict({
+      type: Type.Literal("oauth2"),
+      tokenUrl: Url,
+      clientId: Type.String({ minLength: 1, maxLength: 1024 }),
+      clientSecret: Credential,
+      scope: Type.Optional(Type.String({ maxLength: 1024 })),
+    }),
+  ],
+});
+
+/** Fields settable both at creation and by PATCH. */
+const EditableFields = {
+  description: Type.Optional(Type.String({ maxLength: 1024 })),
+  /** Null, `[]` or any list containing `*` means every event type. */
+  events: Type.Optional(Nullable(Type.Array(EventPattern, { maxItems: 100 }))),
+  /** Null or `[]` means no channel filter. */
+  channels: Type.Optional(Nullable(Type.Array(Channel, { maxItems: 10 }))),
+  headers: Type.Optional(Headers),
+  authentication: Type.Optional(Type.Unsafe<EndpointAuthentication | null>({ anyOf: [{ type: "null" }, Authentication] })),
+  timeoutMs: Type.Optional(Nullable(Type.Integer({ minimum: 1000, maximum: 30_000 }))),
+  rateLimit: Type.Optional(Nullable(Type.Integer({ minimum: 1, maximum: 100_000 }))),
+  metadata: Type.Optional(Metadata),
+  disabled: Type.Optional(Type.Boolean()),
+};
+
+export const EndpointCreateBody = Strict({ url: Url, secret: Type.Optional(Type.String({ maxLength: 256 })), ...EditableFields });
+export const EndpointPatchBody = Strict({ url: Type.Optional(Url), ...EditableFields });
+export type EndpointCreateInput = Static<typeof EndpointCreateBody>;
+export type EndpointPatchInput = Static<typeof EndpointPatchBody>;
+
+/** What `disable` / `enable` (and PATCH `disabled`) write. */
+export const disabledPatch = { status: "disabled", disabledReason: "manual" } as const satisfies EndpointPatch;
+export const enabledPatch = { status: "active", disabledReason: null } as const satisfies EndpointPatch;
+
+/** Headers Herald sets itself, or that only make sense hop by hop. */
+const RESERVED_HEADERS = new Set([
+  "host",
+  "content-length",
+  "content-type",
+  "transfer-encoding",
+  "connection",
+  "keep-alive",
+  "upgrade",
+  "te",
+  "trailer",
+  "expect",
+  "proxy-authorization",
+  "proxy-connection",
+  "user-agent",
+]);
+const isReservedHeader = (name: string): boolean => {
+  const lower = name.toLowerCase();
+  return RESERVED_HEADERS.has(lower) || lower.startsWith("webhook-") || lower.startsWith("x-webhook-");
+};
+
+/** Why `value` is not an acceptable target URL, or undefined. */
+export function urlProblem(value: string): string | undefined {
+  if (/[\s\x00-\x1f\x7f]/.test(value)) return "must not contain spaces or control characters";
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return "must be an absolute URL such as https://example.com/webhooks";
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") return "must use http or https";
+  if (url.username || url.password) return "must not contain credentials; use authentication instead";
+  if (!url.hostname) return "must name a host";
+  return undefined;
+}
+
+/** Collects every problem a schema cannot see; throws one 422 listing them all. */
+function check(input: EndpointPatchInput & { secret?: string | undefined }): void {
+  const errors: FieldError[] = [];
+  const add = (path: string, message: string | undefined) => {
+    if (message) errors.push({ path, message });
+  };
+  if (input.url !== undefined) add("/url", urlProblem(input.url));
+  if (input.secret !== undefined) add("/secret", secretProblem(input.secret));
+  for (const name of Object.keys(input.headers ?? {})) {
+    if (isReservedHeader(name)) add(`/headers/${name}`, "is set by Herald or is hop-by-hop, and cannot be configured");
+  }
+  const auth = input.authentication;
+  if (auth?.type === "oauth2") add("/authentication/tokenUrl", urlProblem(auth.tokenUrl));
+  if (auth?.type === "header" && isReservedHeader(auth.name)) {
+    add("/authentication/name", "is set by Herald or is hop-by-hop, and cannot be configured");
+  }
+  if (errors.length > 0) {
+    throw new HeraldError("validation_failed", errors.map((e) => `${e.path}: ${e.message}`).join("; "), errors);
+  }
+}
+
+function normalizeEvents(events: string[] | null | undefined): string[] | null {
+  if (!events || events.length === 0 || events.includes("*")) return null;
+  return [...new Set(events)];
+}
+
+function normalizeChannels(channels: string[] | null | undefined): string[] | null {
+  return !channels || channels.length === 0 ? null : [...new Set(channels)];
+}
+
+/** A checked create body → the row to insert (secret generated unless given). */
+export function newEndpoint(appId: ApplicationId, input: EndpointCreateInput, now: number): NewEndpoint {
+  check(input);
+  return {
+    id: newId("ep", now),
+    appId,
+    url: input.url,
+    description: input.description ?? "",
+    events: normalizeEvents(input.events),
+    channels: normalizeChannels(input.channels),
+    status: input.disabled ? "disabled" : "active",
+    disabledReason: input.disabled ? "manual" : null,
+    secret: input.secret ?? generateSecret(),
+    headers: input.headers ?? {},
+    authentication: input.authentication ?? null,
+    timeoutMs: input.timeoutMs ?? null,
+    rateLimit: input.rateLimit ?? null,
+    metadata: input.metadata ?? {},
+    createdAt: now,
+  };
+}
+
+/** A checked PATCH body → the store patch (only the fields sent). */
+export function endpointPatch(current: Endpoint, input: EndpointPatchInput): EndpointPatch {
+  check(input);
+  const patch: EndpointPatch = {};
+  if (input.url !== undefined) patch.url = input.url;
+  if (input.description !== undefined) patch.description = input.description;
+  if (input.events !== undefined) patch.events = normalizeEvents(input.events);
+  if (input.channels !== undefined) patch.channels = normalizeChannels(input.channels);
+  if (input.headers !== undefined) patch.headers = input.headers;
+  if (input.authentication !== undefined) patch.authentication = input.authentication;
+  if (input.timeoutMs !== undefined) patch.timeoutMs = input.timeoutMs;
+  if (input.rateLimit !== undefined) patch.rateLimit = input.rateLimit;
+  if (input.metadata !== undefined) patch.metadata = input.metadata;
+  // Only a change of state touches the reason: disabling an endpoint the
+  // failure rule already disabled keeps "failing".
+  if (input.disabled === true && current.status === "active") Object.assign(patch, disabledPatch);
+  if (input.disabled === false && current.status === "disabled") Object.assign(patch, enabledPatch);
+  return patch;
+}

@@ -1,0 +1,83 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
+import { type ErrorCode, HeraldError } from "../core/errors.js";
+import { fieldErrors } from "./validation.js";
+
+/**
+ * The API's one error handler: every failure leaves as `application/problem+json`
+ * (RFC 9457) `{type, title, status, detail, code, errors?}`. HeraldErrors carry
+ * their own code; Fastify's errors about the request (bad JSON, wrong media type,
+ * too large, schema violations) are mapped to theirs; anything else is logged and
+ * answered with an opaque 500.
+ */
+
+const TITLES: Record<ErrorCode, string> = {
+  validation_failed: "Validation failed",
+  malformed_json: "Malformed JSON",
+  not_found: "Not found",
+  unauthorized: "Unauthorized",
+  forbidden: "Forbidden",
+  conflict: "Conflict",
+  payload_too_large: "Payload too large",
+  unsupported_media_type: "Unsupported media type",
+  rate_limited: "Too many requests",
+  method_not_allowed: "Method not allowed",
+  invalid_configuration: "Invalid configuration",
+  internal_error: "Internal server error",
+};
+
+/** Fastify's own request errors, by their code. */
+const FASTIFY_CODES: Record<string, [ErrorCode, string]> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: ["malformed_json", "the request body is not valid JSON"],
+  FST_ERR_CTP_EMPTY_JSON_BODY: ["malformed_json", "the request body is empty but its content-type is application/json"],
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: ["malformed_json", "the request body does not match its Content-Length"],
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: ["unsupported_media_type", "send the request body as application/json"],
+  FST_ERR_CTP_BODY_TOO_LARGE: ["payload_too_large", "the request body is larger than this server accepts"],
+  FST_ERR_BAD_URL: ["not_found", "the request URL cannot be decoded"],
+};
+
+/** The HeraldError a request-side failure stands for, or null for a server-side fault. */
+function classify(error: FastifyError): HeraldError | null {
+  if (error instanceof HeraldError) return error;
+  if (error.validation) {
+    const errors = fieldErrors(error.validation as never, error.validationContext ?? "body");
+    const detail = errors.map((e) => `${e.path}: ${e.message}`).join("; ");
+    return new HeraldError("validation_failed", detail || "the request is invalid", errors);
+  }
+  const known = FASTIFY_CODES[error.code];
+  if (known) return new HeraldError(known[0], known[1]);
+  // secure-json-parse's prototype-poisoning refusal and any other client error
+  // Fastify raises: a 4xx is the client's fault, never a 500.
+  if (error instanceof SyntaxError || error.statusCode === 400) return new HeraldError("malformed_json", "the request body cannot be read as JSON");
+  if (error.statusCode === 404) return new HeraldError("not_found", "no such resource");
+  if (error.statusCode === 405) return new HeraldError("method_not_allowed", "method not allowed");
+  if (error.statusCode === 413) return new HeraldError("payload_too_large", "the request body is too large");
+  if (error.statusCode === 415) return new HeraldError("unsupported_media_type", "send the request body as application/json");
+  if (error.statusCode !== undefined && error.statusCode > 400 && error.statusCode < 500) {
+    return new HeraldError("validation_failed", error.message);
+  }
+  return null;
+}
+
+export function sendProblem(reply: FastifyReply, error: HeraldError): FastifyReply {
+  if (error.code === "unauthorized") reply.header("www-authenticate", 'Bearer realm="herald"');
+  const body = {
+    type: `/problems/${error.code}`,
+    title: TITLES[error.code],
+    status: error.status,
+    detail: error.message,
+    code: error.code,
+    ...(error.errors ? { errors: error.errors } : {}),
+  };
+  return reply.code(error.status).type("application/problem+json").send(JSON.stringify(body));
+}
+
+export function errorHandler(error: FastifyError, req: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const problem = classify(error);
+  if (problem && problem.status < 500) return sendProblem(reply, problem);
+  req.log.error({ err: error }, "unexpected error");
+  return sendProblem(reply, new HeraldError("internal_error", "an unexpected error occurred; see the server log"));
+}
+
+export function notFoundHandler(req: FastifyRequest, reply: FastifyReply): FastifyReply {
+  return sendProblem(reply, new HeraldError("not_found", `no route ${req.method} ${req.url.split("?")[0]!.slice(0, 200)}`));
+}

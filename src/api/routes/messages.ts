@@ -1,0 +1,109 @@
+import { Type } from "@sinclair/typebox";
+import { HeraldError, invalid, notFound } from "../../core/errors.js";
+import { isId } from "../../core/ids.js";
+import type { ApiContext } from "../context.js";
+import { findApp, findMessage, requireActive } from "../lookup.js";
+import { PageQuery, pageOf, pageRequest } from "../pagination.js";
+import {
+  AnyObject,
+  AppParams,
+  Channel,
+  DateTime,
+  EmptyBody,
+  EventTypeName,
+  MessageEndpointParams,
+  MessageParams,
+  NoQuery,
+  optionalBody,
+  StringEnum,
+  Strict,
+} from "../schemas.js";
+import { serializeAttempt, serializeDelivery, serializeMessage } from "../serializers.js";
+import type { Api } from "../validation.js";
+
+/** An idempotency key: 1–256 printable ASCII characters. */
+const IDEMPOTENCY_KEY = /^[\x20-\x7e]{1,256}$/;
+
+const PublishBody = Strict({
+  eventType: EventTypeName,
+  payload: AnyObject,
+  id: Type.Optional(
+    Type.String({ pattern: "^[\\x20-\\x7e]{1,256}$", description: "an idempotency key: 1–256 printable ASCII characters" }),
+  ),
+  channels: Type.Optional(Type.Array(Channel, { maxItems: 10 })),
+});
+
+const ListQuery = Strict({
+  ...PageQuery,
+  eventType: Type.Optional(EventTypeName),
+  status: Type.Optional(StringEnum(["pending", "succeeded", "failed", "skipped"] as const)),
+  before: Type.Optional(DateTime),
+  after: Type.Optional(DateTime),
+});
+
+const optionalDate = (value: string | undefined): number | undefined => (value === undefined ? undefined : Date.parse(value));
+
+export function messageRoutes(api: Api, ctx: ApiContext): void {
+  const { maxPayloadBytes } = ctx.config;
+
+  api.post("/applications/:app/messages", { schema: { params: AppParams, body: PublishBody, querystring: NoQuery } }, async (req, reply) => {
+    const header = req.headers["idempotency-key"];
+    if (header !== undefined && (typeof header !== "string" || !IDEMPOTENCY_KEY.test(header))) {
+      throw invalid("headers.idempotency-key", "must be 1–256 printable ASCII characters, sent once");
+    }
+    // Serialized once, here: these exact bytes are stored and sent to every endpoint on every attempt.
+    const payload = JSON.stringify(req.body.payload);
+    const size = Buffer.byteLength(payload, "utf8");
+    if (size > maxPayloadBytes) {
+      throw new HeraldError("payload_too_large", `the payload is ${size} bytes of JSON; the limit is ${maxPayloadBytes} (HERALD_MAX_PAYLOAD_BYTES)`);
+    }
+    const app = await findApp(ctx, req, req.params.app);
+    const channels = req.body.channels?.length ? [...new Set(req.body.channels)] : null;
+    const { message, created } = await ctx.publisher.publish({
+      appId: app.id,
+      eventType: req.body.eventType,
+      payload,
+      channels,
+      eventId: header ?? req.body.id ?? null,
+    });
+    // A repeated idempotency key answers with the first message, as Stripe does.
+    if (!created) reply.header("idempotent-replayed", "true");
+    return reply.code(202).send(serializeMessage(message));
+  });
+
+  api.get("/applications/:app/messages", { schema: { params: AppParams, querystring: ListQuery } }, async (req) => {
+    const app = await findApp(ctx, req, req.params.app);
+    const { eventType, status, before, after } = req.query;
+    const filter = { eventType, status, before: optionalDate(before), after: optionalDate(after) };
+    return pageOf(await ctx.store.listMessages(app.id, filter, pageRequest(req.query, "msg")), serializeMessage);
+  });
+
+  api.get("/applications/:app/messages/:msg", { schema: { params: MessageParams, querystring: NoQuery } }, async (req) => {
+    const { message } = await findMessage(ctx, req, req.params);
+    return serializeMessage(message);
+  });
+
+  api.get("/applications/:app/messages/:msg/deliveries", { schema: { params: MessageParams, querystring: NoQuery } }, async (req) => {
+    const { message } = await findMessage(ctx, req, req.params);
+    return { data: (await ctx.store.listDeliveries(message.id)).map(serializeDelivery) };
+  });
+
+  api.get("/applications/:app/messages/:msg/attempts", { schema: { params: MessageParams, querystring: Strict(PageQuery) } }, async (req) => {
+    const { message } = await findMessage(ctx, req, req.params);
+    return pageOf(await ctx.store.listMessageAttempts(message.id, pageRequest(req.query, "atmpt")), serializeAttempt);
+  });
+
+  api.post(
+    "/applications/:app/messages/:msg/endpoints/:ep/resend",
+    { preValidation: optionalBody, schema: { params: MessageEndpointParams, body: EmptyBody, querystring: NoQuery } },
+    async (req, reply) => {
+      const { app, message } = await findMessage(ctx, req, req.params);
+      const endpoint = isId("ep", req.params.ep) ? await ctx.store.getEndpoint(app.id, req.params.ep) : null;
+      if (!endpoint) throw notFound("endpoint", req.params.ep);
+      requireActive(endpoint, "resend");
+      const delivery = await ctx.store.resend(message, endpoint.id, Date.now());
+      ctx.wake();
+      return reply.code(202).send({ messageId: message.id, endpointId: endpoint.id, status: delivery.status });
+    },
+  );
+}
