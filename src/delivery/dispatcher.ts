@@ -163,10 +163,11 @@ export class Dispatcher {
     ]);
     clearTimeout(timer);
     await this.completer.flush();
+    const unfinished = this.inflight.size > 0;
     this.toRelease.push(...this.held);
     this.state = "stopped";
     await this.flushReleases();
-    await this.sender.close();
+    await this.sender.close(unfinished);
   }
 
   private async run(): Promise<void> {

@@ -35,8 +35,9 @@ export interface SenderOptions {
 /**
  * Sends attempts with an undici Agent: one keep-alive pool per origin, never
  * following redirects, with one deadline covering connect, headers and the
- * (bounded) body. A receiver that hangs, trickles or sends a huge body costs at
- * most the timeout and 64 KiB of reading, never memory.
+ * (bounded) body. The status code decides success; a body still arriving at
+ * the deadline is cut off and the status kept. A receiver that hangs, trickles
+ * or sends a huge body costs at most the timeout and 64 KiB of reading.
  */
 export class Sender {
   private readonly dispatcher: Dispatcher;
@@ -91,8 +92,9 @@ export class Sender {
     }
   }
 
-  async close(): Promise<void> {
-    await this.dispatcher.close().catch(() => undefined);
+  /** Closes the pools; with `abort`, requests still running are cut off (stop deadline passed). */
+  async close(abort = false): Promise<void> {
+    await (abort ? this.dispatcher.destroy() : this.dispatcher.close()).catch(() => undefined);
   }
 }
 

@@ -1,0 +1,114 @@
+import { createServer } from "node:net";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { Herald } from "../../src/herald.js";
+import type { Application } from "../../src/store/model.js";
+import { type Receiver, startReceiver } from "../helpers/receiver.js";
+import { createApp, createEndpoint, eventually, openTestHerald } from "../helpers/herald.js";
+
+/** Receivers that misbehave must cost Herald at most a timeout, and never stall other endpoints. */
+describe("misbehaving receivers", () => {
+  let herald: Herald;
+  let close: () => Promise<void>;
+  let good: Receiver;
+  let bad: Receiver;
+  let app: Application;
+
+  beforeEach(async () => {
+    ({ herald, close } = await openTestHerald({ HERALD_RETRY_SCHEDULE: "0s", HERALD_REQUEST_TIMEOUT: "1s" }));
+    await herald.start();
+    good = await startReceiver();
+    bad = await startReceiver();
+    app = await createApp(herald);
+  });
+  afterEach(async () => {
+    await close();
+    await good.close();
+    await bad.close();
+  });
+
+  async function onlyAttempt(messageId: string) {
+    return eventually(async () => (await herald.store.listMessageAttempts(messageId as never, { limit: 5 })).data[0], 8000);
+  }
+
+  it("times out a receiver that hangs, while another endpoint is served at once", async () => {
+    bad.behave(() => {}); // never answers
+    await createEndpoint(herald, app, bad.url);
+    await createEndpoint(herald, app, good.url);
+    const started = Date.now();
+    const { message } = await herald.publish({ appId: app.id, eventType: "a.b", payload: "{}", channels: null, eventId: null });
+    await good.waitFor(1);
+    expect(Date.now() - started).toBeLessThan(500);
+    const failed = await eventually(async () => {
+      const attempts = (await herald.store.listMessageAttempts(message.id, { limit: 5 })).data;
+      return attempts.find((a) => !a.success);
+    }, 5000);
+    expect(failed.errorKind).toBe("timeout");
+    expect(failed.durationMs).toBeGreaterThanOrEqual(950);
+    expect(failed.durationMs).toBeLessThan(2500);
+  });
+
+  it("stops reading a body that trickles in, at the deadline, keeping the 200 it was given", async () => {
+    bad.behave((_r, res) => {
+      res.writeHead(200, { "content-type": "text/plain" });
+      const t = setInterval(() => res.write("."), 200);
+      res.on("close", () => clearInterval(t));
+    });
+    await createEndpoint(herald, app, bad.url, { timeoutMs: 1000 });
+    const { message } = await herald.publish({ appId: app.id, eventType: "a.b", payload: "{}", channels: null, eventId: null });
+    const a = await onlyAttempt(message.id);
+    // The receiver accepted the webhook (status 200); the late body is cut off
+    // at the deadline instead of holding the slot.
+    expect(a).toMatchObject({ success: true, statusCode: 200 });
+    expect(a.durationMs).toBeGreaterThanOrEqual(950);
+    expect(a.durationMs).toBeLessThan(2000);
+  });
+
+  it("records a reset connection", async () => {
+    bad.behave((_r, res) => res.socket?.destroy());
+    await createEndpoint(herald, app, bad.url);
+    const { message } = await herald.publish({ appId: app.id, eventType: "a.b", payload: "{}", channels: null, eventId: null });
+    const a = await onlyAttempt(message.id);
+    expect(a).toMatchObject({ success: false, statusCode: null, errorKind: "connection_reset" });
+  });
+
+  it("records a refused connection", async () => {
+    const server = createServer();
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const port = (server.address() as { port: number }).port;
+    await new Promise((r) => server.close(r)); // nothing listens there now
+    await createEndpoint(herald, app, `http://127.0.0.1:${port}/`);
+    const { message } = await herald.publish({ appId: app.id, eventType: "a.b", payload: "{}", channels: null, eventId: null });
+    const a = await onlyAttempt(message.id);
+    expect(a).toMatchObject({ success: false, errorKind: "connection_refused" });
+  });
+
+  it("keeps only the first 4 KiB of a huge response body", async () => {
+    bad.behave((_r, res) => {
+      res.writeHead(200);
+      res.end(Buffer.alloc(8 * 1024 * 1024, "x"));
+    });
+    await createEndpoint(herald, app, bad.url);
+    const { message } = await herald.publish({ appId: app.id, eventType: "a.b", payload: "{}", channels: null, eventId: null });
+    const a = await onlyAttempt(message.id);
+    expect(a.success).toBe(true);
+    expect(a.responseBody).toHaveLength(4096);
+  });
+
+  it("serves healthy endpoints while a slow one fills its own slots", async () => {
+    bad.behave((_r, res) => {
+      setTimeout(() => res.end(), 800);
+    });
+    await createEndpoint(herald, app, bad.url);
+    await createEndpoint(herald, app, good.url);
+    const n = 150; // more than the slow endpoint's 32 slots
+    const started = Date.now();
+    await Promise.all(
+      Array.from({ length: n }, (_, i) =>
+        herald.publish({ appId: app.id, eventType: "a.b", payload: JSON.stringify({ i }), channels: null, eventId: null }),
+      ),
+    );
+    await good.waitFor(n, 5000);
+    expect(Date.now() - started).toBeLessThan(2000);
+    await bad.waitFor(n, 15_000);
+  });
+});
