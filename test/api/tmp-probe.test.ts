@@ -1,0 +1,23 @@
+import { it } from "vitest";
+import { openApi } from "./helpers.js";
+it("probe", async () => {
+  const t = await openApi();
+  const show = async (m: any, u: string, b?: unknown, h?: Record<string,string>) => { const r = await t.call(m, u, b, h); console.log(m, u, r.status, JSON.stringify(r.body)); return r; };
+  await show("POST", "/api/v1/applications", { name: 5, extra: true, metadata: { a: 1 } });
+  const app = await show("POST", "/api/v1/applications", { name: "a", uid: "shop" });
+  await show("POST", "/api/v1/applications", { name: "b", uid: "shop" });
+  await show("POST", "/api/v1/applications/shop/endpoints", { url: "ftp://x", events: ["a..b", "*"], authentication: { type: "nope" }, headers: { "X-Webhook-Foo": "1", "bad name": "x", "ok": "a\nb" }, timeoutMs: 5 });
+  await show("POST", "/api/v1/applications/shop/endpoints", { url: "https://u:p@x.com", authentication: { type: "basic", username: "a" }, secret: "nope" });
+  await show("POST", "/api/v1/applications/shop/endpoints", { url: "https://x.com", authentication: "str" });
+  const ep = await show("POST", "/api/v1/applications/shop/endpoints", { url: "https://x.com/h", authentication: { type: "oauth2", tokenUrl: "https://a.com/t", clientId: "c", clientSecret: "very-secret-value-123" }, events: ["order.*"] });
+  await show("GET", `/api/v1/applications/shop/endpoints/${ep.body.id}`);
+  await show("POST", `/api/v1/applications/shop/endpoints/${ep.body.id}/enable`);
+  await show("POST", `/api/v1/applications/shop/endpoints/${ep.body.id}/enable`, "", {"content-type": "application/json"});
+  await show("POST", `/api/v1/applications/shop/endpoints/${ep.body.id}/disable`, {});
+  await show("POST", `/api/v1/applications/shop/messages`, { eventType: "order.created", payload: { a: 1 }, channels: ["x"] }, { "idempotency-key": "k1" });
+  await show("POST", `/api/v1/applications/shop/messages`, { eventType: "order created", payload: [1] });
+  await show("GET", `/api/v1/applications/shop/messages?status=bogus&before=yesterday`);
+  await show("PATCH", `/api/v1/applications/shop/endpoints/${ep.body.id}`, { authentication: { type: "bearer" }, timeoutMs: null, events: null });
+  await show("GET", `/api/v1/applications/shop/endpoints/${ep.body.id}/stats`);
+  await t.close();
+});
