@@ -1,5 +1,5 @@
 import { Type } from "@sinclair/typebox";
-import { HeraldError, notFound } from "../../core/errors.js";
+import { notFound } from "../../core/errors.js";
 import { newId } from "../../core/ids.js";
 import { requireAdmin } from "../auth.js";
 import type { ApiContext } from "../context.js";
@@ -16,18 +16,12 @@ const Uid = Type.String({
   description: "a uid: 1–256 characters from A–Z, a–z, 0–9, '_', '.', '-', not starting with app_",
 });
 const CreateBody = Strict({ name: Name, uid: Type.Optional(Uid), metadata: Type.Optional(Metadata) });
+// A uid already taken answers 409 conflict (the store's unique index decides, race-free).
 const PatchBody = Strict({ name: Type.Optional(Name), uid: Type.Optional(Nullable(Uid)), metadata: Type.Optional(Metadata) });
-
-async function assertUidFree(ctx: ApiContext, uid: string | null | undefined, self?: string): Promise<void> {
-  if (uid === null || uid === undefined) return;
-  const holder = await ctx.store.getApplication(uid);
-  if (holder && holder.id !== self) throw new HeraldError("conflict", `an application with uid ${JSON.stringify(uid)} already exists`);
-}
 
 export function applicationRoutes(api: Api, ctx: ApiContext): void {
   api.post("/applications", { schema: { body: CreateBody, querystring: NoQuery } }, async (req, reply) => {
     requireAdmin(req);
-    await assertUidFree(ctx, req.body.uid);
     const now = Date.now();
     const app = await ctx.store.createApplication({
       id: newId("app", now),
@@ -52,7 +46,6 @@ export function applicationRoutes(api: Api, ctx: ApiContext): void {
   api.patch("/applications/:app", { schema: { params: AppParams, body: PatchBody, querystring: NoQuery } }, async (req) => {
     requireAdmin(req);
     const app = await findApp(ctx, req, req.params.app);
-    await assertUidFree(ctx, req.body.uid, app.id);
     const updated = await ctx.store.updateApplication(app.id, req.body, Date.now());
     if (!updated) throw notFound("application", req.params.app);
     return serializeApplication(updated);

@@ -1,5 +1,5 @@
 import { Type } from "@sinclair/typebox";
-import { HeraldError, notFound } from "../../core/errors.js";
+import { notFound } from "../../core/errors.js";
 import { newId } from "../../core/ids.js";
 import { requireAdmin } from "../auth.js";
 import type { ApiContext } from "../context.js";
@@ -34,12 +34,11 @@ const ListQuery = Strict({ ...PageQuery, includeArchived: Type.Optional(Type.Boo
 export function eventTypeRoutes(api: Api, ctx: ApiContext): void {
   api.post("/event-types", { schema: { body: CreateBody, querystring: NoQuery } }, async (req, reply) => {
     requireAdmin(req);
-    const { name } = req.body;
-    if (await ctx.store.getEventType(name)) throw new HeraldError("conflict", `event type ${JSON.stringify(name)} already exists`);
+    // A name already in the catalog answers 409 conflict (the store's unique index decides).
     const now = Date.now();
     const type = await ctx.store.createEventType({
       id: newId("evt", now),
-      name,
+      name: req.body.name,
       description: req.body.description ?? "",
       schema: req.body.schema ?? null,
       examples: req.body.examples ?? [],
