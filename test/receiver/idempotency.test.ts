@@ -3,7 +3,12 @@ import { createDeduplicator, type IdempotencyStore, MemoryIdempotencyStore } fro
 
 function clock(start = 1_000_000) {
   let t = start;
-  return { now: () => t, advance: (ms: number) => void (t += ms) };
+  return {
+    now: () => t,
+    advance: (ms: number) => {
+      t += ms;
+    },
+  };
 }
 
 describe("MemoryIdempotencyStore", () => {
@@ -98,7 +103,14 @@ describe("createDeduplicator", () => {
 
   it("defaults to remembering ids for 24 h", async () => {
     let ttl = 0;
-    const dedup = createDeduplicator({ store: { claim: (_id, t) => ((ttl = t), true), release: () => {} } });
+    const store = {
+      claim: (_id: string, t: number) => {
+        ttl = t;
+        return true;
+      },
+      release: () => {},
+    };
+    const dedup = createDeduplicator({ store });
     await dedup.once("msg_1", () => 1);
     expect(ttl).toBe(24 * 60 * 60 * 1000);
   });
