@@ -101,11 +101,14 @@ const isReservedHeader = (name: string): boolean => {
 /** Why `value` is not an acceptable target URL, or undefined. */
 export function urlProblem(value: string): string | undefined {
   if (/[\s\x00-\x1f\x7f]/.test(value)) return "must not contain spaces or control characters";
+  const absolute = "must be an absolute URL such as https://example.com/webhooks";
+  // WHATWG parsing forgives `https:///path` (host "path"); a target must spell its host.
+  if (!/^[a-z][a-z0-9+.-]*:\/\/[^/?#]/i.test(value)) return absolute;
   let url: URL;
   try {
     url = new URL(value);
   } catch {
-    return "must be an absolute URL such as https://example.com/webhooks";
+    return absolute;
   }
   if (url.protocol !== "https:" && url.protocol !== "http:") return "must use http or https";
   if (url.username || url.password) return "must not contain credentials; use authentication instead";

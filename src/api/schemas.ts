@@ -1,4 +1,5 @@
 import { type Static, type TObject, type TProperties, type TSchema, Type } from "@sinclair/typebox";
+import { invalid } from "../core/errors.js";
 
 /**
  * Request-schema building blocks shared by the routes. Every string and array is
@@ -74,4 +75,14 @@ export const EmptyBody = Strict({});
  */
 export async function optionalBody(req: { body: unknown }): Promise<void> {
   if (req.body === undefined || req.body === null) req.body = {};
+}
+
+/**
+ * Epoch ms of a `DateTime` field. The schema's format check admits a few
+ * spellings `Date` cannot read (a leap second `23:59:60`); those are a 422 too.
+ */
+export function epochMs(value: string, path: string): number {
+  const ms = Date.parse(value);
+  if (Number.isNaN(ms)) throw invalid(path, `must be an ISO-8601 date-time with a time zone, e.g. 2025-01-06T12:00:00Z`);
+  return ms;
 }

@@ -7,7 +7,7 @@ import type { ApiContext } from "../context.js";
 import { disabledPatch, enabledPatch } from "../endpoint-input.js";
 import { findEndpoint, requireActive } from "../lookup.js";
 import { PageQuery, pageOf, pageRequest } from "../pagination.js";
-import { DateTime, EmptyBody, EndpointParams, EventTypeName, NoQuery, optionalBody, Strict } from "../schemas.js";
+import { DateTime, EmptyBody, epochMs, EndpointParams, EventTypeName, NoQuery, optionalBody, Strict } from "../schemas.js";
 import { serializeAttempt, serializeEndpoint, serializeStats } from "../serializers.js";
 import type { Api } from "../validation.js";
 
@@ -71,7 +71,7 @@ export function endpointActionRoutes(api: Api, ctx: ApiContext): void {
   api.post("/applications/:app/endpoints/:ep/recover", { schema: { params: EndpointParams, body: RecoverBody, querystring: NoQuery } }, async (req, reply) => {
     const { endpoint } = await findEndpoint(ctx, req, req.params);
     requireActive(endpoint, "recover");
-    const queued = await ctx.store.recover(endpoint.id, Date.parse(req.body.since), Date.now());
+    const queued = await ctx.store.recover(endpoint.id, epochMs(req.body.since, "/since"), Date.now());
     if (queued > 0) ctx.wake();
     return reply.code(202).send({ queued });
   });
@@ -84,7 +84,7 @@ export function endpointActionRoutes(api: Api, ctx: ApiContext): void {
   api.get("/applications/:app/endpoints/:ep/stats", { schema: { params: EndpointParams, querystring: StatsQuery } }, async (req) => {
     const { endpoint } = await findEndpoint(ctx, req, req.params);
     const now = Date.now();
-    const since = req.query.since === undefined ? now - DEFAULT_STATS_WINDOW_MS : Date.parse(req.query.since);
+    const since = req.query.since === undefined ? now - DEFAULT_STATS_WINDOW_MS : epochMs(req.query.since, "query.since");
     return serializeStats(await ctx.store.endpointStats(endpoint.id, since, now));
   });
 }

@@ -10,6 +10,7 @@ import {
   Channel,
   DateTime,
   EmptyBody,
+  epochMs,
   EventTypeName,
   MessageEndpointParams,
   MessageParams,
@@ -41,7 +42,7 @@ const ListQuery = Strict({
   after: Type.Optional(DateTime),
 });
 
-const optionalDate = (value: string | undefined): number | undefined => (value === undefined ? undefined : Date.parse(value));
+const optionalDate = (value: string | undefined, path: string): number | undefined => (value === undefined ? undefined : epochMs(value, path));
 
 export function messageRoutes(api: Api, ctx: ApiContext): void {
   const { maxPayloadBytes } = ctx.config;
@@ -74,7 +75,7 @@ export function messageRoutes(api: Api, ctx: ApiContext): void {
   api.get("/applications/:app/messages", { schema: { params: AppParams, querystring: ListQuery } }, async (req) => {
     const app = await findApp(ctx, req, req.params.app);
     const { eventType, status, before, after } = req.query;
-    const filter = { eventType, status, before: optionalDate(before), after: optionalDate(after) };
+    const filter = { eventType, status, before: optionalDate(before, "query.before"), after: optionalDate(after, "query.after") };
     return pageOf(await ctx.store.listMessages(app.id, filter, pageRequest(req.query, "msg")), serializeMessage);
   });
 
