@@ -13,6 +13,9 @@ import { createValidatorCompiler, type TypeBoxProvider } from "./validation.js";
 /** Room for the JSON envelope around a maximal payload (`eventType`, `channels`, escapes). */
 const BODY_SLACK_BYTES = 64 * 1024;
 
+/** Credentials that must never reach a log line, wherever a request's headers get logged. */
+const REDACT = ["req.headers.authorization", "headers.authorization", "*.headers.authorization", "req.headers.cookie"];
+
 export interface BuildApiOptions {
   /**
    * Extra bearer-token resolvers tried after the admin key, e.g. issue #3's
@@ -32,11 +35,13 @@ export interface BuildApiOptions {
  */
 export async function buildApi(ctx: ApiContext, options: BuildApiOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
-    loggerInstance: ctx.logger.child({ component: "api" }, { redact: ["req.headers.authorization", "req.headers.cookie"] }) as FastifyBaseLogger,
+    loggerInstance: ctx.logger.child({ component: "api" }, { redact: REDACT }) as FastifyBaseLogger,
     bodyLimit: ctx.config.maxPayloadBytes + BODY_SLACK_BYTES,
     // A JSON body with "__proto__" or "constructor.prototype" keys is refused (400), never merged.
     onProtoPoisoning: "error",
     onConstructorPoisoning: "error",
+    // Errors raised before routing (an undecodable URL) go through the same handler.
+    frameworkErrors: errorHandler,
   }).withTypeProvider<TypeBoxProvider>();
 
   app.setValidatorCompiler(createValidatorCompiler());
@@ -60,7 +65,9 @@ export async function buildApi(ctx: ApiContext, options: BuildApiOptions = {}): 
   await app.register(
     async (api) => {
       api.addHook("onRequest", auth);
-      api.setNotFoundHandler({ preHandler: auth }, notFoundHandler);
+      // Its own 404 handler puts unknown /api/v1 paths behind the auth hook too:
+      // without a key they answer 401, so routes cannot be probed anonymously.
+      api.setNotFoundHandler(notFoundHandler);
       applicationRoutes(api, ctx);
       eventTypeRoutes(api, ctx);
       endpointRoutes(api, ctx);

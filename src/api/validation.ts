@@ -75,6 +75,7 @@ function describe(error: ErrorObject): string {
     case "format":
       return description ? `must be ${description}` : (error.message ?? "is invalid");
     case "type":
+      if (error.instancePath === "" && params.type === "object") return "must be a JSON object (send a JSON body)";
       return `must be ${String(params.type).split(",").join(" or ")}`;
     case "enum":
       return `must be one of: ${(params.allowedValues as unknown[]).join(", ")}`;

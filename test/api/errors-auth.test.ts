@@ -8,7 +8,7 @@ import { buildApi } from "../../src/api/server.js";
 import { resolveConfig } from "../../src/config/config.js";
 import { GroupCommitPublisher } from "../../src/publish/publisher.js";
 import { openSqliteStore } from "../../src/store/sqlite/index.js";
-import { openApi, type TestApi } from "./helpers.js";
+import { ADMIN_KEY, openApi, type TestApi } from "./helpers.js";
 
 let t: TestApi;
 beforeAll(async () => {
@@ -103,6 +103,7 @@ describe("errors", () => {
     expectProblem(await t.call("GET", "/api/v1/nope"), 404, "not_found");
     expectProblem(await t.call("GET", "/nope", undefined, { authorization: "" }), 404, "not_found");
     expectProblem(await t.call("PUT", "/api/v1/applications"), 404, "not_found");
+    expectProblem(await t.call("GET", "/api/v1/applications/%zz"), 404, "not_found");
   });
 
   it("answers 400 malformed_json for a body that is not JSON", async () => {
@@ -115,7 +116,15 @@ describe("errors", () => {
     expectProblem(res, 400, "malformed_json");
   });
 
+  it("asks for a JSON body when there is none", async () => {
+    const res = await t.call("POST", "/api/v1/applications");
+    expectProblem(res, 422, "validation_failed");
+    expect(res.body.errors).toEqual([{ path: "/", message: "must be a JSON object (send a JSON body)" }]);
+  });
+
   it("answers 415 for a body that is not application/json", async () => {
+    const bare = await t.app.inject({ method: "POST", url: "/api/v1/applications", payload: '{"name":"x"}', headers: { authorization: `Bearer ${ADMIN_KEY}` } });
+    expect(bare.statusCode).toBe(415);
     expectProblem(await t.call("POST", "/api/v1/applications", "name=x", { "content-type": "application/x-www-form-urlencoded" }), 415, "unsupported_media_type");
     expectProblem(await t.call("POST", "/api/v1/applications", '{"name":"x"}', { "content-type": "text/plain" }), 415, "unsupported_media_type");
   });
@@ -162,5 +171,35 @@ describe("errors", () => {
     } finally {
       t.store.listApplications = original;
     }
+  });
+});
+
+describe("logging", () => {
+  it("logs unexpected errors and never the API key", async () => {
+    const lines: string[] = [];
+    const dir = mkdtempSync(join(tmpdir(), "herald-api-"));
+    const store = openSqliteStore(join(dir, "h.db"));
+    await store.migrate();
+    const key = "very-secret-admin-key-123";
+    const config = resolveConfig({ HERALD_API_KEY: key });
+    const logger = pino({ level: "info" }, { write: (line: string) => void lines.push(line) });
+    const publisher = new GroupCommitPublisher(store);
+    const app = await buildApi({ store, config, publisher, logger, wake: () => {} });
+    store.listApplications = async () => {
+      throw new Error("boom");
+    };
+    const res = await app.inject({ method: "GET", url: "/api/v1/applications", headers: { authorization: `Bearer ${key}` } });
+    expect(res.statusCode).toBe(500);
+    // Even a log line that carries the headers has the key redacted.
+    app.log.info({ headers: { authorization: `Bearer ${key}` } }, "headers");
+    app.log.info({ request: { headers: { authorization: `Bearer ${key}` } } }, "headers");
+    const log = lines.join("");
+    expect(log).toContain("boom");
+    expect(log).toContain("[Redacted]");
+    expect(log).not.toContain(key);
+    await app.close();
+    await publisher.close();
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
   });
 });
