@@ -63,7 +63,7 @@ function fieldPath(part: string, pointer: string): string {
   return prefix + pointer.replaceAll("/", ".");
 }
 
-function describe(error: ErrorObject): string {
+function describe(error: ErrorObject, part: string): string {
   const params = error.params as Record<string, unknown>;
   const description = (error.parentSchema as { description?: string } | undefined)?.description;
   switch (error.keyword) {
@@ -75,7 +75,7 @@ function describe(error: ErrorObject): string {
     case "format":
       return description ? `must be ${description}` : (error.message ?? "is invalid");
     case "type":
-      if (error.instancePath === "" && params.type === "object") return "must be a JSON object (send a JSON body)";
+      if (part === "body" && error.instancePath === "" && params.type === "object") return "must be a JSON object (send a JSON body)";
       return `must be ${String(params.type).split(",").join(" or ")}`;
     case "enum":
       return `must be one of: ${(params.allowedValues as unknown[]).join(", ")}`;
@@ -89,6 +89,9 @@ function describe(error: ErrorObject): string {
   }
 }
 
+/** A key as one JSON-pointer segment (RFC 6901: `~` → `~0`, `/` → `~1`), as Ajv's own paths are. */
+const escapeKey = (key: unknown): string => String(key).replaceAll("~", "~0").replaceAll("/", "~1");
+
 const isNullBranch = (e: ErrorObject): boolean => e.keyword === "type" && (e.params as { type?: unknown }).type === "null";
 
 /** Every violation Ajv reported, one per offending value, in a form a person can act on. */
@@ -100,15 +103,15 @@ export function fieldErrors(errors: readonly ErrorObject[], part: string): Field
     let pointer = error.instancePath;
     // propertyNames reports the offending key's own failure, then a summary: keep the first.
     if (error.keyword === "propertyNames") continue;
-    if (error.propertyName !== undefined) pointer += `/${error.propertyName}`;
-    if (error.keyword === "additionalProperties") pointer += `/${String(params.additionalProperty)}`;
-    else if (error.keyword === "required") pointer += `/${String(params.missingProperty)}`;
-    else if (error.keyword === "discriminator") pointer += `/${String(params.tag)}`;
+    if (error.propertyName !== undefined) pointer += `/${escapeKey(error.propertyName)}`;
+    if (error.keyword === "additionalProperties") pointer += `/${escapeKey(params.additionalProperty)}`;
+    else if (error.keyword === "required") pointer += `/${escapeKey(params.missingProperty)}`;
+    else if (error.keyword === "discriminator") pointer += `/${escapeKey(params.tag)}`;
     // A nullable union (`anyOf: [null, X]`) reports a failure per branch: keep the
     // failures inside X, drop "must be null" and the summary "must match a schema in anyOf".
     if (isNullBranch(error)) continue;
     if (error.keyword === "anyOf" && errors.some((e) => e !== error && !isNullBranch(e) && e.instancePath.startsWith(error.instancePath))) continue;
-    const entry = { path: fieldPath(part, pointer), message: describe(error) };
+    const entry = { path: fieldPath(part, pointer), message: describe(error, part) };
     const key = `${entry.path}\0${entry.message}`;
     if (seen.has(key)) continue;
     seen.add(key);
