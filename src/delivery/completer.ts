@@ -2,9 +2,9 @@ import type { Logger } from "pino";
 import type { Completion, CompletionEffects, Store } from "../store/store.js";
 
 export interface CompleterOptions {
-  /** Longest a finished attempt waits before its batch is written. Default: 5 ms. */
+  /** Longest a finished attempt waits before its batch is written. Default: 10 ms. */
   flushIntervalMs?: number;
-  /** Completions that trigger a write at once. Default: 500. */
+  /** Completions that trigger a write at once. Default: 1000. */
   maxBatch?: number;
   onEffects?: (effects: CompletionEffects) => void;
 }
@@ -27,8 +27,8 @@ export class Completer {
     private readonly logger: Logger,
     private readonly options: CompleterOptions = {},
   ) {
-    this.flushIntervalMs = options.flushIntervalMs ?? 5;
-    this.maxBatch = options.maxBatch ?? 500;
+    this.flushIntervalMs = options.flushIntervalMs ?? 10;
+    this.maxBatch = options.maxBatch ?? 1000;
   }
 
   add(completion: Completion): void {

@@ -27,6 +27,8 @@ interface EndpointSlot {
   waiting: DeliveryJob[];
 }
 
+/** Pause after a claim that came back short. */
+const MIN_CLAIM_GAP_MS = 5;
 /** The longest per-attempt timeout an endpoint may set; leases must outlive it. */
 const MAX_TIMEOUT_MS = 30_000;
 
@@ -195,6 +197,10 @@ export class Dispatcher {
           await new Promise((r) => setImmediate(r));
           continue;
         }
+        // A short claim means what is due belongs to busy endpoints or is
+        // nothing at all: pause briefly so completions do not turn into a
+        // stream of near-empty claims.
+        await new Promise((r) => setTimeout(r, MIN_CLAIM_GAP_MS));
       }
       await this.sleep(await this.idleWait(room));
     }
@@ -230,10 +236,11 @@ export class Dispatcher {
     });
   }
 
-  /** Endpoints with a waiting list: claiming more of their work would only queue it. */
+  /** Endpoints with a full round of work already waiting: claiming more of theirs would only queue it. */
   private saturated(): EndpointId[] {
     const out: EndpointId[] = [];
-    for (const [id, slot] of this.slots) if (slot.waiting.length > 0) out.push(id);
+    const full = this.tuning.perEndpointConcurrency;
+    for (const [id, slot] of this.slots) if (slot.waiting.length >= full) out.push(id);
     return out;
   }
 
@@ -289,7 +296,11 @@ export class Dispatcher {
         if (next) this.begin(next, slot);
         else if (slot.inflight === 0) this.slots.delete(job.delivery.endpointId);
         this.pump();
-        if (this.maxHeld - this.held.size >= this.tuning.claimBatch) this.wake();
+        // Claiming helps only if this endpoint can take more and there is room;
+        // otherwise the claim would come back empty.
+        if (slot.waiting.length < this.tuning.perEndpointConcurrency && this.maxHeld - this.held.size >= this.tuning.claimBatch) {
+          this.wake();
+        }
       });
     this.inflight.add(p);
   }

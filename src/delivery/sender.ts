@@ -1,5 +1,6 @@
 import { Agent, type Dispatcher } from "undici";
 import type { AttemptErrorKind } from "../store/model.js";
+import { type Deadline, DeadlineClock } from "./deadline.js";
 
 /** What one HTTP attempt came to. */
 export interface SendResult {
@@ -41,6 +42,7 @@ export interface SenderOptions {
  */
 export class Sender {
   private readonly dispatcher: Dispatcher;
+  private readonly clock = new DeadlineClock();
 
   constructor(options: SenderOptions = {}) {
     this.dispatcher =
@@ -54,7 +56,7 @@ export class Sender {
 
   async send(req: SendRequest): Promise<SendResult> {
     const started = performance.now();
-    const signal = AbortSignal.timeout(req.timeoutMs);
+    const signal = this.clock.start(req.timeoutMs);
     try {
       const res = await this.dispatcher.request({
         origin: req.url.origin,
@@ -62,11 +64,12 @@ export class Sender {
         method: "POST",
         headers: req.headers,
         body: req.body,
-        signal,
+        signal: signal as unknown as AbortSignal,
         headersTimeout: req.timeoutMs,
         bodyTimeout: req.timeoutMs,
       });
       const body = await readBounded(res.body, signal);
+      this.clock.done(signal);
       const statusCode = res.statusCode;
       const ok = statusCode >= 200 && statusCode < 300;
       return {
@@ -80,6 +83,7 @@ export class Sender {
       };
     } catch (err) {
       const { kind, message } = classifyError(err, signal.aborted, req.timeoutMs);
+      this.clock.done(signal);
       return {
         ok: false,
         statusCode: null,
@@ -94,12 +98,13 @@ export class Sender {
 
   /** Closes the pools; with `abort`, requests still running are cut off (stop deadline passed). */
   async close(abort = false): Promise<void> {
+    this.clock.close();
     await (abort ? this.dispatcher.destroy() : this.dispatcher.close()).catch(() => undefined);
   }
 }
 
 /** Keeps the first 4 KiB; drains up to 64 KiB more so the connection can be reused. */
-function readBounded(body: Dispatcher.ResponseData["body"], signal: AbortSignal): Promise<string> {
+function readBounded(body: Dispatcher.ResponseData["body"], deadline: Deadline): Promise<string> {
   const chunks: Buffer[] = [];
   let kept = 0;
   body.on("data", (chunk: Buffer) => {
@@ -109,8 +114,9 @@ function readBounded(body: Dispatcher.ResponseData["body"], signal: AbortSignal)
     chunks.push(part);
     kept += part.length;
   });
+  deadline.once("abort", () => body.destroy());
   return body
-    .dump({ limit: DRAIN_LIMIT, signal })
+    .dump({ limit: DRAIN_LIMIT })
     .catch(() => undefined)
     .then(() => Buffer.concat(chunks).toString("utf8"));
 }

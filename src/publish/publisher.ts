@@ -94,7 +94,7 @@ export class GroupCommitPublisher implements Publisher {
       for (const p of batch) await this.write([p]);
       return;
     }
-    results.forEach((r, i) => batch[i]!.resolve({ message: r.message, created: r.created }));
+    for (const [i, r] of results.entries()) batch[i]!.resolve({ message: r.message, created: r.created });
   }
 
   private async commit(requests: PublishRequest[]): Promise<PublishResult[]> {

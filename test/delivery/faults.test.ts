@@ -64,7 +64,9 @@ describe("misbehaving receivers", () => {
   });
 
   it("records a reset connection", async () => {
-    bad.behave((_r, res) => res.socket?.destroy());
+    bad.behave((_r, res) => {
+      res.socket?.destroy();
+    });
     await createEndpoint(herald, app, bad.url);
     const { message } = await herald.publish({ appId: app.id, eventType: "a.b", payload: "{}", channels: null, eventId: null });
     const a = await onlyAttempt(message.id);

@@ -63,7 +63,7 @@ export function updateApplication(db: Db, id: ApplicationId, patch: ApplicationP
 export function deleteApplication(db: Db, id: ApplicationId): boolean {
   return db.tx(() => {
     // Attempts carry no foreign key (cheap appends), so they go explicitly.
-    db.run("DELETE FROM attempts WHERE app_id = ?", id);
+    db.run("DELETE FROM attempts WHERE endpoint_id IN (SELECT id FROM endpoints WHERE app_id = ?)", id);
     return db.run("DELETE FROM applications WHERE id = ?", id).changes > 0;
   });
 }

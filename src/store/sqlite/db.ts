@@ -11,14 +11,18 @@ export class Db {
   readonly raw: Database.Database;
   private readonly statements = new Map<string, Database.Statement>();
 
-  constructor(path: string) {
+  /**
+   * @param durable FULL (true) syncs the WAL on every commit: what makes a 202 on
+   * publish durable; batching (group commit) is how throughput survives that
+   * fsync. NORMAL (false) leaves the sync to the next FULL commit or checkpoint:
+   * used for queue bookkeeping, where a lost commit only means an attempt is
+   * made again (at-least-once), never that a message is lost.
+   */
+  constructor(path: string, durable = true) {
     if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
     this.raw = new Database(path);
-    // WAL lets readers run beside the writer; FULL syncs the WAL on every commit,
-    // which is what makes a 202 on publish durable. Batching (group commit) is
-    // how throughput survives that fsync.
     this.raw.pragma("journal_mode = WAL");
-    this.raw.pragma("synchronous = FULL");
+    this.raw.pragma(`synchronous = ${durable ? "FULL" : "NORMAL"}`);
     this.raw.pragma("foreign_keys = ON");
     this.raw.pragma("busy_timeout = 5000");
     this.raw.pragma("cache_size = -32000");

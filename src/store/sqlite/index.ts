@@ -27,14 +27,25 @@ import * as queue from "./queue.js";
  */
 export class SqliteStore implements Store {
   readonly kind = "sqlite" as const;
+  /** Synced on every commit: catalog, endpoints, publish. */
   readonly db: Db;
+  /** Claims, completions and lease releases: see `Db` on why these need not sync. */
+  private queueDb: Db | null = null;
 
   constructor(readonly path: string) {
     this.db = new Db(path);
   }
 
+  private get queue(): Db {
+    this.queueDb ??= this.path === ":memory:" ? this.db : new Db(this.path, false);
+    return this.queueDb;
+  }
+
   async migrate() { this.db.migrate(); }
-  async close() { this.db.close(); }
+  async close() {
+    this.queueDb?.close();
+    this.db.close();
+  }
 
   async getSetting(key: string) { return catalog.getSetting(this.db, key); }
   async setSetting(key: string, value: string) { catalog.setSetting(this.db, key, value); }
@@ -62,11 +73,11 @@ export class SqliteStore implements Store {
 
   async publish(batch: readonly PublishRequest[], options: PublishOptions) { return publish(this.db, batch, options); }
 
-  async claimDue(options: ClaimOptions) { return queue.claimDue(this.db, options); }
-  async complete(batch: readonly Completion[], now: number) { return queue.complete(this.db, batch, now); }
-  async releaseLeases(ids: readonly DeliveryId[], now: number) { queue.releaseLeases(this.db, ids, now); }
-  async releaseAllLeases(now: number) { return queue.releaseAllLeases(this.db, now); }
-  async nextDueAt() { return queue.nextDueAt(this.db); }
+  async claimDue(options: ClaimOptions) { return queue.claimDue(this.queue, options); }
+  async complete(batch: readonly Completion[], now: number) { return queue.complete(this.queue, batch, now); }
+  async releaseLeases(ids: readonly DeliveryId[], now: number) { queue.releaseLeases(this.queue, ids, now); }
+  async releaseAllLeases(now: number) { return queue.releaseAllLeases(this.queue, now); }
+  async nextDueAt() { return queue.nextDueAt(this.queue); }
 
   async listMessages(appId: ApplicationId, filter: MessageFilter, page: PageRequest) { return log.listMessages(this.db, appId, filter, page); }
   async getMessage(appId: ApplicationId, id: MessageId) { return log.getMessage(this.db, appId, id); }

@@ -87,7 +87,7 @@ CREATE TABLE deliveries (
 );
 CREATE UNIQUE INDEX deliveries_by_message ON deliveries(message_id, endpoint_id);
 CREATE INDEX deliveries_due ON deliveries(next_attempt_at) WHERE status = 'pending';
-CREATE INDEX deliveries_by_endpoint ON deliveries(endpoint_id, status, created_at);
+CREATE INDEX deliveries_by_endpoint ON deliveries(endpoint_id, created_at);
 
 -- Append-only log of HTTP attempts. No foreign keys: inserts stay cheap, and the
 -- rows are removed explicitly with their endpoint or application.
@@ -110,7 +110,6 @@ CREATE TABLE attempts (
 );
 CREATE INDEX attempts_by_message ON attempts(message_id, id);
 CREATE INDEX attempts_by_endpoint ON attempts(endpoint_id, id);
-CREATE INDEX attempts_by_app ON attempts(app_id, id);
 `,
   },
 ];

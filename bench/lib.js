@@ -1,0 +1,107 @@
+import { fork, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { fileURLToPath } from "node:url";
+
+export const here = (p) => fileURLToPath(new URL(p, import.meta.url));
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+export async function freePort() {
+  const s = createServer();
+  await new Promise((r) => s.listen(0, "127.0.0.1", r));
+  const { port } = s.address();
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+/** The benchmark receiver in its own process, driven over IPC. */
+export async function startReceiver() {
+  const child = fork(here("./receiver.js"), [], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  const ask = (msg, type) =>
+    new Promise((resolve) => {
+      const on = (m) => {
+        if (m.type === type) {
+          child.off("message", on);
+          resolve(m);
+        }
+      };
+      child.on("message", on);
+      if (msg) child.send(msg);
+    });
+  const { port } = await ask(null, "ready");
+  return {
+    url: `http://127.0.0.1:${port}`,
+    reset: () => ask({ type: "reset" }, "reset"),
+    stats: (withLatencies = false) => ask({ type: "stats", withLatencies }, "stats"),
+    async waitForCount(n, timeoutMs, onProgress) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const s = await this.stats();
+        onProgress?.(s.count);
+        if (s.count >= n) return s;
+        if (Date.now() > deadline) throw new Error(`receiver got ${s.count} of ${n} within ${timeoutMs} ms`);
+        await sleep(50);
+      }
+    },
+    close: () => child.send({ type: "exit" }),
+    pid: child.pid,
+  };
+}
+
+/** Starts the built `herald` CLI and resolves once it listens (or, for a worker, once it started). */
+export async function startHerald(args, env) {
+  const child = spawn(process.execPath, [...(process.env.BENCH_NODE_ARGS ? process.env.BENCH_NODE_ARGS.split(" ") : []), here("../bin/herald.js"), ...args], {
+    env: { ...process.env, HERALD_LOG_LEVEL: "warn", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  child.stdout.on("data", (d) => (out += d));
+  child.stderr.on("data", (d) => (out += d));
+  const deadline = Date.now() + 15_000;
+  while (!/listening on|worker delivering/.test(out)) {
+    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`herald did not start:\n${out}`);
+    await sleep(20);
+  }
+  return {
+    child,
+    output: () => out,
+    stop: () =>
+      new Promise((r) => {
+        child.on("exit", r);
+        child.kill("SIGTERM");
+      }),
+  };
+}
+
+export function percentile(sorted, p) {
+  if (sorted.length === 0) return null;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+}
+
+/** Resident memory of a process in MiB, from /proc. */
+export function rssMiB(pid) {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, "utf8");
+    return Number(/VmRSS:\s+(\d+)/.exec(status)[1]) / 1024;
+  } catch {
+    return null;
+  }
+}
+
+/** Runs `fn` over `items` with at most `concurrency` at once. */
+export async function pooled(items, concurrency, fn) {
+  let next = 0;
+  const workers = Array.from({ length: concurrency }, async () => {
+    while (next < items.length) {
+      const i = next++;
+      await fn(items[i], i);
+    }
+  });
+  await Promise.all(workers);
+}
+
+export const progress = (label, done, total) => {
+  if (!process.stderr.isTTY) return;
+  process.stderr.write(`\r  ${label}: ${done}/${total} (${Math.round((100 * done) / total)}%)   `);
+  if (done >= total) process.stderr.write("\n");
+};

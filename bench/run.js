@@ -1,0 +1,164 @@
+// npm run bench [-- --messages 2000 --endpoints 10 --backlog 100000]
+//
+// Measures, in one run on this machine:
+//   1. the raw ceiling: undici Pool POSTs with an HMAC each, straight at the receiver;
+//   2. Herald: a burst of messages x endpoints published through the HTTP API of a
+//      `herald serve` process, delivered to the same receiver: deliveries/s and
+//      publish→delivered latency percentiles, and the ratio to the ceiling;
+//   3. a backlog of pending deliveries drained by `herald worker`, sampling its memory.
+// The receiver runs in its own process; so does Herald.
+import { createHmac } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { Pool } from "undici";
+import { freePort, percentile, pooled, progress, rssMiB, startHerald, startReceiver } from "./lib.js";
+
+const { values: opts } = parseArgs({
+  options: {
+    messages: { type: "string", default: "2000" },
+    endpoints: { type: "string", default: "10" },
+    backlog: { type: "string", default: "100000" },
+    store: { type: "string", default: "sqlite" },
+  },
+});
+const MESSAGES = Number(opts.messages);
+const ENDPOINTS = Number(opts.endpoints);
+const BACKLOG = Number(opts.backlog);
+const API_KEY = "bench-admin-key-0123456789abcdef";
+const payload = JSON.stringify({ eventType: "order.created", data: { order: { id: "ord_1", totalAmount: "125.50", currency: "USD", items: Array.from({ length: 8 }, (_, i) => ({ sku: `SKU-${i}`, quantity: i + 1 })) } } });
+
+const dir = mkdtempSync(join(tmpdir(), "herald-bench-"));
+const receiver = await startReceiver();
+const results = {};
+
+try {
+  results.ceiling = await measureCeiling(MESSAGES * ENDPOINTS);
+  results.burst = await measureBurst();
+  if (BACKLOG > 0) results.backlog = await measureBacklog(BACKLOG);
+  report();
+} finally {
+  receiver.close();
+  rmSync(dir, { recursive: true, force: true });
+}
+
+async function measureCeiling(n) {
+  console.error(`raw ceiling: ${n} signed POSTs with an undici Pool (32 connections)…`);
+  const pool = new Pool(receiver.url, { connections: 32 });
+  const key = Buffer.from("0123456789abcdef0123456789abcdef");
+  const one = async (i) => {
+    const ts = Math.floor(Date.now() / 1000);
+    const sig = createHmac("sha256", key).update(`msg_${i}.${ts}.`).update(payload).digest("base64");
+    const res = await pool.request({ path: "/ceiling", method: "POST", body: payload, headers: { "content-type": "application/json", "webhook-signature": `v1,${sig}` } });
+    await res.body.dump();
+  };
+  await pooled(Array.from({ length: 2000 }), 256, (_, i) => one(i)); // warm-up
+  const started = performance.now();
+  await pooled(Array.from({ length: n }), 256, (_, i) => one(i));
+  const seconds = (performance.now() - started) / 1000;
+  await pool.close();
+  return { requests: n, perSecond: n / seconds };
+}
+
+async function api(port) {
+  const pool = new Pool(`http://127.0.0.1:${port}`, { connections: 64 });
+  const call = async (method, path, body) => {
+    const res = await pool.request({ method, path: `/api/v1${path}`, headers: { authorization: `Bearer ${API_KEY}`, "content-type": "application/json" }, body: body && JSON.stringify(body) });
+    const text = await res.body.text();
+    if (res.statusCode >= 300) throw new Error(`${method} ${path} → ${res.statusCode} ${text}`);
+    return JSON.parse(text || "null");
+  };
+  return { call, close: () => pool.close() };
+}
+
+async function setup(port) {
+  const client = await api(port);
+  await client.call("POST", "/applications", { name: "bench", uid: "bench" });
+  for (let i = 0; i < ENDPOINTS; i++) await client.call("POST", "/applications/bench/endpoints", { url: `${receiver.url}/ep${i}` });
+  return client;
+}
+
+function env(port, file) {
+  return { HERALD_DATABASE_URL: `sqlite:${join(dir, file)}`, HERALD_PORT: String(port), HERALD_API_KEY: API_KEY, HERALD_ALLOWED_NETWORKS: "127.0.0.0/8" };
+}
+
+async function measureBurst() {
+  const total = MESSAGES * ENDPOINTS;
+  console.error(`burst: ${MESSAGES} messages x ${ENDPOINTS} endpoints through herald serve…`);
+  const port = await freePort();
+  const herald = await startHerald(["serve"], env(port, "burst.db"));
+  const client = await setup(port);
+  // Warm-up so connection pools and JIT are in the same state as for the ceiling.
+  await pooled(Array.from({ length: 200 }), 32, () => client.call("POST", "/applications/bench/messages", { eventType: "warm.up", payload: {} }));
+  await receiver.waitForCount(200 * ENDPOINTS, 30_000);
+  await receiver.reset();
+  const started = Date.now();
+  await pooled(Array.from({ length: MESSAGES }), 64, () => client.call("POST", "/applications/bench/messages", { eventType: "order.created", payload: JSON.parse(payload) }));
+  const publishSeconds = (Date.now() - started) / 1000;
+  await receiver.waitForCount(total, 120_000, (n) => progress("delivered", n, total));
+  const s = await receiver.stats(true);
+  await client.close();
+  await herald.stop();
+  const lat = s.latencies.sort((a, b) => a - b);
+  return {
+    deliveries: total,
+    perSecond: total / ((s.lastAt - started) / 1000),
+    publishesPerSecond: MESSAGES / publishSeconds,
+    p50: percentile(lat, 50),
+    p90: percentile(lat, 90),
+    p99: percentile(lat, 99),
+  };
+}
+
+async function measureBacklog(deliveries) {
+  const messages = Math.ceil(deliveries / ENDPOINTS);
+  console.error(`backlog: ${messages} messages x ${ENDPOINTS} endpoints queued with the api role, then drained by herald worker…`);
+  const port = await freePort();
+  const e = env(port, "backlog.db");
+  const apiOnly = await startHerald(["serve", "--role", "api"], e);
+  const client = await setup(port);
+  let done = 0;
+  await pooled(Array.from({ length: messages }), 64, async () => {
+    await client.call("POST", "/applications/bench/messages", { eventType: "order.created", payload: JSON.parse(payload) });
+    if (++done % 500 === 0) progress("queued", done, messages);
+  });
+  await client.close();
+  await apiOnly.stop();
+  await receiver.reset();
+  const started = Date.now();
+  const worker = await startHerald(["worker"], e);
+  const samples = [];
+  const sampler = setInterval(() => {
+    const m = rssMiB(worker.child.pid);
+    if (m) samples.push(m);
+  }, 250);
+  const total = messages * ENDPOINTS;
+  await receiver.waitForCount(total, 300_000, (n) => progress("drained", n, total));
+  clearInterval(sampler);
+  const s = await receiver.stats();
+  await worker.stop();
+  const quarter = Math.max(1, Math.floor(samples.length / 4));
+  return {
+    deliveries: total,
+    perSecond: total / ((s.lastAt - started) / 1000),
+    rssFirstQuarter: Math.max(...samples.slice(0, quarter)),
+    rssLastQuarter: Math.max(...samples.slice(-quarter)),
+    rssPeak: Math.max(...samples),
+  };
+}
+
+function report() {
+  const { ceiling, burst, backlog } = results;
+  const n = (x) => (x === null || x === undefined ? "–" : Math.round(x).toLocaleString("en-US"));
+  console.log("");
+  console.log(`Herald benchmark (${opts.store}, ${MESSAGES} messages x ${ENDPOINTS} endpoints, node ${process.version})`);
+  console.log(`  raw undici ceiling       ${n(ceiling.perSecond)} POSTs/s`);
+  console.log(`  herald burst             ${n(burst.perSecond)} deliveries/s  (${(burst.perSecond / ceiling.perSecond).toFixed(2)} of ceiling)`);
+  console.log(`  publish rate (HTTP API)  ${n(burst.publishesPerSecond)} messages/s`);
+  console.log(`  publish→delivered        p50 ${n(burst.p50)} ms   p90 ${n(burst.p90)} ms   p99 ${n(burst.p99)} ms`);
+  if (backlog) {
+    console.log(`  backlog drain            ${n(backlog.deliveries)} deliveries at ${n(backlog.perSecond)}/s`);
+    console.log(`  worker memory (RSS)      first quarter ≤ ${n(backlog.rssFirstQuarter)} MiB, last quarter ≤ ${n(backlog.rssLastQuarter)} MiB, peak ${n(backlog.rssPeak)} MiB`);
+  }
+}
