@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { STATUS_CODES } from "node:http";
 import { type Command, Option } from "commander";
 import { Agent, request } from "undici";
 import { parseDuration } from "../core/duration.js";
@@ -111,8 +112,9 @@ function describeFailure(err: unknown, url: string, timeoutMs: number): string {
   if (e.name === "TimeoutError" || e.name === "AbortError" || /TIMEOUT/.test(code ?? "")) {
     return `no answer from ${url} within ${timeoutMs} ms`;
   }
-  const cause = e.cause instanceof Error ? `: ${e.cause.message}` : "";
-  return `could not reach ${url}: ${code ? `${code} ` : ""}${e.message}${cause}`.trim();
+  const detail = e.cause instanceof Error ? `${e.message}: ${e.cause.message}` : e.message;
+  // undici's messages usually name the code already ("connect ECONNREFUSED 127.0.0.1:1").
+  return `could not reach ${url}: ${code && !detail.includes(code) ? `${code} ` : ""}${detail}`;
 }
 
 /** Bad command-line input: one line on stderr and exit code 2. */
@@ -194,7 +196,7 @@ function printResult(io: CliIo, opts: SendOptions, result: SendResult, verbose: 
   const sent = result.sent.headers;
   io.out(`→ POST ${opts.url}  ${opts.eventType}  ${sent["webhook-id"]}  attempt 1\n`);
   if (verbose) for (const [k, v] of Object.entries(sent)) io.out(`  ${k}: ${v}\n`);
-  io.out(`← ${result.status}  (${result.durationMs} ms)\n`);
+  io.out(`← ${result.status} ${STATUS_CODES[result.status] ?? ""}  (${result.durationMs} ms)\n`);
   for (const [k, v] of Object.entries(result.headers)) {
     for (const value of Array.isArray(v) ? v : [v]) io.out(`${k}: ${value}\n`);
   }

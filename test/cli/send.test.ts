@@ -194,7 +194,7 @@ describe("herald send (registered command)", () => {
     const r = await run([`${rx.url}/hooks`, "--event-type", "order.created", "--data", '{"orderId":"ord_1"}', "--secret", SECRET, "--id", "msg_cli"]);
     expect(r.exitCode).toBeUndefined();
     expect(r.err).toEqual([]);
-    expect(r.out).toMatch(new RegExp(`^→ POST ${rx.url}/hooks  order\\.created  msg_cli  attempt 1\\n← 200  \\(\\d+ ms\\)\\n`));
+    expect(r.out).toMatch(new RegExp(`^→ POST ${rx.url}/hooks  order\\.created  msg_cli  attempt 1\\n← 200 OK  \\(\\d+ ms\\)\\n`));
     expect(r.out).toContain("x-receiver: yes\n");
     expect(r.out).toMatch(/\n\{"received":true\}\n$/);
     expect(rx.received[0]!.body).toBe('{"orderId":"ord_1"}');
@@ -205,7 +205,7 @@ describe("herald send (registered command)", () => {
     const rx = await receiver((_r, res) => res.writeHead(401).end("Invalid signature"));
     const r = await run([rx.url, "-e", "t", "-d", "{}", "-s", SECRET]);
     expect(r.exitCode).toBe(1);
-    expect(r.out).toContain("← 401");
+    expect(r.out).toContain("← 401 Unauthorized");
     expect(r.out).toContain("Invalid signature");
     expect(r.err).toEqual([`herald send: ${rx.url}/ answered 401, not 2xx`]);
   });
