@@ -51,8 +51,9 @@ export async function ensureAdminKey(store: Store, config: HeraldConfig): Promis
   if (config.apiKey !== undefined) return { generatedKey: null };
   if ((await store.getSetting(ADMIN_KEY_SETTING)) !== null) return { generatedKey: null };
   const key = generateAdminKey();
-  await store.setSetting(ADMIN_KEY_SETTING, sha256Hex(key));
-  return { generatedKey: key };
+  // Atomic: when two processes start at once, exactly one key is stored and printed.
+  const stored = await store.setSettingIfAbsent(ADMIN_KEY_SETTING, sha256Hex(key));
+  return { generatedKey: stored ? key : null };
 }
 
 /**

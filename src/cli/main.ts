@@ -1,7 +1,9 @@
 import { Command } from "commander";
 import { VERSION } from "../version.js";
+import { registerListen } from "./listen.js";
 import { registerMigrate } from "./migrate.js";
 import { fail } from "./process.js";
+import { registerSend } from "./send.js";
 import { registerServe } from "./serve.js";
 
 const program = new Command()
@@ -12,5 +14,7 @@ const program = new Command()
 
 registerServe(program);
 registerMigrate(program);
+registerListen(program);
+registerSend(program);
 
 program.parseAsync(process.argv).catch(fail);

@@ -162,6 +162,8 @@ export interface Store {
 
   getSetting(key: string): Promise<string | null>;
   setSetting(key: string, value: string): Promise<void>;
+  /** Stores the value only if the key has none yet; tells whether it did. */
+  setSettingIfAbsent(key: string, value: string): Promise<boolean>;
 
   createApplication(app: Application): Promise<Application>;
   /** By `app_` id or by the producer's `uid`. */

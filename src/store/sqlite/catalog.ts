@@ -15,6 +15,9 @@ export function setSetting(db: Db, key: string, value: string): void {
   db.run("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", key, value);
 }
 
+export const setSettingIfAbsent = (db: Db, key: string, value: string): boolean =>
+  db.run("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO NOTHING", key, value).changes > 0;
+
 function isUniqueViolation(err: unknown): boolean {
   return err instanceof Error && (err as { code?: string }).code === "SQLITE_CONSTRAINT_UNIQUE";
 }

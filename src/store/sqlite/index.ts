@@ -49,6 +49,7 @@ export class SqliteStore implements Store {
 
   async getSetting(key: string) { return catalog.getSetting(this.db, key); }
   async setSetting(key: string, value: string) { catalog.setSetting(this.db, key, value); }
+  async setSettingIfAbsent(key: string, value: string) { return catalog.setSettingIfAbsent(this.db, key, value); }
 
   async createApplication(app: Application) { return catalog.createApplication(this.db, app); }
   async getApplication(idOrUid: string) { return catalog.getApplication(this.db, idOrUid); }
