@@ -1,13 +1,40 @@
 import type { FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import type { PublishInput } from "./api/context.js";
+import {
+  EndpointCreateBody,
+  type EndpointCreateInput,
+  EndpointPatchBody,
+  type EndpointPatchInput,
+  disabledPatch,
+  enabledPatch,
+  endpointPatch,
+  newEndpoint,
+} from "./api/endpoint-input.js";
+import { checker } from "./api/validation.js";
 import { type HeraldConfig, type RawSettings, resolveConfig } from "./config/config.js";
-import { HeraldError } from "./core/errors.js";
+import { HeraldError, notFound } from "./core/errors.js";
+import { type EndpointId, newId } from "./core/ids.js";
 import { Dispatcher } from "./delivery/dispatcher.js";
 import { createLogger } from "./log.js";
 import { GroupCommitPublisher } from "./publish/publisher.js";
 import { openStore } from "./store/open.js";
+import type { Application, Endpoint, Message } from "./store/model.js";
 import type { Store } from "./store/store.js";
+
+/** What the library's `publish` takes: the payload as a value (serialized once) or as JSON text. */
+export interface PublishRequestInput {
+  /** The application's `app_` id or its `uid`. */
+  app: string;
+  eventType: string;
+  payload: unknown;
+  channels?: string[];
+  /** Same key, same message: a repeated publish creates no second delivery. */
+  idempotencyKey?: string;
+}
+
+const checkEndpointCreate = checker(EndpointCreateBody);
+const checkEndpointPatch = checker(EndpointPatchBody);
 
 export interface HeraldOptions {
   /** Settings by variable name, as in the environment (`HERALD_DATABASE_URL` …). Default: none. */
@@ -86,11 +113,92 @@ export class Herald {
     this.dispatcher.start();
   }
 
-  /** Publishes one message; resolves when it and its deliveries are durably stored. */
-  async publish(input: PublishInput) {
-    const app = await this.store.getApplication(input.appId);
-    if (!app) throw new HeraldError("not_found", `application ${JSON.stringify(input.appId)} does not exist`);
-    return this.publisher.publish({ ...input, appId: app.id });
+  /**
+   * Publishes one message; resolves when it and its deliveries are durably
+   * stored. Takes the library form (`{app, eventType, payload}`) or the
+   * engine's own `PublishInput` (payload already serialized).
+   */
+  async publish(input: PublishRequestInput | PublishInput): Promise<{ message: Message; created: boolean }> {
+    if ("appId" in input) {
+      const app = await this.application(input.appId);
+      return this.publisher.publish({ ...input, appId: app.id });
+    }
+    const app = await this.application(input.app);
+    const payload = typeof input.payload === "string" ? input.payload : JSON.stringify(input.payload);
+    if (payload === undefined) throw new HeraldError("validation_failed", "payload: must be a JSON value");
+    if (Buffer.byteLength(payload) > this.config.maxPayloadBytes) {
+      throw new HeraldError("payload_too_large", `payload: larger than ${this.config.maxPayloadBytes} bytes`);
+    }
+    return this.publisher.publish({
+      appId: app.id,
+      eventType: input.eventType,
+      payload,
+      channels: input.channels ?? null,
+      eventId: input.idempotencyKey ?? null,
+    });
+  }
+
+  /** Creates an application; `uid` is your own id for it, usable wherever an app id is. */
+  async createApplication(input: { name: string; uid?: string; metadata?: Record<string, string> }): Promise<Application> {
+    const now = Date.now();
+    return this.store.createApplication({
+      id: newId("app", now),
+      name: input.name,
+      uid: input.uid ?? null,
+      metadata: input.metadata ?? {},
+      createdAt: now,
+      updatedAt: now,
+    });
+  }
+
+  /** An application by `app_` id or `uid`; throws `not_found`. */
+  async application(idOrUid: string): Promise<Application> {
+    const app = await this.store.getApplication(idOrUid);
+    if (!app) throw notFound("application", idOrUid);
+    return app;
+  }
+
+  /** Creates an endpoint, checked exactly as the HTTP API checks it. The result holds the full secret. */
+  async createEndpoint(app: string, input: EndpointCreateInput): Promise<Endpoint> {
+    const { id } = await this.application(app);
+    return this.store.createEndpoint(newEndpoint(id, checkEndpointCreate(input), Date.now()));
+  }
+
+  async updateEndpoint(app: string, endpointId: string, input: EndpointPatchInput): Promise<Endpoint> {
+    const current = await this.endpoint(app, endpointId);
+    const updated = await this.store.updateEndpoint(current.appId, current.id, endpointPatch(current, checkEndpointPatch(input)), Date.now());
+    if (!updated) throw notFound("endpoint", endpointId);
+    return updated;
+  }
+
+  /** Enables (`true`) or disables (`false`, reason `manual`) an endpoint. */
+  async setEndpointEnabled(app: string, endpointId: string, enabled: boolean): Promise<Endpoint> {
+    const current = await this.endpoint(app, endpointId);
+    const updated = await this.store.updateEndpoint(current.appId, current.id, enabled ? enabledPatch : disabledPatch, Date.now());
+    if (!updated) throw notFound("endpoint", endpointId);
+    return updated;
+  }
+
+  async deleteEndpoint(app: string, endpointId: string): Promise<void> {
+    const current = await this.endpoint(app, endpointId);
+    await this.store.deleteEndpoint(current.appId, current.id);
+  }
+
+  /** An endpoint of an application; throws `not_found`. */
+  async endpoint(app: string, endpointId: string): Promise<Endpoint> {
+    const { id } = await this.application(app);
+    const ep = await this.store.getEndpoint(id, endpointId as EndpointId);
+    if (!ep) throw notFound("endpoint", endpointId);
+    return ep;
+  }
+
+  /** Re-queues every failed or skipped delivery of an endpoint created since `since`. */
+  async recover(app: string, endpointId: string, since: Date): Promise<number> {
+    const ep = await this.endpoint(app, endpointId);
+    if (ep.status !== "active") throw new HeraldError("conflict", "the endpoint is disabled; enable it first");
+    const n = await this.store.recover(ep.id, since.getTime(), Date.now());
+    this.dispatcher?.wake();
+    return n;
   }
 
   /** Starts the HTTP API (and dashboard) on the configured host and port. */

@@ -3,11 +3,13 @@ import { adminKeyResolver, authenticate, type Principal, type TokenResolver } fr
 import type { ApiContext } from "./context.js";
 import { errorHandler, notFoundHandler } from "./problem.js";
 import { applicationRoutes } from "./routes/applications.js";
+import { dashboardRoutes } from "./routes/dashboard.js";
 import { endpointActionRoutes } from "./routes/endpoint-actions.js";
 import { endpointRoutes } from "./routes/endpoints.js";
 import { eventTypeRoutes } from "./routes/event-types.js";
 import { healthRoutes } from "./routes/health.js";
 import { messageRoutes } from "./routes/messages.js";
+import { metricsRoutes } from "./routes/metrics.js";
 import { createValidatorCompiler, type TypeBoxProvider } from "./validation.js";
 
 /** Room for the JSON envelope around a maximal payload (`eventType`, `channels`, escapes). */
@@ -60,6 +62,8 @@ export async function buildApi(ctx: ApiContext, options: BuildApiOptions = {}): 
   });
 
   healthRoutes(app, ctx);
+  metricsRoutes(app, ctx);
+  dashboardRoutes(app);
 
   const auth = authenticate([adminKeyResolver(ctx.store, ctx.config), ...(options.resolvers ?? [])]);
   await app.register(

@@ -10,7 +10,7 @@ import type {
   RawRequestDefaultExpression,
   RawServerDefault,
 } from "fastify";
-import type { FieldError } from "../core/errors.js";
+import { type FieldError, HeraldError } from "../core/errors.js";
 
 /**
  * Request validation: TypeBox schemas compiled by Ajv, and Ajv's errors turned
@@ -23,7 +23,7 @@ export interface TypeBoxProvider extends FastifyTypeProvider {
   serializer: this["schema"] extends TSchema ? Static<this["schema"]> : unknown;
 }
 
-function makeAjv(coerceTypes: boolean): Ajv {
+export function makeAjv(coerceTypes: boolean): Ajv {
   const ajv = new Ajv({
     coerceTypes,
     // Unknown fields are errors, never silently dropped; report every violation at once
@@ -122,3 +122,19 @@ export function fieldErrors(errors: readonly ErrorObject[], part: string): Field
 
 /** The Fastify instance route modules register on. */
 export type Api = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, TypeBoxProvider>;
+
+let libraryAjv: Ajv | null = null;
+
+/**
+ * A checker for library callers (`Herald#createEndpoint` …): the same schema and
+ * the same messages as the HTTP API, thrown as a `validation_failed` HeraldError.
+ */
+export function checker<S extends TSchema>(schema: S): (value: unknown) => Static<S> {
+  libraryAjv ??= makeAjv(false);
+  const validate = libraryAjv.compile(schema);
+  return (value) => {
+    if (validate(value)) return value as Static<S>;
+    const errors = fieldErrors(validate.errors ?? [], "body");
+    throw new HeraldError("validation_failed", errors.map((e) => `${e.path}: ${e.message}`).join("; "), errors);
+  };
+}
