@@ -7,6 +7,7 @@ import type { RetryPolicy } from "../core/retry.js";
 import type { DisabledReason } from "../store/model.js";
 import type { DeliveryJob, Store } from "../store/store.js";
 import { Completer } from "./completer.js";
+import { EndpointSlot } from "./endpoint-slot.js";
 import { decide, skip } from "./outcome.js";
 import { attemptHeaders } from "./request.js";
 import { Sender } from "./sender.js";
@@ -20,11 +21,6 @@ export interface DispatcherOptions {
   sender?: Sender;
   /** Called when an attempt's outcome disabled an endpoint (`gone` or `failing`). */
   onEndpointDisabled?: (endpointId: EndpointId, reason: DisabledReason) => void;
-}
-
-interface EndpointSlot {
-  inflight: number;
-  waiting: DeliveryJob[];
 }
 
 /** Pause after a claim that came back short. */
@@ -58,6 +54,8 @@ export class Dispatcher {
   private ready: DeliveryJob[] = [];
   private readyHead = 0;
   private readonly slots = new Map<EndpointId, EndpointSlot>();
+  /** Endpoints with waiting work that only the global cap holds back. */
+  private readonly starved = new Set<EndpointSlot>();
   private readonly inflight = new Set<Promise<void>>();
   /** Endpoints disabled by an outcome here, and when: their queued jobs are skipped. */
   private readonly disabledAt = new Map<EndpointId, number>();
@@ -149,7 +147,12 @@ export class Dispatcher {
     this.wake();
     await this.loop;
     const queued = this.ready.slice(this.readyHead);
-    for (const slot of this.slots.values()) queued.push(...slot.waiting.splice(0));
+    this.starved.clear();
+    for (const slot of this.slots.values()) {
+      queued.push(...slot.waiting.splice(0));
+      if (slot.timer) clearTimeout(slot.timer);
+      slot.timer = null;
+    }
     this.ready = [];
     this.readyHead = 0;
     for (const job of queued) {
@@ -240,14 +243,14 @@ export class Dispatcher {
   private saturated(): EndpointId[] {
     const out: EndpointId[] = [];
     const full = this.tuning.perEndpointConcurrency;
-    for (const [id, slot] of this.slots) if (slot.waiting.length >= full) out.push(id);
+    for (const [id, slot] of this.slots) if (slot.waiting.length >= Math.min(full, slot.waitingCap(this.waitingCap))) out.push(id);
     return out;
   }
 
   private slot(id: EndpointId): EndpointSlot {
     let s = this.slots.get(id);
     if (!s) {
-      s = { inflight: 0, waiting: [] };
+      s = new EndpointSlot(id);
       this.slots.set(id, s);
     }
     return s;
@@ -258,10 +261,12 @@ export class Dispatcher {
     while (this.inflight.size < concurrency && this.readyHead < this.ready.length) {
       const job = this.ready[this.readyHead++]!;
       const slot = this.slot(job.delivery.endpointId);
-      if (slot.inflight < perEndpointConcurrency) {
+      slot.rateLimit = job.endpoint.rateLimit;
+      if (slot.waiting.length === 0 && slot.tryStart(perEndpointConcurrency, Date.now())) {
         this.begin(job, slot);
-      } else if (slot.waiting.length < this.waitingCap) {
+      } else if (slot.waiting.length < slot.waitingCap(this.waitingCap)) {
         slot.waiting.push(job);
+        this.scheduleWaiting(slot);
       } else {
         this.held.delete(job.delivery.id);
         this.toRelease.push(job.delivery.id);
@@ -292,9 +297,8 @@ export class Dispatcher {
         slot.inflight--;
         this.held.delete(job.delivery.id);
         if (this.state !== "running") return;
-        const next = slot.waiting.shift();
-        if (next) this.begin(next, slot);
-        else if (slot.inflight === 0) this.slots.delete(job.delivery.endpointId);
+        this.startWaiting(slot);
+        this.feedStarved();
         this.pump();
         // Claiming helps only if this endpoint can take more and there is room;
         // otherwise the claim would come back empty.
@@ -303,6 +307,40 @@ export class Dispatcher {
         }
       });
     this.inflight.add(p);
+  }
+
+  /** Starts an endpoint's waiting work as far as its slots and rate allow. */
+  private startWaiting(slot: EndpointSlot): void {
+    const cap = this.tuning.perEndpointConcurrency;
+    while (slot.waiting.length > 0) {
+      if (this.inflight.size >= this.tuning.concurrency) {
+        this.starved.add(slot); // resumed by the next completion anywhere
+        return;
+      }
+      if (!slot.tryStart(cap, Date.now())) break;
+      this.begin(slot.waiting.shift()!, slot);
+    }
+    this.scheduleWaiting(slot);
+    if (slot.idle) this.slots.delete(slot.id);
+  }
+
+  /** Gives a freed global slot to an endpoint whose waiting work was held back by the global cap. */
+  private feedStarved(): void {
+    for (const slot of this.starved) {
+      if (this.inflight.size >= this.tuning.concurrency) return;
+      this.starved.delete(slot);
+      this.startWaiting(slot);
+    }
+  }
+
+  /** A rate-limited endpoint with work waiting and a free slot wakes itself when a token is due. */
+  private scheduleWaiting(slot: EndpointSlot): void {
+    if (slot.timer || slot.waiting.length === 0 || slot.rateLimit === null) return;
+    if (slot.inflight >= this.tuning.perEndpointConcurrency) return; // a completion will start it
+    slot.timer = setTimeout(() => {
+      slot.timer = null;
+      if (this.state === "running") this.startWaiting(slot);
+    }, slot.msUntilToken());
   }
 
   private async attempt(job: DeliveryJob): Promise<void> {

@@ -114,3 +114,29 @@ describe("misbehaving receivers", () => {
     await bad.waitFor(n, 15_000);
   });
 });
+
+describe("an endpoint's rate limit", () => {
+  it("spaces attempts to at most rateLimit per second", async () => {
+    const { herald, close } = await openTestHerald();
+    const receiver = await startReceiver();
+    try {
+      await herald.start();
+      const app = await createApp(herald);
+      await createEndpoint(herald, app, receiver.url, { rateLimit: 10 });
+      const n = 25;
+      const started = Date.now();
+      await Promise.all(
+        Array.from({ length: n }, (_, i) => herald.publish({ appId: app.id, eventType: "a.b", payload: `{"i":${i}}`, channels: null, eventId: null })),
+      );
+      const reqs = await receiver.waitFor(n, 10_000);
+      // A burst of one second's worth (10), then 10 per second: 25 take at least ~1.5 s.
+      expect(Date.now() - started).toBeGreaterThanOrEqual(1400);
+      const inFirstSecond = reqs.filter((r) => r.at - started < 1000).length;
+      expect(inFirstSecond).toBeLessThanOrEqual(20);
+      expect(inFirstSecond).toBeGreaterThanOrEqual(10);
+    } finally {
+      await close();
+      await receiver.close();
+    }
+  });
+});
