@@ -1,0 +1,68 @@
+// The management API, called with the admin key the user signed in with. The
+// key lives in sessionStorage: it survives a reload of this tab and is gone
+// when the tab closes; it is never put in a URL or a cookie.
+
+const KEY = "herald.adminKey";
+
+export const session = {
+  get key() {
+    return sessionStorage.getItem(KEY);
+  },
+  signIn(key) {
+    sessionStorage.setItem(KEY, key);
+  },
+  signOut() {
+    sessionStorage.removeItem(KEY);
+  },
+};
+
+/** A problem+json answer: `code` is the API's stable error code. */
+export class ApiError extends Error {
+  constructor(status, problem) {
+    super(problem?.detail || problem?.title || `HTTP ${status}`);
+    this.status = status;
+    this.code = problem?.code ?? "http_error";
+  }
+}
+
+let onUnauthorized = () => {};
+/** Called when the key stops working (401): the app goes back to the sign-in form. */
+export function whenUnauthorized(fn) {
+  onUnauthorized = fn;
+}
+
+/** `api("GET", "/applications")` → the parsed JSON body; throws ApiError on a non-2xx. */
+export async function api(method, path, body) {
+  const headers = { authorization: `Bearer ${session.key ?? ""}`, accept: "application/json" };
+  const init = { method, headers, cache: "no-store", credentials: "omit" };
+  if (body !== undefined) {
+    headers["content-type"] = "application/json";
+    init.body = JSON.stringify(body);
+  }
+  const res = await fetch(`/api/v1${path}`, init);
+  const text = await res.text();
+  let data = null;
+  try {
+    data = text ? JSON.parse(text) : null;
+  } catch {
+    data = null;
+  }
+  if (!res.ok) {
+    if (res.status === 401) onUnauthorized();
+    throw new ApiError(res.status, data);
+  }
+  return data;
+}
+
+/** `/applications/{app}/endpoints/{ep}` from segments, each encoded. */
+export function path(...segments) {
+  return `/${segments.map((x) => encodeURIComponent(x)).join("/")}`;
+}
+
+/** `?limit=50&cursor=…`, leaving out empty values. */
+export function query(params) {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== "") q.set(k, String(v));
+  const text = q.toString();
+  return text ? `?${text}` : "";
+}
