@@ -17,6 +17,8 @@ const TITLES: Record<ErrorCode, string> = {
   unauthorized: "Unauthorized",
   forbidden: "Forbidden",
   conflict: "Conflict",
+  invalid_transition: "Invalid transition",
+  payment_declined: "Payment declined",
   payload_too_large: "Payload too large",
   unsupported_media_type: "Unsupported media type",
   rate_limited: "Too many requests",

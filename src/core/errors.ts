@@ -10,6 +10,8 @@ export type ErrorCode =
   | "unauthorized"
   | "forbidden"
   | "conflict"
+  | "invalid_transition"
+  | "payment_declined"
   | "payload_too_large"
   | "unsupported_media_type"
   | "rate_limited"
@@ -30,6 +32,8 @@ const STATUS: Record<ErrorCode, number> = {
   unauthorized: 401,
   forbidden: 403,
   conflict: 409,
+  invalid_transition: 409,
+  payment_declined: 402,
   payload_too_large: 413,
   unsupported_media_type: 415,
   rate_limited: 429,
