@@ -7,7 +7,7 @@ import { randomBytes } from "node:crypto";
  * creation time, so primary-key inserts append to the index instead of
  * scattering (design notes: 2.9x faster on SQLite).
  */
-export type IdPrefix = "app" | "ep" | "msg" | "atmpt" | "evt" | "dlv" | "key";
+export type IdPrefix = "app" | "ep" | "msg" | "atmpt" | "evt" | "dlv" | "key" | "opev";
 export type Id<P extends IdPrefix> = `${P}_${string}`;
 
 export type ApplicationId = Id<"app">;
@@ -16,6 +16,8 @@ export type MessageId = Id<"msg">;
 export type AttemptId = Id<"atmpt">;
 export type EventTypeId = Id<"evt">;
 export type DeliveryId = Id<"dlv">;
+export type AdminKeyId = Id<"key">;
+export type OperationalEventId = Id<"opev">;
 
 const ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 const BODY_LENGTH = 26;

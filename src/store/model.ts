@@ -1,4 +1,4 @@
-import type { ApplicationId, AttemptId, DeliveryId, EndpointId, EventTypeId, MessageId } from "../core/ids.js";
+import type { AdminKeyId, ApplicationId, AttemptId, DeliveryId, EndpointId, EventTypeId, MessageId, OperationalEventId } from "../core/ids.js";
 
 /** Rows as the store returns them. Times are epoch milliseconds; the API formats them. */
 
@@ -126,4 +126,36 @@ export interface Attempt {
   responseBody: string | null;
   errorKind: AttemptErrorKind | null;
   errorMessage: string | null;
+}
+
+/** An admin API key created through the API. Only the SHA-256 of the key is stored. */
+export interface AdminKey {
+  id: AdminKeyId;
+  name: string;
+  /** Lowercase hex SHA-256 of the key string. */
+  keyHash: string;
+  createdAt: number;
+}
+
+export type OperationalEventType =
+  | "endpoint.created"
+  | "endpoint.updated"
+  | "endpoint.deleted"
+  | "endpoint.disabled"
+  | "endpoint.enabled"
+  | "message.attempt.failing"
+  | "message.attempt.exhausted"
+  | "message.attempt.recovered";
+
+/** One of Herald's own events about endpoints and deliveries (contract §5), as recorded for the dashboard. */
+export interface OperationalEvent {
+  id: OperationalEventId;
+  type: OperationalEventType;
+  appId: ApplicationId;
+  endpointId: EndpointId;
+  /** Set for `message.attempt.*`. */
+  messageId: MessageId | null;
+  /** The event's `data` object, exactly as published to the operational webhook. */
+  data: Record<string, unknown>;
+  createdAt: number;
 }

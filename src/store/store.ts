@@ -1,5 +1,6 @@
-import type { ApplicationId, DeliveryId, EndpointId, MessageId } from "../core/ids.js";
+import type { AdminKeyId, ApplicationId, DeliveryId, EndpointId, MessageId } from "../core/ids.js";
 import type {
+  AdminKey,
   Application,
   Attempt,
   Delivery,
@@ -9,6 +10,8 @@ import type {
   EventType,
   Message,
   Metadata,
+  OperationalEvent,
+  OperationalEventType,
 } from "./model.js";
 
 /**
@@ -140,6 +143,12 @@ export interface MessageFilter {
   after?: number | undefined;
 }
 
+export interface OperationalEventFilter {
+  appId?: ApplicationId | undefined;
+  type?: OperationalEventType | undefined;
+  endpointId?: EndpointId | undefined;
+}
+
 export interface EndpointStats {
   since: number;
   attempts: number;
@@ -220,4 +229,18 @@ export interface Store {
   resend(message: Message, endpointId: EndpointId, now: number): Promise<Delivery>;
   /** Re-queues every failed or skipped delivery of the endpoint created at or after `since`. */
   recover(endpointId: EndpointId, since: number, now: number): Promise<number>;
+
+  /** Stores a new admin key (its hash only). A `keyHash` already stored is a `conflict`. */
+  createAdminKey(key: AdminKey): Promise<AdminKey>;
+  /** Newest first; never returns key material beyond the hash. */
+  listAdminKeys(page: PageRequest): Promise<Page<AdminKey>>;
+  /** The key whose SHA-256 (lowercase hex) is `keyHash`, or null. Called on every request made with such a key. */
+  getAdminKeyByHash(keyHash: string): Promise<AdminKey | null>;
+  /** Revokes (deletes) a key; tells whether it existed. */
+  deleteAdminKey(id: AdminKeyId): Promise<boolean>;
+
+  /** Appends one operational event (contract §5) to the log the dashboard reads. */
+  recordOperationalEvent(event: OperationalEvent): Promise<void>;
+  /** Newest first, filtered by application, endpoint and/or type. */
+  listOperationalEvents(filter: OperationalEventFilter, page: PageRequest): Promise<Page<OperationalEvent>>;
 }

@@ -1,5 +1,5 @@
-import type { ApplicationId, DeliveryId, EndpointId, MessageId } from "../../core/ids.js";
-import type { Application, EventType, Message } from "../model.js";
+import type { AdminKeyId, ApplicationId, DeliveryId, EndpointId, MessageId } from "../../core/ids.js";
+import type { AdminKey, Application, EventType, Message, OperationalEvent } from "../model.js";
 import type {
   ApplicationPatch,
   ClaimOptions,
@@ -8,11 +8,13 @@ import type {
   EventTypePatch,
   MessageFilter,
   NewEndpoint,
+  OperationalEventFilter,
   PageRequest,
   PublishOptions,
   PublishRequest,
   Store,
 } from "../store.js";
+import * as admin from "./admin.js";
 import * as catalog from "./catalog.js";
 import { Db } from "./db.js";
 import * as endpoints from "./endpoints.js";
@@ -88,6 +90,13 @@ export class SqliteStore implements Store {
   async endpointStats(endpointId: EndpointId, since: number, now: number) { return log.endpointStats(this.db, endpointId, since, now); }
   async resend(message: Message, endpointId: EndpointId, now: number) { return log.resend(this.db, message, endpointId, now); }
   async recover(endpointId: EndpointId, since: number, now: number) { return log.recover(this.db, endpointId, since, now); }
+
+  async createAdminKey(key: AdminKey) { return admin.createAdminKey(this.db, key); }
+  async listAdminKeys(page: PageRequest) { return admin.listAdminKeys(this.db, page); }
+  async getAdminKeyByHash(keyHash: string) { return admin.getAdminKeyByHash(this.db, keyHash); }
+  async deleteAdminKey(id: AdminKeyId) { return admin.deleteAdminKey(this.db, id); }
+  async recordOperationalEvent(event: OperationalEvent) { admin.recordOperationalEvent(this.db, event); }
+  async listOperationalEvents(filter: OperationalEventFilter, page: PageRequest) { return admin.listOperationalEvents(this.db, filter, page); }
 }
 
 /** Opens (creating if needed) a SQLite store. Call `migrate()` before use. */
