@@ -1,5 +1,6 @@
 import { parseDuration } from "../core/duration.js";
 import { DEFAULT_SCHEDULE, type RetryPolicy } from "../core/retry.js";
+import { secretProblem } from "../signing/secret.js";
 
 export type Role = "all" | "api" | "worker";
 
@@ -47,6 +48,22 @@ export interface HeraldConfig {
   dev: boolean;
   /** `HERALD_LOG_LEVEL`. Default: `info`. */
   logLevel: string;
+  /**
+   * `HERALD_API_RATE_LIMIT`: management-API requests per second per key (token
+   * bucket, burst of twice as many); publishes are not counted; 0 disables. Default: 100.
+   */
+  apiRateLimit: number;
+  /**
+   * `HERALD_PUBLIC_URL`: the base URL people reach Herald at (portal links).
+   * Default: unset (taken from the request's Host header).
+   */
+  publicUrl: string | undefined;
+  /**
+   * `HERALD_OPERATIONAL_WEBHOOK_URL` and `HERALD_OPERATIONAL_WEBHOOK_SECRET`: where
+   * Herald sends its own operational events, signed with that secret (generated
+   * and kept when unset). Default: unset (events are only recorded).
+   */
+  operationalWebhook: { url: string; secret: string | undefined } | undefined;
   delivery: DeliveryTuning;
 }
 
@@ -104,6 +121,29 @@ export function parseSchedule(value: string): number[] {
   return delays as number[];
 }
 
+function httpUrl(name: string, value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(`${name}: expected an absolute http:// or https:// URL, got ${JSON.stringify(value)}`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new ConfigError(`${name}: expected an absolute http:// or https:// URL, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+function operationalWebhook(url: string | undefined, secret: string | undefined): HeraldConfig["operationalWebhook"] {
+  if (url === undefined) {
+    if (secret !== undefined) throw new ConfigError("HERALD_OPERATIONAL_WEBHOOK_SECRET: set HERALD_OPERATIONAL_WEBHOOK_URL too");
+    return undefined;
+  }
+  const problem = secret === undefined ? undefined : secretProblem(secret);
+  if (problem) throw new ConfigError(`HERALD_OPERATIONAL_WEBHOOK_SECRET: ${problem}`);
+  return { url: httpUrl("HERALD_OPERATIONAL_WEBHOOK_URL", url), secret };
+}
+
 const CIDR = /^([0-9.]+|[0-9a-fA-F:.]+)\/\d{1,3}$/;
 
 /** Resolves raw settings into a checked configuration; throws ConfigError with one clear line. */
@@ -139,6 +179,9 @@ export function resolveConfig(raw: RawSettings, overrides: Partial<HeraldConfig>
     role,
     dev: get("HERALD_DEV") === "1" || get("HERALD_DEV") === "true",
     logLevel: get("HERALD_LOG_LEVEL") ?? "info",
+    apiRateLimit: integer("HERALD_API_RATE_LIMIT", get("HERALD_API_RATE_LIMIT") ?? "100", 0, 1_000_000),
+    publicUrl: get("HERALD_PUBLIC_URL") === undefined ? undefined : httpUrl("HERALD_PUBLIC_URL", get("HERALD_PUBLIC_URL")!).replace(/\/+$/, ""),
+    operationalWebhook: operationalWebhook(get("HERALD_OPERATIONAL_WEBHOOK_URL"), get("HERALD_OPERATIONAL_WEBHOOK_SECRET")),
     delivery: { ...DEFAULT_DELIVERY },
   };
   if (!["fatal", "error", "warn", "info", "debug", "trace", "silent"].includes(config.logLevel)) {
