@@ -31,8 +31,11 @@ export function whenUnauthorized(fn) {
   onUnauthorized = fn;
 }
 
-/** `api("GET", "/applications")` → the parsed JSON body; throws ApiError on a non-2xx. */
-export async function api(method, path, body) {
+/**
+ * `api("GET", "/applications")` → the parsed JSON body; throws ApiError on a
+ * non-2xx. A 401 signs the user out, except while trying a key (`trying`).
+ */
+export async function api(method, path, body, { trying = false } = {}) {
   const headers = { authorization: `Bearer ${session.key ?? ""}`, accept: "application/json" };
   const init = { method, headers, cache: "no-store", credentials: "omit" };
   if (body !== undefined) {
@@ -48,7 +51,7 @@ export async function api(method, path, body) {
     data = null;
   }
   if (!res.ok) {
-    if (res.status === 401) onUnauthorized();
+    if (res.status === 401 && !trying) onUnauthorized();
     throw new ApiError(res.status, data);
   }
   return data;

@@ -43,7 +43,7 @@ function signInForm(problem) {
     button.disabled = true;
     session.signIn(key);
     try {
-      await api("GET", "/applications?limit=1");
+      await api("GET", "/applications?limit=1", undefined, { trying: true });
       route();
     } catch (err) {
       session.signOut();
