@@ -19,6 +19,9 @@ import { Dispatcher } from "./delivery/dispatcher.js";
 import { createLogger } from "./log.js";
 import { GroupCommitPublisher } from "./publish/publisher.js";
 import { openStore } from "./store/open.js";
+import { SsrfGuard, type HostResolver } from "./security/guard.js";
+import { parseKeyRing } from "./security/keys.js";
+import { openEncrypted } from "./store/encrypting.js";
 import type { Application, Endpoint, Message } from "./store/model.js";
 import type { Store } from "./store/store.js";
 
@@ -43,6 +46,8 @@ export interface HeraldOptions {
   config?: Partial<HeraldConfig>;
   /** Default: a pino logger at `config.logLevel` on stdout. */
   logger?: Logger;
+  /** How the SSRF guard resolves host names, and how long it reuses an answer. Default: `dns.lookup` (every address), 5 s. */
+  guard?: { resolve?: HostResolver; cacheMs?: number };
 }
 
 /**
@@ -66,6 +71,8 @@ export class Herald {
     readonly config: HeraldConfig,
     readonly store: Store,
     readonly logger: Logger,
+    /** Checks every connection of every attempt (and endpoint URLs at creation). */
+    readonly guard: SsrfGuard,
   ) {
     this.dispatcher =
       config.role === "api"
@@ -76,6 +83,7 @@ export class Herald {
             retry: config.retry,
             requestTimeoutMs: config.requestTimeoutMs,
             tuning: config.delivery,
+            guard,
           });
     const dispatcher = this.dispatcher;
     this.publisher = new GroupCommitPublisher(store, {
@@ -91,14 +99,18 @@ export class Herald {
   static async open(options: HeraldOptions = {}): Promise<Herald> {
     const config = resolveConfig(options.settings ?? {}, options.config);
     const logger = options.logger ?? createLogger(config.logLevel);
-    const store = await openStore(config.store);
+    const guard = new SsrfGuard({ ...options.guard, allowedNetworks: config.allowedNetworks });
+    const ring = config.encryptionKey === undefined ? undefined : parseKeyRing(config.encryptionKey);
+    let store = await openStore(config.store);
     try {
       await store.migrate();
+      // Secrets and credentials encrypted at rest (rows under older keys are re-encrypted first).
+      if (ring) store = await openEncrypted(store, ring, logger);
     } catch (err) {
       await store.close();
       throw err;
     }
-    return new Herald(config, store, logger);
+    return new Herald(config, store, logger, guard);
   }
 
   /** Starts delivering (no-op for the `api` role). Idempotent. */
@@ -161,14 +173,31 @@ export class Herald {
   /** Creates an endpoint, checked exactly as the HTTP API checks it. The result holds the full secret. */
   async createEndpoint(app: string, input: EndpointCreateInput): Promise<Endpoint> {
     const { id } = await this.application(app);
-    return this.store.createEndpoint(newEndpoint(id, checkEndpointCreate(input), Date.now()));
+    const row = newEndpoint(id, checkEndpointCreate(input), Date.now());
+    await this.checkTargets(row);
+    return this.store.createEndpoint(row);
   }
 
   async updateEndpoint(app: string, endpointId: string, input: EndpointPatchInput): Promise<Endpoint> {
     const current = await this.endpoint(app, endpointId);
-    const updated = await this.store.updateEndpoint(current.appId, current.id, endpointPatch(current, checkEndpointPatch(input)), Date.now());
+    const patch = endpointPatch(current, checkEndpointPatch(input));
+    await this.checkTargets(patch);
+    const updated = await this.store.updateEndpoint(current.appId, current.id, patch, Date.now());
     if (!updated) throw notFound("endpoint", endpointId);
     return updated;
+  }
+
+  /** The SSRF guard's creation-time check of the URLs an endpoint calls, as the API makes it (422). */
+  private async checkTargets(fields: Pick<Partial<Endpoint>, "url" | "authentication">): Promise<void> {
+    const auth = fields.authentication;
+    const targets: [string, string | undefined][] = [
+      ["/url", fields.url],
+      ["/authentication/tokenUrl", auth?.type === "oauth2" ? auth.tokenUrl : undefined],
+    ];
+    for (const [path, url] of targets) {
+      const problem = url === undefined ? undefined : await this.guard.checkUrl(url);
+      if (problem) throw new HeraldError("validation_failed", `${path}: ${problem}`, [{ path, message: problem }]);
+    }
   }
 
   /** Enables (`true`) or disables (`false`, reason `manual`) an endpoint. */
@@ -210,6 +239,7 @@ export class Herald {
       publisher: this.publisher,
       logger: this.logger,
       wake: () => this.dispatcher?.wake(),
+      checkUrl: (url) => this.guard.checkUrl(url),
     });
     const url = await server.listen({ host: this.config.host, port: this.config.port });
     this.server = server;

@@ -4,12 +4,13 @@ import type { Logger } from "pino";
 import type { DeliveryTuning } from "../config/config.js";
 import type { DeliveryId, EndpointId } from "../core/ids.js";
 import type { RetryPolicy } from "../core/retry.js";
+import type { SsrfGuard } from "../security/guard.js";
 import type { DisabledReason } from "../store/model.js";
 import type { DeliveryJob, Store } from "../store/store.js";
 import { Completer } from "./completer.js";
 import { EndpointSlot } from "./endpoint-slot.js";
 import { decide, skip } from "./outcome.js";
-import { attemptHeaders } from "./request.js";
+import { attemptHeaders, oauth2Request } from "./request.js";
 import { Sender } from "./sender.js";
 
 export interface DispatcherOptions {
@@ -19,6 +20,8 @@ export interface DispatcherOptions {
   requestTimeoutMs: number;
   tuning: DeliveryTuning;
   sender?: Sender;
+  /** The SSRF guard of the default sender (ignored when `sender` is given). Default: only globally routable addresses. */
+  guard?: SsrfGuard;
   /** Called when an attempt's outcome disabled an endpoint (`gone` or `failing`). */
   onEndpointDisabled?: (endpointId: EndpointId, reason: DisabledReason) => void;
 }
@@ -71,7 +74,7 @@ export class Dispatcher {
     this.store = options.store;
     this.logger = options.logger;
     this.tuning = options.tuning;
-    this.sender = options.sender ?? new Sender({ connectionsPerOrigin: options.tuning.perEndpointConcurrency * 2 });
+    this.sender = options.sender ?? new Sender({ connectionsPerOrigin: options.tuning.perEndpointConcurrency * 2, guard: options.guard });
     this.leaseMs = MAX_TIMEOUT_MS + options.tuning.leaseMarginMs;
     this.maxHeld = options.tuning.concurrency * 8;
     this.waitingCap = options.tuning.perEndpointConcurrency * 4;
@@ -357,6 +360,7 @@ export class Dispatcher {
       headers: attemptHeaders(job, attemptNumber, startedAt),
       body: job.message.payload,
       timeoutMs: endpoint.timeoutMs ?? this.options.requestTimeoutMs,
+      oauth2: oauth2Request(endpoint),
     });
     if (this.state === "stopped") return; // released already; it will be attempted again
     const completion = decide(job, result, attemptNumber, startedAt, endpoint.url, this.options.retry);

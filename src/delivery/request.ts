@@ -2,6 +2,7 @@ import { type Signer, signatureHeaders, signer } from "../signing/sign.js";
 import type { Endpoint } from "../store/model.js";
 import type { DeliveryJob } from "../store/store.js";
 import { VERSION } from "../version.js";
+import type { OAuth2Request } from "./oauth2.js";
 
 export const USER_AGENT = `Herald/${VERSION}`;
 
@@ -29,7 +30,13 @@ export function activeSigners(endpoint: Endpoint, now: number): Signer[] {
   return list;
 }
 
-/** Static credentials become headers; oauth2 tokens are added by the caller. */
+/** What the sender needs to add an OAuth 2.0 token to an endpoint's attempts; undefined for other endpoints. */
+export function oauth2Request(endpoint: Endpoint): OAuth2Request | undefined {
+  const auth = endpoint.authentication;
+  return auth?.type === "oauth2" ? { key: endpoint.id, credentials: auth } : undefined;
+}
+
+/** Static credentials become headers; oauth2 tokens are added by the sender (`oauth2Request`). */
 export function authenticationHeaders(endpoint: Endpoint): Record<string, string> {
   const auth = endpoint.authentication;
   if (!auth) return {};

@@ -1,6 +1,10 @@
-import { Agent, type Dispatcher } from "undici";
+import type { ConnectionOptions } from "node:tls";
+import type { Dispatcher } from "undici";
+import { createGuardedAgent } from "../security/agent.js";
+import { SsrfGuard } from "../security/guard.js";
 import type { AttemptErrorKind } from "../store/model.js";
 import { type Deadline, DeadlineClock } from "./deadline.js";
+import { type OAuth2Options, type OAuth2Request, OAuth2Tokens } from "./oauth2.js";
 
 /** What one HTTP attempt came to. */
 export interface SendResult {
@@ -19,6 +23,8 @@ export interface SendRequest {
   headers: Record<string, string>;
   body: string;
   timeoutMs: number;
+  /** The endpoint authenticates with OAuth 2.0 client credentials: a cached token is added as `Authorization: Bearer`. */
+  oauth2?: OAuth2Request | undefined;
 }
 
 /** Bytes of a response body kept in the attempt log. */
@@ -29,7 +35,17 @@ const DRAIN_LIMIT = 64 * 1024;
 export interface SenderOptions {
   /** Keep-alive connections per origin. Default: 64. */
   connectionsPerOrigin?: number;
-  /** Replaces the undici dispatcher (the SSRF guard installs a pinning one). */
+  /**
+   * Decides which addresses may be connected to, for attempts and token
+   * requests alike. Default: a guard that lets through only globally routable
+   * addresses (no allowed networks).
+   */
+  guard?: SsrfGuard;
+  /** Extra TLS settings for every connection (a test CA). Default: none (the system's CAs). */
+  tls?: Pick<ConnectionOptions, "ca">;
+  /** Token caching for `oauth2` endpoints. */
+  oauth2?: OAuth2Options;
+  /** Replaces the guarded undici dispatcher altogether (tests of the sender alone): no SSRF guard then. */
   dispatcher?: Dispatcher;
 }
 
@@ -42,27 +58,41 @@ export interface SenderOptions {
  */
 export class Sender {
   private readonly dispatcher: Dispatcher;
+  private readonly tokens: OAuth2Tokens;
   private readonly clock = new DeadlineClock();
 
   constructor(options: SenderOptions = {}) {
     this.dispatcher =
       options.dispatcher ??
-      new Agent({
+      createGuardedAgent(options.guard ?? new SsrfGuard(), {
         connections: options.connectionsPerOrigin ?? 64,
         keepAliveTimeout: 30_000,
-        pipelining: 1,
+        ...(options.tls ? { tls: options.tls } : {}),
       });
+    this.tokens = new OAuth2Tokens(this.dispatcher, options.oauth2);
   }
 
   async send(req: SendRequest): Promise<SendResult> {
     const started = performance.now();
+    let headers = req.headers;
+    let token: string | undefined;
+    if (req.oauth2) {
+      // The token request has its own timeout; the attempt's deadline starts after it.
+      try {
+        token = await this.tokens.token(req.oauth2, req.timeoutMs);
+      } catch (err) {
+        const blocked = (err as { cause?: { code?: string } }).cause?.code === "ERR_SSRF_BLOCKED";
+        return failed(blocked ? "blocked" : "auth", (err as Error).message, started);
+      }
+      headers = { ...headers, authorization: `Bearer ${token}` };
+    }
     const signal = this.clock.start(req.timeoutMs);
     try {
       const res = await this.dispatcher.request({
         origin: req.url.origin,
         path: req.url.pathname + req.url.search,
         method: "POST",
-        headers: req.headers,
+        headers,
         body: req.body,
         signal: signal as unknown as AbortSignal,
         headersTimeout: req.timeoutMs,
@@ -72,6 +102,8 @@ export class Sender {
       this.clock.done(signal);
       const statusCode = res.statusCode;
       const ok = statusCode >= 200 && statusCode < 300;
+      // "Fetched again once on a 401": the next attempt asks for a new token.
+      if (statusCode === 401 && token !== undefined) this.tokens.invalidate(req.oauth2!, token);
       return {
         ok,
         statusCode,
@@ -84,15 +116,7 @@ export class Sender {
     } catch (err) {
       const { kind, message } = classifyError(err, signal.aborted, req.timeoutMs);
       this.clock.done(signal);
-      return {
-        ok: false,
-        statusCode: null,
-        headers: null,
-        body: null,
-        errorKind: kind,
-        errorMessage: message,
-        durationMs: Math.round(performance.now() - started),
-      };
+      return failed(kind, message, started);
     }
   }
 
@@ -101,6 +125,18 @@ export class Sender {
     this.clock.close();
     await (abort ? this.dispatcher.destroy() : this.dispatcher.close()).catch(() => undefined);
   }
+}
+
+function failed(kind: AttemptErrorKind, message: string, started: number): SendResult {
+  return {
+    ok: false,
+    statusCode: null,
+    headers: null,
+    body: null,
+    errorKind: kind,
+    errorMessage: message,
+    durationMs: Math.round(performance.now() - started),
+  };
 }
 
 /** Keeps the first 4 KiB; drains up to 64 KiB more so the connection can be reused. */

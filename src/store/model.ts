@@ -103,6 +103,8 @@ export type AttemptErrorKind =
   | "dns"
   | "tls"
   | "blocked"
+  /** An `oauth2` endpoint's token could not be had (the token endpoint refused, failed or timed out). */
+  | "auth"
   | "redirect"
   | "http_status"
   | "network";

@@ -23,7 +23,8 @@ export async function openTestHerald(
 ): Promise<{ herald: Herald; dir: string; close: () => Promise<void> }> {
   const { dir, cleanup } = tempDir();
   const herald = await Herald.open({
-    settings: { HERALD_DATABASE_URL: `sqlite:${join(dir, "herald.db")}`, HERALD_PORT: "0", ...settings },
+    // Test receivers listen on 127.0.0.1: let the SSRF guard through to loopback unless a test says otherwise.
+    settings: { HERALD_DATABASE_URL: `sqlite:${join(dir, "herald.db")}`, HERALD_PORT: "0", HERALD_ALLOWED_NETWORKS: "127.0.0.0/8,::1/128", ...settings },
     config,
     logger: silentLogger(),
   });
