@@ -12,11 +12,13 @@ import {
   newEndpoint,
 } from "./api/endpoint-input.js";
 import { checker } from "./api/validation.js";
+import { EventCatalog } from "./catalog/catalog.js";
 import { type HeraldConfig, type RawSettings, resolveConfig } from "./config/config.js";
 import { HeraldError, notFound } from "./core/errors.js";
 import { type EndpointId, newId } from "./core/ids.js";
 import { Dispatcher } from "./delivery/dispatcher.js";
 import { createLogger } from "./log.js";
+import { OperationalEvents } from "./ops/operational-events.js";
 import { GroupCommitPublisher } from "./publish/publisher.js";
 import { openStore } from "./store/open.js";
 import { SsrfGuard, type HostResolver } from "./security/guard.js";
@@ -64,6 +66,10 @@ export interface HeraldOptions {
 export class Herald {
   readonly dispatcher: Dispatcher | null;
   readonly publisher: GroupCommitPublisher;
+  /** Payload validation against the event catalog's schemas (shared with the API). */
+  readonly catalog: EventCatalog;
+  /** Herald's own events (contract §5): recorded, and sent to the operational webhook when configured. */
+  readonly ops: OperationalEvents;
   private server: FastifyInstance | null = null;
   private stopping: Promise<void> | null = null;
 
@@ -84,6 +90,8 @@ export class Herald {
             requestTimeoutMs: config.requestTimeoutMs,
             tuning: config.delivery,
             guard,
+            onOutcome: (job, completion) => this.ops.onOutcome(job, completion),
+            onEndpointDisabled: (endpointId, reason) => this.ops.onEndpointDisabled(endpointId, reason),
           });
     const dispatcher = this.dispatcher;
     this.publisher = new GroupCommitPublisher(store, {
@@ -93,6 +101,8 @@ export class Herald {
       onCommitted: () => dispatcher?.wake(),
       logger,
     });
+    this.catalog = new EventCatalog(store, { logger });
+    this.ops = new OperationalEvents({ store, publisher: this.publisher, logger, webhook: config.operationalWebhook });
   }
 
   /** Resolves the configuration, opens the store and applies migrations. */
@@ -110,7 +120,14 @@ export class Herald {
       await store.close();
       throw err;
     }
-    return new Herald(config, store, logger, guard);
+    const herald = new Herald(config, store, logger, guard);
+    try {
+      await herald.ops.setup();
+    } catch (err) {
+      await store.close();
+      throw err;
+    }
+    return herald;
   }
 
   /** Starts delivering (no-op for the `api` role). Idempotent. */
@@ -133,6 +150,7 @@ export class Herald {
   async publish(input: PublishRequestInput | PublishInput): Promise<{ message: Message; created: boolean }> {
     if ("appId" in input) {
       const app = await this.application(input.appId);
+      (await this.catalog.validator(input.eventType))?.(JSON.parse(input.payload));
       return this.publisher.publish({ ...input, appId: app.id });
     }
     const app = await this.application(input.app);
@@ -141,6 +159,8 @@ export class Herald {
     if (Buffer.byteLength(payload) > this.config.maxPayloadBytes) {
       throw new HeraldError("payload_too_large", `payload: larger than ${this.config.maxPayloadBytes} bytes`);
     }
+    // Typed event types are checked against their catalog schema (422 validation_failed).
+    (await this.catalog.validator(input.eventType))?.(typeof input.payload === "string" ? JSON.parse(payload) : input.payload);
     return this.publisher.publish({
       appId: app.id,
       eventType: input.eventType,
@@ -172,10 +192,12 @@ export class Herald {
 
   /** Creates an endpoint, checked exactly as the HTTP API checks it. The result holds the full secret. */
   async createEndpoint(app: string, input: EndpointCreateInput): Promise<Endpoint> {
-    const { id } = await this.application(app);
-    const row = newEndpoint(id, checkEndpointCreate(input), Date.now());
+    const application = await this.application(app);
+    const row = newEndpoint(application.id, checkEndpointCreate(input), Date.now());
     await this.checkTargets(row);
-    return this.store.createEndpoint(row);
+    const endpoint = await this.store.createEndpoint(row);
+    await this.ops.endpoint("endpoint.created", application, endpoint);
+    return endpoint;
   }
 
   async updateEndpoint(app: string, endpointId: string, input: EndpointPatchInput): Promise<Endpoint> {
@@ -184,6 +206,9 @@ export class Herald {
     await this.checkTargets(patch);
     const updated = await this.store.updateEndpoint(current.appId, current.id, patch, Date.now());
     if (!updated) throw notFound("endpoint", endpointId);
+    const application = await this.application(current.appId);
+    await this.ops.endpoint("endpoint.updated", application, updated);
+    if (updated.status !== current.status) await this.ops.endpoint(updated.status === "active" ? "endpoint.enabled" : "endpoint.disabled", application, updated);
     return updated;
   }
 
@@ -205,12 +230,15 @@ export class Herald {
     const current = await this.endpoint(app, endpointId);
     const updated = await this.store.updateEndpoint(current.appId, current.id, enabled ? enabledPatch : disabledPatch, Date.now());
     if (!updated) throw notFound("endpoint", endpointId);
+    if (updated.status !== current.status) await this.ops.endpoint(enabled ? "endpoint.enabled" : "endpoint.disabled", await this.application(current.appId), updated);
     return updated;
   }
 
   async deleteEndpoint(app: string, endpointId: string): Promise<void> {
     const current = await this.endpoint(app, endpointId);
-    await this.store.deleteEndpoint(current.appId, current.id);
+    if (await this.store.deleteEndpoint(current.appId, current.id)) {
+      await this.ops.endpoint("endpoint.deleted", await this.application(current.appId), current);
+    }
   }
 
   /** An endpoint of an application; throws `not_found`. */
@@ -240,6 +268,8 @@ export class Herald {
       logger: this.logger,
       wake: () => this.dispatcher?.wake(),
       checkUrl: (url) => this.guard.checkUrl(url),
+      catalog: this.catalog,
+      ops: this.ops,
     });
     const url = await server.listen({ host: this.config.host, port: this.config.port });
     this.server = server;
@@ -254,8 +284,11 @@ export class Herald {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       await this.server?.close();
+      // Events from here on are recorded but no longer published.
+      await this.ops.close();
       await this.publisher.close();
       await this.dispatcher?.stop();
+      await this.ops.flush();
       await this.store.close();
     })();
     return this.stopping;

@@ -1,7 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import type { FastifyRequest } from "fastify";
 import type { HeraldConfig } from "../config/config.js";
-import { HeraldError } from "../core/errors.js";
+import { HeraldError, notFound } from "../core/errors.js";
 import type { ApplicationId } from "../core/ids.js";
 import type { Store } from "../store/store.js";
 
@@ -83,6 +83,20 @@ export function adminKeyResolver(store: Store, config: HeraldConfig): TokenResol
   };
 }
 
+/**
+ * Resolves admin keys created through the API (`POST /admin-keys`): looked up by
+ * SHA-256 on every request, uncached, so a revoked key stops working at once in
+ * every process.
+ */
+export function adminKeysResolver(store: Store): TokenResolver {
+  return {
+    async resolve(token) {
+      if (!token.startsWith("hk_")) return null;
+      return (await store.getAdminKeyByHash(sha256Hex(token))) ? { kind: "admin" } : null;
+    },
+  };
+}
+
 /** The token of an `Authorization: Bearer <token>` header, or null. */
 export function bearerToken(header: string | undefined): string | null {
   if (header === undefined) return null;
@@ -111,9 +125,22 @@ export function authenticate(resolvers: readonly TokenResolver[]) {
   };
 }
 
-/** Admin-only operations (the application list, the event-type catalog's writes). */
-export function requireAdmin(req: FastifyRequest): void {
-  if (req.principal.kind !== "admin") throw new HeraldError("forbidden", "this operation needs the admin API key");
+/**
+ * The `/api/v1` onRequest hook that runs after authentication and rate limiting:
+ * an application-scoped principal gets 403 on admin-only routes (`config.adminOnly`)
+ * and 404 on every route whose `{app}` is another application, before its body is
+ * even read (so a foreign token learns nothing from validation errors either).
+ */
+export function scopeGuard(store: Store) {
+  return async (req: FastifyRequest): Promise<void> => {
+    const principal = req.principal;
+    if (principal.kind === "admin") return;
+    if (req.routeOptions.config.adminOnly) throw new HeraldError("forbidden", "this operation needs an admin API key");
+    const ref = (req.params as Record<string, unknown> | undefined)?.app;
+    if (typeof ref !== "string") return;
+    const app = ref.length <= 256 ? await store.getApplication(ref) : null;
+    if (!app || app.id !== principal.appId) throw notFound("application", ref);
+  };
 }
 
 /** Whether the request may see this application; callers answer 404 when not. */

@@ -1,6 +1,8 @@
 import type { Logger } from "pino";
+import type { EventCatalog } from "../catalog/catalog.js";
 import type { HeraldConfig } from "../config/config.js";
 import type { ApplicationId, EndpointId } from "../core/ids.js";
+import type { OperationalEvents } from "../ops/operational-events.js";
 import type { Message } from "../store/model.js";
 import type { Store } from "../store/store.js";
 
@@ -37,4 +39,11 @@ export interface ApiContext {
    * checks only the URL's shape; the sender checks every attempt regardless.
    */
   checkUrl?(url: string): Promise<string | undefined>;
+  /**
+   * Payload validation against the event catalog's schemas. Optional: `buildApi`
+   * makes one when absent; pass the library's own so that both share one cache.
+   */
+  catalog?: EventCatalog;
+  /** Where endpoint changes are reported (operational events). Optional: without it, nothing is reported. */
+  ops?: OperationalEvents;
 }

@@ -1,7 +1,13 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
-import { adminKeyResolver, authenticate, type Principal, type TokenResolver } from "./auth.js";
+import { EventCatalog } from "../catalog/catalog.js";
+import { REDACT_PATHS } from "../log.js";
+import { adminKeyResolver, adminKeysResolver, authenticate, type Principal, scopeGuard, type TokenResolver } from "./auth.js";
 import type { ApiContext } from "./context.js";
+import { PortalTokens } from "./portal-tokens.js";
 import { errorHandler, notFoundHandler } from "./problem.js";
+import { rateLimiter } from "./rate-limit.js";
+import { collectRoutes } from "./route-table.js";
+import { adminKeyRoutes } from "./routes/admin-keys.js";
 import { applicationRoutes } from "./routes/applications.js";
 import { dashboardRoutes } from "./routes/dashboard.js";
 import { endpointActionRoutes } from "./routes/endpoint-actions.js";
@@ -10,34 +16,41 @@ import { eventTypeRoutes } from "./routes/event-types.js";
 import { healthRoutes } from "./routes/health.js";
 import { messageRoutes } from "./routes/messages.js";
 import { metricsRoutes } from "./routes/metrics.js";
+import { openApiRoutes } from "./routes/openapi.js";
+import { operationalEventRoutes } from "./routes/operational-events.js";
+import { portalPageRoutes } from "./routes/portal-page.js";
+import { portalTokenRoutes } from "./routes/portal-tokens.js";
+import { securityHeaders } from "./security-headers.js";
 import { createValidatorCompiler, type TypeBoxProvider } from "./validation.js";
 
 /** Room for the JSON envelope around a maximal payload (`eventType`, `channels`, escapes). */
 const BODY_SLACK_BYTES = 64 * 1024;
 
-/** Credentials that must never reach a log line, wherever a request's headers get logged. */
-const REDACT = ["req.headers.authorization", "headers.authorization", "*.headers.authorization", "req.headers.cookie"];
+/**
+ * Credentials that must never reach a log line, wherever a request's headers
+ * get logged: the process-wide list plus the API's own.
+ */
+const REDACT = [...new Set([...REDACT_PATHS, "req.headers.authorization", "*.headers.authorization", "req.headers.cookie", "key", "*.key"])];
 
 export interface BuildApiOptions {
-  /**
-   * Extra bearer-token resolvers tried after the admin key, e.g. issue #3's
-   * application-scoped portal tokens. Default: none.
-   */
+  /** Extra bearer-token resolvers, tried after the admin keys and portal tokens. Default: none. */
   resolvers?: readonly TokenResolver[];
 }
 
 /**
  * The HTTP API: `/api/v1/…` behind `Authorization: Bearer <key>`, plus
- * `/healthz` and `/readyz`. Not listening yet: the caller decides where
+ * `/healthz`, `/readyz`, `/metrics`, `/openapi.json`, `/docs`, the dashboard
+ * and the consumer portal. Not listening yet: the caller decides where
  * (`app.listen({ host, port })`) or injects requests in tests (`app.inject()`).
  *
  * @example
  * const app = await buildApi({ store, config, publisher, logger, wake: () => dispatcher.wake() });
  * await app.listen({ host: config.host, port: config.port });
  */
-export async function buildApi(ctx: ApiContext, options: BuildApiOptions = {}): Promise<FastifyInstance> {
+export async function buildApi(context: ApiContext, options: BuildApiOptions = {}): Promise<FastifyInstance> {
+  const ctx = { ...context, catalog: context.catalog ?? new EventCatalog(context.store, { logger: context.logger }) };
   const app = Fastify({
-    loggerInstance: ctx.logger.child({ component: "api" }, { redact: REDACT }) as FastifyBaseLogger,
+    loggerInstance: ctx.logger.child({ component: "api" }, { redact: { paths: REDACT, censor: "[redacted]" } }) as FastifyBaseLogger,
     bodyLimit: ctx.config.maxPayloadBytes + BODY_SLACK_BYTES,
     // A JSON body with "__proto__" or "constructor.prototype" keys is refused (400), never merged.
     onProtoPoisoning: "error",
@@ -46,7 +59,12 @@ export async function buildApi(ctx: ApiContext, options: BuildApiOptions = {}): 
     frameworkErrors: errorHandler,
   }).withTypeProvider<TypeBoxProvider>();
 
+  collectRoutes(app as unknown as FastifyInstance);
+  securityHeaders(app as unknown as FastifyInstance);
   app.setValidatorCompiler(createValidatorCompiler());
+  // Response schemas document the API (OpenAPI) and type the handlers; what is
+  // sent is the handler's object as JSON.stringify writes it, nothing dropped.
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
   // Declared up front (V8 keeps one object shape); the auth hook sets it on every /api/v1 request.
@@ -61,14 +79,27 @@ export async function buildApi(ctx: ApiContext, options: BuildApiOptions = {}): 
     else parseJson(req, body as string, done);
   });
 
-  healthRoutes(app, ctx);
-  metricsRoutes(app, ctx);
-  dashboardRoutes(app);
+  const root = app as unknown as FastifyInstance;
+  healthRoutes(root, ctx);
+  metricsRoutes(root, ctx);
+  dashboardRoutes(root);
+  openApiRoutes(root, ctx);
+  portalPageRoutes(root);
 
-  const auth = authenticate([adminKeyResolver(ctx.store, ctx.config), ...(options.resolvers ?? [])]);
+  const portalTokens = new PortalTokens(ctx.store);
+  const auth = authenticate([
+    adminKeyResolver(ctx.store, ctx.config),
+    adminKeysResolver(ctx.store),
+    portalTokens.resolver(),
+    ...(options.resolvers ?? []),
+  ]);
+  const limit = rateLimiter(ctx.config.apiRateLimit);
   await app.register(
     async (api) => {
+      // In this order: who is it (401), too many requests (429), may it (403/404).
       api.addHook("onRequest", auth);
+      if (limit) api.addHook("onRequest", limit);
+      api.addHook("onRequest", scopeGuard(ctx.store));
       // Its own 404 handler puts unknown /api/v1 paths behind the auth hook too:
       // without a key they answer 401, so routes cannot be probed anonymously.
       api.setNotFoundHandler(notFoundHandler);
@@ -77,9 +108,12 @@ export async function buildApi(ctx: ApiContext, options: BuildApiOptions = {}): 
       endpointRoutes(api, ctx);
       endpointActionRoutes(api, ctx);
       messageRoutes(api, ctx);
+      portalTokenRoutes(api, ctx, portalTokens);
+      adminKeyRoutes(api, ctx);
+      operationalEventRoutes(api, ctx);
     },
     { prefix: "/api/v1" },
   );
 
-  return app as unknown as FastifyInstance;
+  return root;
 }

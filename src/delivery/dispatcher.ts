@@ -6,7 +6,7 @@ import type { DeliveryId, EndpointId } from "../core/ids.js";
 import type { RetryPolicy } from "../core/retry.js";
 import type { SsrfGuard } from "../security/guard.js";
 import type { DisabledReason } from "../store/model.js";
-import type { DeliveryJob, Store } from "../store/store.js";
+import type { Completion, DeliveryJob, Store } from "../store/store.js";
 import { Completer } from "./completer.js";
 import { EndpointSlot } from "./endpoint-slot.js";
 import { decide, skip } from "./outcome.js";
@@ -24,6 +24,8 @@ export interface DispatcherOptions {
   guard?: SsrfGuard;
   /** Called when an attempt's outcome disabled an endpoint (`gone` or `failing`). */
   onEndpointDisabled?: (endpointId: EndpointId, reason: DisabledReason) => void;
+  /** Called after each attempt with what it decided (operational events). Must not throw. */
+  onOutcome?: (job: DeliveryJob, completion: Completion) => void;
 }
 
 /** Pause after a claim that came back short. */
@@ -365,6 +367,7 @@ export class Dispatcher {
     if (this.state === "stopped") return; // released already; it will be attempted again
     const completion = decide(job, result, attemptNumber, startedAt, endpoint.url, this.options.retry);
     if (completion.disableEndpoint === "gone") this.disabledAt.set(endpoint.id, startedAt);
+    this.options.onOutcome?.(job, completion);
     this.completer.add(completion);
   }
 

@@ -195,7 +195,7 @@ describe("logging", () => {
     app.log.info({ request: { headers: { authorization: `Bearer ${key}` } } }, "headers");
     const log = lines.join("");
     expect(log).toContain("boom");
-    expect(log).toContain("[Redacted]");
+    expect(log).toContain("[redacted]");
     expect(log).not.toContain(key);
     await app.close();
     await publisher.close();

@@ -8,6 +8,7 @@ import { disabledPatch, enabledPatch } from "../endpoint-input.js";
 import { findEndpoint, requireActive } from "../lookup.js";
 import { PageQuery, pageOf, pageRequest } from "../pagination.js";
 import { DateTime, EmptyBody, epochMs, EndpointParams, EventTypeName, NoQuery, optionalBody, Strict } from "../schemas.js";
+import { Attempt, Endpoint as EndpointSchema, EndpointStats, Page, Secret } from "../responses.js";
 import { serializeAttempt, serializeEndpoint, serializeStats } from "../serializers.js";
 import type { Api } from "../validation.js";
 
@@ -19,30 +20,54 @@ const RotateBody = Strict({ secret: Type.Optional(Type.String({ maxLength: 256 }
 const TestBody = Strict({ eventType: Type.Optional(EventTypeName) });
 const RecoverBody = Strict({ since: DateTime });
 const StatsQuery = Strict({ since: Type.Optional(DateTime) });
+const Queued = Type.Object({ queued: Type.Integer() });
+const TestSent = Type.Object({ messageId: Type.String() });
+
+const tags = ["Endpoints"];
 
 export function endpointActionRoutes(api: Api, ctx: ApiContext): void {
   const optional = { preValidation: optionalBody };
 
   /** enable/disable: a no-op (200, unchanged) when the endpoint is already in that state. */
-  const setStatus = (path: string, want: Endpoint["status"], patch: EndpointPatch) =>
-    api.post(path, { ...optional, schema: { params: EndpointParams, body: EmptyBody, querystring: NoQuery } }, async (req) => {
-      const { app, endpoint } = await findEndpoint(ctx, req, req.params);
-      if (endpoint.status === want) return serializeEndpoint(endpoint);
-      const updated = await ctx.store.updateEndpoint(app.id, endpoint.id, patch, Date.now());
-      if (!updated) throw notFound("endpoint", endpoint.id);
-      return serializeEndpoint(updated);
-    });
-  setStatus("/applications/:app/endpoints/:ep/enable", "active", enabledPatch);
-  setStatus("/applications/:app/endpoints/:ep/disable", "disabled", disabledPatch);
+  const setStatus = (path: string, want: Endpoint["status"], patch: EndpointPatch, summary: string) =>
+    api.post(
+      path,
+      { ...optional, schema: { summary, tags, params: EndpointParams, body: EmptyBody, querystring: NoQuery, response: { 200: EndpointSchema } } },
+      async (req) => {
+        const { app, endpoint } = await findEndpoint(ctx, req, req.params);
+        if (endpoint.status === want) return serializeEndpoint(endpoint);
+        const updated = await ctx.store.updateEndpoint(app.id, endpoint.id, patch, Date.now());
+        if (!updated) throw notFound("endpoint", endpoint.id);
+        await ctx.ops?.endpoint(want === "active" ? "endpoint.enabled" : "endpoint.disabled", app, updated, "manual");
+        return serializeEndpoint(updated);
+      },
+    );
+  setStatus("/applications/:app/endpoints/:ep/enable", "active", enabledPatch, "Enable an endpoint (resets its failure state)");
+  setStatus("/applications/:app/endpoints/:ep/disable", "disabled", disabledPatch, "Disable an endpoint");
 
-  api.get("/applications/:app/endpoints/:ep/secret", { schema: { params: EndpointParams, querystring: NoQuery } }, async (req) => {
-    const { endpoint } = await findEndpoint(ctx, req, req.params);
-    return { secret: endpoint.secret };
-  });
+  api.get(
+    "/applications/:app/endpoints/:ep/secret",
+    { schema: { summary: "Get the endpoint's signing secret in full", tags, params: EndpointParams, querystring: NoQuery, response: { 200: Secret } } },
+    async (req) => {
+      const { endpoint } = await findEndpoint(ctx, req, req.params);
+      return { secret: endpoint.secret };
+    },
+  );
 
   api.post(
     "/applications/:app/endpoints/:ep/secret/rotate",
-    { ...optional, schema: { params: EndpointParams, body: RotateBody, querystring: NoQuery } },
+    {
+      ...optional,
+      schema: {
+        summary: "Rotate the signing secret",
+        description: "The previous secret keeps signing (a second `webhook-signature` value) for 24 hours.",
+        tags,
+        params: EndpointParams,
+        body: RotateBody,
+        querystring: NoQuery,
+        response: { 200: Secret },
+      },
+    },
     async (req) => {
       const problem = req.body.secret === undefined ? undefined : secretProblem(req.body.secret);
       if (problem) throw invalid("/secret", problem);
@@ -55,7 +80,21 @@ export function endpointActionRoutes(api: Api, ctx: ApiContext): void {
     },
   );
 
-  api.post("/applications/:app/endpoints/:ep/test", { ...optional, schema: { params: EndpointParams, body: TestBody, querystring: NoQuery } }, async (req, reply) => {
+  api.post(
+    "/applications/:app/endpoints/:ep/test",
+    {
+      ...optional,
+      schema: {
+        summary: "Send a test event to this endpoint only",
+        description: "Not checked against the event catalog's schemas.",
+        tags,
+        params: EndpointParams,
+        body: TestBody,
+        querystring: NoQuery,
+        response: { 202: TestSent },
+      },
+    },
+    async (req, reply) => {
     const { app, endpoint } = await findEndpoint(ctx, req, req.params);
     requireActive(endpoint, "test it");
     const eventType = req.body.eventType ?? "webhook.test";
@@ -66,25 +105,56 @@ export function endpointActionRoutes(api: Api, ctx: ApiContext): void {
     });
     const { message } = await ctx.publisher.publish({ appId: app.id, eventType, payload, channels: null, eventId: null, only: endpoint.id });
     return reply.code(202).send({ messageId: message.id });
-  });
+    },
+  );
 
-  api.post("/applications/:app/endpoints/:ep/recover", { schema: { params: EndpointParams, body: RecoverBody, querystring: NoQuery } }, async (req, reply) => {
+  api.post(
+    "/applications/:app/endpoints/:ep/recover",
+    {
+      schema: {
+        summary: "Re-queue every failed or skipped delivery since a time",
+        tags,
+        params: EndpointParams,
+        body: RecoverBody,
+        querystring: NoQuery,
+        response: { 202: Queued },
+      },
+    },
+    async (req, reply) => {
     const { endpoint } = await findEndpoint(ctx, req, req.params);
     requireActive(endpoint, "recover");
     const queued = await ctx.store.recover(endpoint.id, epochMs(req.body.since, "/since"), Date.now());
     if (queued > 0) ctx.wake();
     return reply.code(202).send({ queued });
-  });
+    },
+  );
 
-  api.get("/applications/:app/endpoints/:ep/attempts", { schema: { params: EndpointParams, querystring: Strict(PageQuery) } }, async (req) => {
+  api.get(
+    "/applications/:app/endpoints/:ep/attempts",
+    { schema: { summary: "List the attempts to this endpoint", tags, params: EndpointParams, querystring: Strict(PageQuery), response: { 200: Page(Attempt) } } },
+    async (req) => {
     const { endpoint } = await findEndpoint(ctx, req, req.params);
     return pageOf(await ctx.store.listEndpointAttempts(endpoint.id, pageRequest(req.query, "atmpt")), serializeAttempt);
-  });
+    },
+  );
 
-  api.get("/applications/:app/endpoints/:ep/stats", { schema: { params: EndpointParams, querystring: StatsQuery } }, async (req) => {
+  api.get(
+    "/applications/:app/endpoints/:ep/stats",
+    {
+      schema: {
+        summary: "Success rate, latency percentiles and counts",
+        description: "Over `since` (default: the last 24 hours) until now.",
+        tags,
+        params: EndpointParams,
+        querystring: StatsQuery,
+        response: { 200: EndpointStats },
+      },
+    },
+    async (req) => {
     const { endpoint } = await findEndpoint(ctx, req, req.params);
     const now = Date.now();
     const since = req.query.since === undefined ? now - DEFAULT_STATS_WINDOW_MS : epochMs(req.query.since, "query.since");
     return serializeStats(await ctx.store.endpointStats(endpoint.id, since, now));
-  });
+    },
+  );
 }

@@ -1,0 +1,93 @@
+import { createHash } from "node:crypto";
+
+/**
+ * `/docs`: the OpenAPI document as one self-contained HTML page, rendered on
+ * the server. No script at all, one inline style allowed by its hash, nothing
+ * loaded from anywhere.
+ */
+
+type Json = Record<string, unknown>;
+
+const STYLE = `
+body{font:15px/1.5 system-ui,sans-serif;max-width:60rem;margin:0 auto;padding:1rem 1.5rem;color:#1b1f24}
+h1{margin-bottom:.2rem}h2{border-bottom:1px solid #d0d7de;padding-bottom:.3rem;margin-top:2.5rem}
+.op{border:1px solid #d0d7de;border-radius:6px;padding:.6rem 1rem;margin:1rem 0}
+.m{display:inline-block;min-width:4.2rem;font:600 13px monospace;text-transform:uppercase}
+.get{color:#0969da}.post{color:#1a7f37}.patch{color:#9a6700}.delete{color:#cf222e}
+code,pre{font:13px ui-monospace,monospace;background:#f6f8fa;border-radius:4px}
+pre{padding:.6rem;overflow:auto;max-height:24rem}code{padding:0 .2rem}
+table{border-collapse:collapse;margin:.4rem 0}td,th{border:1px solid #d0d7de;padding:.2rem .5rem;text-align:left;vertical-align:top}
+.dep{color:#cf222e;font-weight:600}nav a{margin-right:1rem}details{margin:.3rem 0}summary{cursor:pointer}
+`;
+
+export const DOCS_CSP = [
+  "default-src 'none'",
+  `style-src 'sha256-${createHash("sha256").update(STYLE).digest("base64")}'`,
+  "frame-ancestors 'none'",
+  "base-uri 'none'",
+  "form-action 'none'",
+].join("; ");
+
+const ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
+export const escapeHtml = (value: unknown): string => String(value).replace(/[&<>"']/g, (c) => ESCAPES[c]!);
+
+const pre = (value: unknown) => `<pre>${escapeHtml(JSON.stringify(value, null, 2))}</pre>`;
+const anchor = (value: string) => escapeHtml(value.replace(/[^A-Za-z0-9_.-]+/g, "-"));
+
+function parametersTable(params: Json[]): string {
+  if (params.length === 0) return "";
+  const rows = params.map((p) => {
+    const ref = typeof p.$ref === "string" ? p.$ref.split("/").pop()! : null;
+    const name = ref ?? String(p.name);
+    return `<tr><td><code>${escapeHtml(name)}</code></td><td>${escapeHtml(p.in ?? "header")}</td><td>${p.required ? "yes" : ""}</td><td>${escapeHtml(p.description ?? "")}</td></tr>`;
+  });
+  return `<table><tr><th>parameter</th><th>in</th><th>required</th><th>meaning</th></tr>${rows.join("")}</table>`;
+}
+
+function responsesList(responses: Json): string {
+  const items = Object.entries(responses).map(([code, r]) => {
+    const res = r as Json;
+    const schema = ((res.content as Json | undefined)?.["application/json"] as Json | undefined)?.schema;
+    const what = typeof res.$ref === "string" ? "problem+json (see Errors)" : escapeHtml(res.description ?? "");
+    return `<li><code>${escapeHtml(code)}</code> ${what}${schema ? `<details><summary>schema</summary>${pre(schema)}</details>` : ""}</li>`;
+  });
+  return `<ul>${items.join("")}</ul>`;
+}
+
+function operationHtml(method: string, path: string, op: Json): string {
+  const body = ((op.requestBody as Json | undefined)?.content as Json | undefined)?.["application/json"] as Json | undefined;
+  return `<div class="op" id="${anchor(String(op.operationId ?? `${method}${path}`))}">
+<div><span class="m ${escapeHtml(method)}">${escapeHtml(method)}</span><code>${escapeHtml(path)}</code> ${op.deprecated ? '<span class="dep">deprecated</span>' : ""}</div>
+<p><strong>${escapeHtml(op.summary ?? "")}</strong></p>${op.description ? `<p>${escapeHtml(op.description)}</p>` : ""}
+${parametersTable((op.parameters ?? []) as Json[])}
+${body ? `<details><summary>request body</summary>${pre(body.schema)}</details>` : ""}
+${body?.examples ? `<details open><summary>examples</summary>${pre(Object.values(body.examples as Json).map((e) => (e as Json).value))}</details>` : ""}
+${responsesList((op.responses ?? {}) as Json)}</div>`;
+}
+
+/** The page for `doc` (an OpenAPI document as `buildOpenApiDocument` makes it). */
+export function renderDocsPage(doc: Json): string {
+  const info = doc.info as Json;
+  const byTag = new Map<string, string[]>();
+  for (const [path, item] of Object.entries(doc.paths as Json)) {
+    for (const [method, op] of Object.entries(item as Json)) {
+      const tag = ((op as Json).tags as string[] | undefined)?.[0] ?? "Operations";
+      byTag.set(tag, [...(byTag.get(tag) ?? []), operationHtml(method, path, op as Json)]);
+    }
+  }
+  const sections = [...byTag].map(([tag, ops]) => `<h2 id="${anchor(tag)}">${escapeHtml(tag)}</h2>${ops.join("\n")}`);
+  const hooks = Object.entries(doc.webhooks as Json).map(([name, item]) => operationHtml("post", name, (item as Json).post as Json));
+  const nav = [...byTag.keys(), "Webhooks"].map((t) => `<a href="#${anchor(t)}">${escapeHtml(t)}</a>`).join("");
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(info.title)} ${escapeHtml(info.version)}</title><style>${STYLE}</style></head>
+<body><h1>${escapeHtml(info.title)} <small>${escapeHtml(info.version)}</small></h1>
+<p>${escapeHtml(info.description)} Machine-readable: <a href="/openapi.json">/openapi.json</a> (OpenAPI 3.1).</p>
+<nav>${nav}</nav>
+<h2 id="Errors">Errors</h2><p>Every error is <code>application/problem+json</code>: <code>{type, title, status, detail, code, errors?}</code>; match on <code>code</code>.</p>
+${pre((doc.components as Json).schemas && ((doc.components as Json).schemas as Json).Problem)}
+${sections.join("\n")}
+<h2 id="Webhooks">Webhooks</h2><p>What a receiver gets for each event type of the catalog: a signed <code>POST</code> with these headers and payload.</p>
+${hooks.length > 0 ? hooks.join("\n") : "<p>The catalog is empty.</p>"}
+</body></html>`;
+}

@@ -1,0 +1,89 @@
+import { createHash } from "node:crypto";
+import type { FastifyReply, FastifyRequest } from "fastify";
+import { HeraldError } from "../core/errors.js";
+import { bearerToken } from "./auth.js";
+
+/** A key's bucket holds this many seconds' worth of requests: short bursts pass, a sustained excess does not. */
+export const BURST_SECONDS = 2;
+/** Buckets kept in memory at most; idle (refilled) ones are dropped first. */
+const MAX_BUCKETS = 10_000;
+
+interface Bucket {
+  tokens: number;
+  at: number;
+}
+
+/**
+ * Token buckets, one per key, refilled continuously at `ratePerSecond` up to
+ * `burst`. In-process: with several API processes each one limits on its own
+ * (the effective limit is the per-process limit times the processes).
+ */
+export class TokenBuckets {
+  private readonly buckets = new Map<string, Bucket>();
+
+  constructor(
+    readonly ratePerSecond: number,
+    readonly burst: number,
+    private readonly maxBuckets = MAX_BUCKETS,
+  ) {}
+
+  /** Takes one token: the tokens left, or how long until one is back. */
+  take(key: string, now: number): { ok: true; remaining: number } | { ok: false; retryAfterMs: number } {
+    let bucket = this.buckets.get(key);
+    if (!bucket) {
+      if (this.buckets.size >= this.maxBuckets) this.evict(now);
+      bucket = { tokens: this.burst, at: now };
+      this.buckets.set(key, bucket);
+    } else {
+      bucket.tokens = Math.min(this.burst, bucket.tokens + ((now - bucket.at) / 1000) * this.ratePerSecond);
+      bucket.at = now;
+    }
+    if (bucket.tokens >= 1) {
+      bucket.tokens -= 1;
+      return { ok: true, remaining: Math.floor(bucket.tokens) };
+    }
+    return { ok: false, retryAfterMs: Math.ceil(((1 - bucket.tokens) / this.ratePerSecond) * 1000) };
+  }
+
+  get size(): number {
+    return this.buckets.size;
+  }
+
+  private evict(now: number): void {
+    for (const [key, b] of this.buckets) {
+      if (b.tokens + ((now - b.at) / 1000) * this.ratePerSecond >= this.burst) this.buckets.delete(key);
+    }
+    // Everyone is busy: drop the oldest buckets (they start full again, a small leniency).
+    for (const key of this.buckets.keys()) {
+      if (this.buckets.size < this.maxBuckets) break;
+      this.buckets.delete(key);
+    }
+  }
+}
+
+/**
+ * The `/api/v1` onRequest hook that runs after authentication: each key (the
+ * SHA-256 of the bearer token, so the key itself is not kept) gets
+ * `ratePerSecond` requests per second with a burst of `BURST_SECONDS` times that.
+ * Over it: `429 rate_limited` with `Retry-After` (seconds). Routes marked
+ * `unmetered` (publishing) are not counted. Null when the limit is 0 (off).
+ */
+export function rateLimiter(ratePerSecond: number) {
+  if (ratePerSecond <= 0) return null;
+  const buckets = new TokenBuckets(ratePerSecond, Math.max(1, Math.round(ratePerSecond * BURST_SECONDS)));
+  const limit = String(buckets.burst);
+  return async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    if (req.routeOptions.config.unmetered) return;
+    const token = bearerToken(req.headers.authorization) ?? "";
+    const key = createHash("sha256").update(token).digest("base64url");
+    const taken = buckets.take(key, Date.now());
+    reply.header("ratelimit-limit", limit);
+    if (taken.ok) {
+      reply.header("ratelimit-remaining", String(taken.remaining));
+      return;
+    }
+    const seconds = Math.max(1, Math.ceil(taken.retryAfterMs / 1000));
+    reply.header("ratelimit-remaining", "0").header("retry-after", String(seconds));
+    throw new HeraldError("rate_limited", `too many requests with this key; retry in ${seconds} s (limit: ${ratePerSecond} per second, HERALD_API_RATE_LIMIT)`);
+  };
+}

@@ -1,0 +1,28 @@
+import type { FastifyInstance } from "fastify";
+
+/**
+ * Security headers on every response the server sends: the API's JSON, its
+ * problems, `/openapi.json`, the health probes and the HTML pages. Each header
+ * is a default: a route that set its own (the dashboard's and the portal's
+ * CSP, the dashboard's `cache-control`) keeps it.
+ */
+export const DEFAULT_SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  "x-content-type-options": "nosniff",
+  "referrer-policy": "no-referrer",
+  "x-frame-options": "DENY",
+  // JSON needs nothing from a browser: no scripts, no styles, no framing.
+  "content-security-policy": "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+  "cross-origin-resource-policy": "same-origin",
+  // Answers carry tenants' data and secrets: no shared or browser cache keeps them.
+  "cache-control": "no-store",
+};
+
+const ENTRIES = Object.entries(DEFAULT_SECURITY_HEADERS);
+
+/** Adds the default security headers (those a route did not set) to every response of `app`. */
+export function securityHeaders(app: FastifyInstance): void {
+  app.addHook("onSend", async (_req, reply, payload) => {
+    for (const [name, value] of ENTRIES) if (!reply.hasHeader(name)) reply.header(name, value);
+    return payload;
+  });
+}
