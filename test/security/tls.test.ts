@@ -18,7 +18,7 @@ const cert = fixture("receiver.cert.pem");
 
 let server: Server;
 let port: number;
-const servernames: (string | false)[] = [];
+const servernames: (string | false | null)[] = [];
 
 beforeAll(async () => {
   server = createServer({ key: fixture("receiver.key.pem"), cert }, (req, res) => {
