@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
 import { type ErrorCode, HeraldError } from "../core/errors.js";
+import { applySecurityHeaders } from "./security-headers.js";
 import { fieldErrors } from "./validation.js";
 
 /**
@@ -62,6 +63,7 @@ function classify(error: FastifyError): HeraldError | null {
 
 export function sendProblem(reply: FastifyReply, error: HeraldError): FastifyReply {
   if (error.code === "unauthorized") reply.header("www-authenticate", 'Bearer realm="herald"');
+  applySecurityHeaders(reply);
   const body = {
     type: `/problems/${error.code}`,
     title: TITLES[error.code],

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifyReply } from "fastify";
 
 /**
  * Security headers on every response the server sends: the API's JSON, its
@@ -19,10 +19,18 @@ export const DEFAULT_SECURITY_HEADERS: Readonly<Record<string, string>> = {
 
 const ENTRIES = Object.entries(DEFAULT_SECURITY_HEADERS);
 
-/** Adds the default security headers (those a route did not set) to every response of `app`. */
+/** Sets each default security header that `reply` does not have yet. */
+export function applySecurityHeaders(reply: FastifyReply): void {
+  for (const [name, value] of ENTRIES) if (!reply.hasHeader(name)) reply.header(name, value);
+}
+
+/**
+ * Adds the default security headers to every response of `app`. (Errors raised
+ * before routing skip the hooks; the problem writer applies them itself.)
+ */
 export function securityHeaders(app: FastifyInstance): void {
   app.addHook("onSend", async (_req, reply, payload) => {
-    for (const [name, value] of ENTRIES) if (!reply.hasHeader(name)) reply.header(name, value);
+    applySecurityHeaders(reply);
     return payload;
   });
 }

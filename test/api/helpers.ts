@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { FastifyInstance, InjectOptions } from "fastify";
-import { pino } from "pino";
+import { type Logger, pino } from "pino";
 import { buildApi } from "../../src/api/server.js";
 import { type HeraldConfig, resolveConfig } from "../../src/config/config.js";
 import { newId } from "../../src/core/ids.js";
@@ -33,14 +33,15 @@ export interface TestApi {
 }
 
 /** An API on a fresh SQLite file in a temp dir, with the real group-commit publisher. */
-export async function openApi(settings: Record<string, string> = {}, overrides: Partial<HeraldConfig> = {}): Promise<TestApi> {
+export async function openApi(settings: Record<string, string> = {}, overrides: Partial<HeraldConfig> = {}, options: { logger?: Logger } = {}): Promise<TestApi> {
   const dir = mkdtempSync(join(tmpdir(), "herald-api-"));
   const store = openSqliteStore(join(dir, "herald.db"));
   await store.migrate();
-  const config = resolveConfig({ HERALD_API_KEY: ADMIN_KEY, ...settings }, overrides);
+  // No rate limit unless a test asks for one: tests send bursts far above any sane limit.
+  const config = resolveConfig({ HERALD_API_KEY: ADMIN_KEY, HERALD_API_RATE_LIMIT: "0", ...settings }, overrides);
   const publisher = new GroupCommitPublisher(store);
   let wakes = 0;
-  const app = await buildApi({ store, config, publisher, logger: pino({ level: "silent" }), wake: () => void wakes++ });
+  const app = await buildApi({ store, config, publisher, logger: options.logger ?? pino({ level: "silent" }), wake: () => void wakes++ });
   return {
     app,
     store,
