@@ -1,9 +1,12 @@
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openApi, type TestApi } from "./helpers.js";
+import { routeTable } from "../../src/api/route-table.js";
+import { ADMIN_KEY, openApi, type TestApi } from "./helpers.js";
 
 /**
- * Whatever a client sends, the API answers a 2xx or a 4xx problem: never a 500.
+ * Whatever a client sends, the API answers a 2xx or a 4xx problem: never a 500,
+ * and always in time. The last suite walks every route of the route table, so
+ * routes added later are fuzzed too.
  */
 
 let t: TestApi;
@@ -107,6 +110,82 @@ describe("property: no 500 for any input", () => {
           const res = await t.call("GET", url);
           noServerError(res.status, { url, res: res.body });
         }
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
+
+/** Answers within this long, or the test fails: no input may make a route hang. */
+const HANG_MS = 5_000;
+
+function withinTime<T>(work: Promise<T>, what: () => string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const hang = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${HANG_MS} ms: ${what()}`)), HANG_MS);
+  });
+  return Promise.race([work, hang]).finally(() => clearTimeout(timer));
+}
+
+const printable = fc.string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)), maxLength: 80 });
+const idLike = fc.oneof(
+  fc.string({ maxLength: 40 }),
+  fc.constantFrom("fuzz", "app_01ARZ3NDEKTSV4RRFFQ69G5FAV", "ep_01ARZ3NDEKTSV4RRFFQ69G5FAV", "msg_x", "key_", "%", "%zz", "..", "a/b", "*", "\u0000", "é"),
+  printable,
+);
+const anyQuery = fc.dictionary(
+  fc.oneof(fc.constantFrom("limit", "cursor", "status", "before", "after", "eventType", "since", "includeArchived", "app", "type", "endpointId"), fc.string({ maxLength: 10 })),
+  fc.oneof(fc.string({ maxLength: 40 }), fc.constantFrom("-1", "0", "251", "1e3", "true", "2025-01-01T00:00:00Z", "app_01ARZ3NDEKTSV4RRFFQ69G5FAV")),
+  { maxKeys: 4 },
+);
+const anyBody = fc.oneof(
+  fc.constant(undefined),
+  fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify(v)),
+  fc.string({ maxLength: 200 }),
+  fc.constantFrom("{", "[]", "null", '{"__proto__":{"x":1}}', '{"constructor":{"prototype":{}}}', "\u0000"),
+  fc.record({ name: fc.string(), url: fc.string(), eventType: fc.string(), payload: fc.jsonValue({ maxDepth: 2 }), since: fc.string(), expiresIn: fc.integer() }, { requiredKeys: [] }).map((v) => JSON.stringify(v)),
+);
+const anyContentType = fc.constantFrom(undefined, "application/json", "application/json; charset=utf-8", "text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "application/json; charset=latin1", "");
+const extraHeaders = fc.dictionary(
+  fc.constantFrom("idempotency-key", "if-none-match", "accept", "x-forwarded-for", "content-encoding", "host", "x-anything"),
+  printable,
+  { maxKeys: 3 },
+);
+
+describe("property: every route, any request: never a 500, never a hang", () => {
+  it("walks the route table with random ids, query strings, headers and bodies, as admin, portal token, or nobody", async () => {
+    const token = (await t.call("POST", "/api/v1/applications/fuzz/portal-token")).body.token as string;
+    const credentials = fc.constantFrom(`Bearer ${ADMIN_KEY}`, `Bearer ${token}`, "", "Bearer ", "Basic Zm9vOmJhcg==", `Bearer ${token}x`, `Bearer ${"a".repeat(2000)}`);
+    const routes = routeTable(t.app);
+    expect(routes.length).toBeGreaterThan(30);
+    const started = Date.now();
+    for (const route of routes) {
+      await fc.assert(
+        fc.asyncProperty(fc.array(idLike, { minLength: 3, maxLength: 3 }), anyQuery, anyBody, anyContentType, credentials, extraHeaders, async (ids, q, body, type, auth, extra) => {
+          let i = 0;
+          const path = route.url.replace(/:[A-Za-z0-9_]+|\*/g, () => encodeURIComponent(ids[i++ % ids.length]!));
+          const qs = new URLSearchParams(q).toString();
+          const url = qs ? `${path}?${qs}` : path;
+          const headers: Record<string, string> = { ...extra, ...(auth ? { authorization: auth } : {}), ...(type ? { "content-type": type } : {}) };
+          const res = await withinTime(
+            t.app.inject({ method: route.method as never, url, headers, ...(body === undefined ? {} : { payload: body }) }),
+            () => `${route.method} ${url}`,
+          );
+          noServerError(res.statusCode, { route: `${route.method} ${url}`, headers, body, res: res.body });
+        }),
+        { numRuns: 40, interruptAfterTimeLimit: 4_000 },
+      );
+    }
+    // Bounded: the whole walk stays a few seconds on a 2-core machine.
+    expect(Date.now() - started).toBeLessThan(60_000);
+  });
+
+  it("unknown paths and methods, anywhere", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"), fc.array(idLike, { maxLength: 5 }), fc.boolean(), async (method, segments, underApi) => {
+        const url = `${underApi ? "/api/v1/" : "/"}${segments.map((s) => encodeURIComponent(s)).join("/")}`;
+        const res = await withinTime(t.app.inject({ method: method as never, url, headers: { authorization: `Bearer ${ADMIN_KEY}` } }), () => `${method} ${url}`);
+        noServerError(res.statusCode, { method, url, res: res.body });
       }),
       { numRuns: 200 },
     );

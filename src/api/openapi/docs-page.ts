@@ -34,11 +34,12 @@ export const escapeHtml = (value: unknown): string => String(value).replace(/[&<
 const pre = (value: unknown) => `<pre>${escapeHtml(JSON.stringify(value, null, 2))}</pre>`;
 const anchor = (value: string) => escapeHtml(value.replace(/[^A-Za-z0-9_.-]+/g, "-"));
 
-function parametersTable(params: Json[]): string {
+/** `shared`: `components.parameters`, where `$ref`s point. */
+function parametersTable(params: Json[], shared: Json): string {
   if (params.length === 0) return "";
-  const rows = params.map((p) => {
-    const ref = typeof p.$ref === "string" ? p.$ref.split("/").pop()! : null;
-    const name = ref ?? String(p.name);
+  const rows = params.map((param) => {
+    const p = typeof param.$ref === "string" ? ((shared[param.$ref.split("/").pop()!] ?? param) as Json) : param;
+    const name = String(p.name ?? param.$ref);
     return `<tr><td><code>${escapeHtml(name)}</code></td><td>${escapeHtml(p.in ?? "header")}</td><td>${p.required ? "yes" : ""}</td><td>${escapeHtml(p.description ?? "")}</td></tr>`;
   });
   return `<table><tr><th>parameter</th><th>in</th><th>required</th><th>meaning</th></tr>${rows.join("")}</table>`;
@@ -54,12 +55,12 @@ function responsesList(responses: Json): string {
   return `<ul>${items.join("")}</ul>`;
 }
 
-function operationHtml(method: string, path: string, op: Json): string {
+function operationHtml(method: string, path: string, op: Json, shared: Json): string {
   const body = ((op.requestBody as Json | undefined)?.content as Json | undefined)?.["application/json"] as Json | undefined;
   return `<div class="op" id="${anchor(String(op.operationId ?? `${method}${path}`))}">
 <div><span class="m ${escapeHtml(method)}">${escapeHtml(method)}</span><code>${escapeHtml(path)}</code> ${op.deprecated ? '<span class="dep">deprecated</span>' : ""}</div>
 <p><strong>${escapeHtml(op.summary ?? "")}</strong></p>${op.description ? `<p>${escapeHtml(op.description)}</p>` : ""}
-${parametersTable((op.parameters ?? []) as Json[])}
+${parametersTable((op.parameters ?? []) as Json[], shared)}
 ${body ? `<details><summary>request body</summary>${pre(body.schema)}</details>` : ""}
 ${body?.examples ? `<details open><summary>examples</summary>${pre(Object.values(body.examples as Json).map((e) => (e as Json).value))}</details>` : ""}
 ${responsesList((op.responses ?? {}) as Json)}</div>`;
@@ -68,15 +69,16 @@ ${responsesList((op.responses ?? {}) as Json)}</div>`;
 /** The page for `doc` (an OpenAPI document as `buildOpenApiDocument` makes it). */
 export function renderDocsPage(doc: Json): string {
   const info = doc.info as Json;
+  const shared = ((doc.components as Json | undefined)?.parameters ?? {}) as Json;
   const byTag = new Map<string, string[]>();
   for (const [path, item] of Object.entries(doc.paths as Json)) {
     for (const [method, op] of Object.entries(item as Json)) {
       const tag = ((op as Json).tags as string[] | undefined)?.[0] ?? "Operations";
-      byTag.set(tag, [...(byTag.get(tag) ?? []), operationHtml(method, path, op as Json)]);
+      byTag.set(tag, [...(byTag.get(tag) ?? []), operationHtml(method, path, op as Json, shared)]);
     }
   }
   const sections = [...byTag].map(([tag, ops]) => `<h2 id="${anchor(tag)}">${escapeHtml(tag)}</h2>${ops.join("\n")}`);
-  const hooks = Object.entries(doc.webhooks as Json).map(([name, item]) => operationHtml("post", name, (item as Json).post as Json));
+  const hooks = Object.entries(doc.webhooks as Json).map(([name, item]) => operationHtml("post", name, (item as Json).post as Json, shared));
   const nav = [...byTag.keys(), "Webhooks"].map((t) => `<a href="#${anchor(t)}">${escapeHtml(t)}</a>`).join("");
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">

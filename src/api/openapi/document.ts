@@ -65,6 +65,7 @@ function responses(schema: Record<string, unknown> | undefined, isApi: boolean):
     const noBody = code === "204" || (json.type === undefined && json.$ref === undefined && Object.keys(json).every((k) => k === "description"));
     out[code] = noBody ? { description: REASONS[code] ?? "No content" } : { description: REASONS[code] ?? "OK", content: { "application/json": { schema: json } } };
   }
+  if (Object.keys(out).length === 0) out.default = { description: "OK" };
   if (isApi) {
     out["4XX"] = { $ref: "#/components/responses/Problem" };
     out["5XX"] = { $ref: "#/components/responses/Problem" };

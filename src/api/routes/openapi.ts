@@ -31,7 +31,13 @@ export function openApiRoutes(app: FastifyInstance, ctx: ApiContext): void {
 
   app.get(
     "/openapi.json",
-    { schema: { summary: "This API as an OpenAPI 3.1 document, with a webhook entry per catalog event type", tags: ["Operations"] } },
+    {
+      schema: {
+        summary: "This API as an OpenAPI 3.1 document, with a webhook entry per catalog event type",
+        tags: ["Operations"],
+        response: { 200: { type: "object", description: "An OpenAPI 3.1 document" } },
+      },
+    },
     async (_req, reply) => reply.type("application/json; charset=utf-8").send(JSON.stringify(await document())),
   );
 
