@@ -214,6 +214,30 @@ export interface Store {
   releaseAllLeases(now: number): Promise<number>;
   /** Earliest `nextAttemptAt` of any pending delivery, or null. */
   nextDueAt(): Promise<number | null>;
+  /**
+   * Moves the lease deadline of those of `ids` still leased to `owner` to
+   * `until` (the others are left alone); returns how many were. A worker
+   * renews what it holds in memory, so work waiting behind slow or
+   * rate-limited endpoints is never taken by another worker while it lives.
+   */
+  extendLeases(owner: string, ids: readonly DeliveryId[], until: number): Promise<number>;
+  /**
+   * Registers a delivering process for as long as it runs; the returned
+   * function unregisters it. PostgreSQL: a dedicated connection LISTENs for
+   * deliveries made due elsewhere (calling `onDue`), and holds the presence
+   * lock through which other workers see that this one is alive; leases of
+   * workers that are gone are taken back at once, at start-up and then
+   * periodically. SQLite: nothing (one delivering process per file).
+   */
+  attachWorker(owner: string, onDue: () => void): Promise<() => Promise<void>>;
+  /**
+   * Retention: deletes, in one short transaction, up to `limit` rows of each
+   * kind created before `before`: attempts, operational events, and messages
+   * with nothing pending (their deliveries and attempts with them). Returns how
+   * many rows it deleted: 0 when nothing that old is left (on PostgreSQL, also
+   * when another process is purging at this moment).
+   */
+  purge(before: number, limit: number): Promise<number>;
 
   listMessages(appId: ApplicationId, filter: MessageFilter, page: PageRequest): Promise<Page<Message>>;
   getMessage(appId: ApplicationId, id: MessageId): Promise<Message | null>;

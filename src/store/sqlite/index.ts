@@ -12,6 +12,7 @@ import type {
   PageRequest,
   PublishOptions,
   PublishRequest,
+  PublishResult,
   Store,
 } from "../store.js";
 import * as admin from "./admin.js";
@@ -19,8 +20,10 @@ import * as catalog from "./catalog.js";
 import { Db } from "./db.js";
 import * as endpoints from "./endpoints.js";
 import * as log from "./log.js";
+import { type OutboxMessage, publishInTransaction } from "./outbox.js";
 import { publish } from "./publish.js";
 import * as queue from "./queue.js";
+import { purge } from "./retention.js";
 
 /**
  * The Store on one SQLite file (WAL, synchronous=FULL). better-sqlite3 is
@@ -81,6 +84,23 @@ export class SqliteStore implements Store {
   async releaseLeases(ids: readonly DeliveryId[], now: number) { queue.releaseLeases(this.queue, ids, now); }
   async releaseAllLeases(now: number) { return queue.releaseAllLeases(this.queue, now); }
   async nextDueAt() { return queue.nextDueAt(this.queue); }
+  async extendLeases(owner: string, ids: readonly DeliveryId[], until: number) { return queue.extendLeases(this.queue, owner, ids, until); }
+  /** One delivering process per file: nobody to hear from, nobody to take over from. */
+  async attachWorker(_owner: string, _onDue: () => void) { return async () => {}; }
+  async purge(before: number, limit: number) { return purge(this.queue, before, limit); }
+
+  /**
+   * Runs `fn` in one durable (synced) transaction on the store's connection;
+   * `fn` must be synchronous. The transactional outbox's SQLite form: the
+   * caller's statements and `publishInTransaction` share it.
+   */
+  transaction<T>(fn: (db: Db) => T): T {
+    return this.db.tx(() => fn(this.db));
+  }
+  /** Publishes inside `transaction` (joins it). */
+  publishInTransaction(message: OutboxMessage, options: { now: number; firstDelayMs: number }): PublishResult {
+    return publishInTransaction(this.db, message, options);
+  }
 
   async listMessages(appId: ApplicationId, filter: MessageFilter, page: PageRequest) { return log.listMessages(this.db, appId, filter, page); }
   async getMessage(appId: ApplicationId, id: MessageId) { return log.getMessage(this.db, appId, id); }

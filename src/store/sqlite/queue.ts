@@ -142,3 +142,10 @@ export const releaseAllLeases = (db: Db, now: number): number =>
 
 export const nextDueAt = (db: Db): number | null =>
   db.get<{ t: number | null }>("SELECT MIN(next_attempt_at) AS t FROM deliveries WHERE status = 'pending'")?.t ?? null;
+
+export const extendLeases = (db: Db, owner: string, ids: readonly DeliveryId[], until: number): number =>
+  db.run(
+    `UPDATE deliveries SET next_attempt_at = ?
+     WHERE lease_owner = ? AND status = 'pending' AND id IN (SELECT value FROM json_each(?))`,
+    until, owner, jsonList(ids),
+  ).changes;

@@ -1,0 +1,110 @@
+import { type EndpointId, type MessageId, newId } from "../../core/ids.js";
+import type { Attempt, Delivery, DeliveryStatus, Message } from "../model.js";
+import { cursorOf, toPage } from "../sqlite/paging.js";
+import { type AttemptRow, type DeliveryRow, type MessageRow, toAttempt, toDelivery, toMessage } from "../sqlite/rows.js";
+import { summarizeAttempts } from "../stats.js";
+import type { EndpointStats, MessageFilter, Page, PageRequest } from "../store.js";
+import { DUE_CHANNEL, type PgDb } from "./db.js";
+
+/** Reading the message and attempt log, and putting deliveries back in the queue. */
+
+export async function listMessages(db: PgDb, appId: string, f: MessageFilter, page: PageRequest): Promise<Page<Message>> {
+  const rows = await db.query<MessageRow>(
+    `SELECT * FROM messages m
+     WHERE m.app_id = $1 AND m.id < $2
+       AND ($3::text IS NULL OR m.event_type = $3)
+       AND ($4::bigint IS NULL OR m.created_at < $4)
+       AND ($5::bigint IS NULL OR m.created_at > $5)
+       AND ($6::text IS NULL OR EXISTS (SELECT 1 FROM deliveries d WHERE d.message_id = m.id AND d.status = $6))
+     ORDER BY m.id DESC LIMIT $7`,
+    [appId, cursorOf(page), f.eventType ?? null, f.before ?? null, f.after ?? null, f.status ?? null, page.limit + 1],
+  );
+  return toPage(rows, page.limit, toMessage);
+}
+
+export async function getMessage(db: PgDb, appId: string, id: MessageId): Promise<Message | null> {
+  const [row] = await db.query<MessageRow>("SELECT * FROM messages WHERE id = $1 AND app_id = $2", [id, appId]);
+  return row ? toMessage(row) : null;
+}
+
+export async function listDeliveries(db: PgDb, messageId: MessageId): Promise<Delivery[]> {
+  return (await db.query<DeliveryRow>("SELECT * FROM deliveries WHERE message_id = $1 ORDER BY id", [messageId])).map(toDelivery);
+}
+
+export async function listMessageAttempts(db: PgDb, messageId: MessageId, page: PageRequest): Promise<Page<Attempt>> {
+  const rows = await db.query<AttemptRow>("SELECT * FROM attempts WHERE message_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3", [
+    messageId,
+    cursorOf(page),
+    page.limit + 1,
+  ]);
+  return toPage(rows, page.limit, toAttempt);
+}
+
+export async function listEndpointAttempts(db: PgDb, endpointId: EndpointId, page: PageRequest): Promise<Page<Attempt>> {
+  const rows = await db.query<AttemptRow>("SELECT * FROM attempts WHERE endpoint_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3", [
+    endpointId,
+    cursorOf(page),
+    page.limit + 1,
+  ]);
+  return toPage(rows, page.limit, toAttempt);
+}
+
+/** Attempts looked at for latency figures: the most recent ones in the window. */
+const STATS_SAMPLE = 50_000;
+
+export async function endpointStats(db: PgDb, endpointId: EndpointId, since: number, now: number): Promise<EndpointStats> {
+  const [attempts, counts] = await Promise.all([
+    db.query<{ created_at: number; duration_ms: number; success: number }>(
+      `SELECT created_at, duration_ms, success FROM attempts
+       WHERE endpoint_id = $1 AND created_at >= $2 ORDER BY id DESC LIMIT $3`,
+      [endpointId, since, STATS_SAMPLE],
+    ),
+    db.query<{ status: DeliveryStatus; n: number }>("SELECT status, COUNT(*) AS n FROM deliveries WHERE endpoint_id = $1 GROUP BY status", [
+      endpointId,
+    ]),
+  ]);
+  const deliveries: Record<DeliveryStatus, number> = { pending: 0, succeeded: 0, failed: 0, skipped: 0 };
+  for (const r of counts) deliveries[r.status] = r.n;
+  return {
+    ...summarizeAttempts(
+      attempts.map((a) => ({ createdAt: a.created_at, durationMs: a.duration_ms, success: a.success === 1 })),
+      since,
+      now,
+    ),
+    deliveries,
+  };
+}
+
+/**
+ * Queues one more delivery now, at the start of the schedule: one upsert,
+ * creating the delivery if that endpoint never had one. Its NOTIFY wakes the
+ * workers at commit.
+ */
+export async function resend(db: PgDb, message: Message, endpointId: EndpointId, now: number): Promise<Delivery> {
+  const [row] = await db.query<DeliveryRow>(
+    `WITH d AS (
+       INSERT INTO deliveries (id, message_id, endpoint_id, app_id, status, attempts, schedule_index, next_attempt_at, created_at, updated_at)
+       VALUES ($1, $2, $3, $4, 'pending', 0, 0, $5, $5, $5)
+       ON CONFLICT (message_id, endpoint_id) DO UPDATE SET status = 'pending', schedule_index = 0, next_attempt_at = $5,
+         cycle_started_at = NULL, lease_owner = NULL, updated_at = $5
+       RETURNING *)
+     SELECT d.*, pg_notify('${DUE_CHANNEL}', current_schema()) AS notified FROM d`,
+    [newId("dlv", now), message.id, endpointId, message.appId, now],
+  );
+  const { notified: _, ...delivery } = row as DeliveryRow & { notified: unknown };
+  return toDelivery(delivery);
+}
+
+export async function recover(db: PgDb, endpointId: EndpointId, since: number, now: number): Promise<number> {
+  const [row] = await db.query<{ n: number }>(
+    `WITH r AS (
+       UPDATE deliveries SET status = 'pending', schedule_index = 0, next_attempt_at = $1,
+         cycle_started_at = NULL, lease_owner = NULL, updated_at = $1
+       WHERE endpoint_id = $2 AND status IN ('failed', 'skipped') AND created_at >= $3
+       RETURNING 1),
+     n AS (SELECT count(*)::int AS n FROM r)
+     SELECT n.n, CASE WHEN n.n > 0 THEN pg_notify('${DUE_CHANNEL}', current_schema()) END AS notified FROM n`,
+    [now, endpointId, since],
+  );
+  return row?.n ?? 0;
+}

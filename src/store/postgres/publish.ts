@@ -1,0 +1,170 @@
+import { endpointWants } from "../../core/filters.js";
+import { newId } from "../../core/ids.js";
+import type { Endpoint, Message } from "../model.js";
+import { type EndpointRow, type MessageRow, toEndpoint, toMessage } from "../sqlite/rows.js";
+import type { DeliveryJob, PublishOptions, PublishRequest, PublishResult } from "../store.js";
+import { DUE_CHANNEL, type Queryable } from "./db.js";
+
+/**
+ * Publishing on PostgreSQL. These statements also run on the caller's own
+ * connection inside the caller's transaction (the transactional outbox), so
+ * they name their schema, cast what they read to types every client parses
+ * alike, and keep to a handful of round trips however large the batch.
+ */
+
+/** The columns of a message, in shapes that do not depend on the client's type parsers. */
+const MESSAGE_COLUMNS = "id, app_id, event_type, event_id, payload, channels::text AS channels, created_at::float8 AS created_at";
+const ENDPOINT_COLUMNS = `id, app_id, url, description, events::text AS events, channels::text AS channels, status, disabled_reason,
+  secret, previous_secret, previous_secret_expires_at::float8 AS previous_secret_expires_at, headers::text AS headers,
+  authentication::text AS authentication, timeout_ms, rate_limit, metadata::text AS metadata,
+  last_success_at::float8 AS last_success_at, created_at::float8 AS created_at, updated_at::float8 AS updated_at`;
+
+export interface PublishTarget {
+  /** The schema as a quoted identifier. */
+  qschema: string;
+  /** The schema's name: the NOTIFY payload that wakes its workers. */
+  schema: string;
+}
+
+const keyOf = (m: Message): string => `${m.appId}\u0000${m.eventId}`;
+
+/**
+ * Writes messages and their deliveries with the given connection, which must
+ * be inside a transaction (the store's own, or the caller's). Deliveries that
+ * any worker may claim now are announced with NOTIFY, which PostgreSQL
+ * delivers only if and when that transaction commits.
+ */
+export async function publishBatch(
+  q: Queryable,
+  t: PublishTarget,
+  batch: readonly PublishRequest[],
+  options: PublishOptions,
+): Promise<PublishResult[]> {
+  const { now } = options;
+  const firstDelay = options.firstDelayMs ?? 0;
+  const lease = firstDelay === 0 ? options.lease : undefined;
+  const s = t.qschema;
+
+  // Idempotency: a key already stored returns its message; a key repeated
+  // within the batch returns the batch's first message with that key.
+  const existing = new Map<string, Message>();
+  const keyed = batch.filter((r) => r.message.eventId !== null);
+  if (keyed.length > 0) {
+    const { rows } = await q.query<MessageRow>(
+      `SELECT ${MESSAGE_COLUMNS} FROM ${s}.messages
+       WHERE (app_id, event_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
+      [keyed.map((r) => r.message.appId), keyed.map((r) => r.message.eventId)],
+    );
+    for (const row of rows) existing.set(keyOf(toMessage(row)), toMessage(row));
+  }
+  const fresh: PublishRequest[] = [];
+  const firstWithKey = new Map<string, Message>();
+  for (const r of batch) {
+    if (r.message.eventId === null) fresh.push(r);
+    else if (!existing.has(keyOf(r.message)) && !firstWithKey.has(keyOf(r.message))) {
+      firstWithKey.set(keyOf(r.message), r.message);
+      fresh.push(r);
+    }
+  }
+
+  // A concurrent transaction may commit the same key between the read above
+  // and this insert: ON CONFLICT waits for it and skips the row, and the
+  // message it stored is answered instead.
+  const inserted = new Set<string>();
+  if (fresh.length > 0) {
+    const m = fresh.map((r) => r.message);
+    const { rows } = await q.query<{ id: string }>(
+      `INSERT INTO ${s}.messages (id, app_id, event_type, event_id, payload, channels, created_at)
+       SELECT id, app_id, event_type, event_id, payload, channels::jsonb, created_at
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[])
+         AS t(id, app_id, event_type, event_id, payload, channels, created_at)
+       ON CONFLICT (app_id, event_id) WHERE event_id IS NOT NULL DO NOTHING
+       RETURNING id`,
+      [
+        m.map((x) => x.id), m.map((x) => x.appId), m.map((x) => x.eventType), m.map((x) => x.eventId), m.map((x) => x.payload),
+        m.map((x) => (x.channels === null ? null : JSON.stringify(x.channels))), m.map((x) => x.createdAt),
+      ],
+    );
+    for (const row of rows) inserted.add(row.id);
+    const lost = fresh.filter((r) => !inserted.has(r.message.id));
+    if (lost.length > 0) {
+      const { rows: won } = await q.query<MessageRow>(
+        `SELECT ${MESSAGE_COLUMNS} FROM ${s}.messages WHERE (app_id, event_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
+        [lost.map((r) => r.message.appId), lost.map((r) => r.message.eventId)],
+      );
+      for (const row of won) existing.set(keyOf(toMessage(row)), toMessage(row));
+    }
+  }
+
+  const created = fresh.filter((r) => inserted.has(r.message.id));
+  const endpointsByApp = await loadEndpoints(q, s, [...new Set(created.map((r) => r.message.appId))]);
+  const d = { id: [] as string[], message: [] as string[], endpoint: [] as string[], app: [] as string[], status: [] as string[], next: [] as (number | null)[], owner: [] as (string | null)[] };
+  const jobsOf = new Map<string, DeliveryJob[]>();
+  let announce = false;
+  for (const { message, only } of created) {
+    const endpoints = endpointsByApp.get(message.appId) ?? [];
+    const targets = only ? endpoints.filter((e) => e.id === only) : endpoints.filter((e) => endpointWants(e, message));
+    const jobs: DeliveryJob[] = [];
+    for (const endpoint of targets) {
+      const id = newId("dlv", now);
+      // Deliveries to a disabled endpoint are kept as `skipped`: nothing is
+      // lost, and `recover` can queue them once it is enabled again.
+      const active = endpoint.status === "active";
+      d.id.push(id);
+      d.message.push(message.id);
+      d.endpoint.push(endpoint.id);
+      d.app.push(message.appId);
+      d.status.push(active ? "pending" : "skipped");
+      d.next.push(active ? (lease ? lease.until : now + firstDelay) : null);
+      d.owner.push(active && lease ? lease.owner : null);
+      if (active && !lease) announce = true;
+      if (active && lease) {
+        jobs.push({
+          delivery: { id, messageId: message.id, endpointId: endpoint.id, appId: message.appId, attempts: 0, scheduleIndex: 0, cycleStartedAt: null },
+          message: { id: message.id, eventType: message.eventType, payload: message.payload, createdAt: message.createdAt },
+          endpoint,
+        });
+      }
+    }
+    jobsOf.set(message.id, jobs);
+  }
+  if (d.id.length > 0) {
+    await q.query(
+      `INSERT INTO ${s}.deliveries
+         (id, message_id, endpoint_id, app_id, status, attempts, schedule_index, next_attempt_at, lease_owner, created_at, updated_at)
+       SELECT id, message_id, endpoint_id, app_id, status, 0, 0, next_attempt_at, lease_owner, $8, $8
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[])
+         AS t(id, message_id, endpoint_id, app_id, status, next_attempt_at, lease_owner)`,
+      [d.id, d.message, d.endpoint, d.app, d.status, d.next, d.owner, now],
+    );
+  }
+  if (announce) await q.query("SELECT pg_notify($1, $2)", [DUE_CHANNEL, t.schema]);
+
+  return batch.map(({ message }) => {
+    if (inserted.has(message.id)) return { message, created: true, jobs: jobsOf.get(message.id) ?? [] };
+    const first = existing.get(keyOf(message)) ?? firstWithKey.get(keyOf(message))!;
+    return { message: first, created: false, jobs: [] };
+  });
+}
+
+async function loadEndpoints(q: Queryable, s: string, appIds: string[]): Promise<Map<string, Endpoint[]>> {
+  const byApp = new Map<string, Endpoint[]>();
+  if (appIds.length === 0) return byApp;
+  const { rows } = await q.query<EndpointRow>(`SELECT ${ENDPOINT_COLUMNS} FROM ${s}.endpoints WHERE app_id = ANY($1::text[])`, [appIds]);
+  for (const row of rows) {
+    const ep = toEndpoint(row);
+    const list = byApp.get(ep.appId);
+    if (list) list.push(ep);
+    else byApp.set(ep.appId, [ep]);
+  }
+  return byApp;
+}
+
+/** Finds an application by `app_` id or `uid` on any connection (the outbox resolves it in the caller's transaction). */
+export async function findApplicationId(q: Queryable, t: PublishTarget, idOrUid: string): Promise<string | null> {
+  const { rows } = await q.query<{ id: string }>(
+    `SELECT id FROM ${t.qschema}.applications WHERE id = $1 OR uid = $1 ORDER BY (id = $1) DESC LIMIT 1`,
+    [idOrUid],
+  );
+  return rows[0]?.id ?? null;
+}

@@ -1,0 +1,28 @@
+import { afterEach, beforeEach, describe } from "vitest";
+import { catalogContract } from "./catalog-contract.js";
+import type { OpenTestStore, TestStore } from "./fixtures.js";
+import { queueContract } from "./queue-contract.js";
+
+/**
+ * The Store conformance suite: every backend must pass the same tests. Each
+ * test gets a fresh, migrated store (its own file or schema), removed after.
+ *
+ * @example
+ * describeStore("sqlite", async () => { … return { store, reopen, close }; });
+ */
+export function describeStore(name: string, open: OpenTestStore, options: { skip?: boolean } = {}): void {
+  describe.skipIf(options.skip === true)(`Store conformance: ${name}`, () => {
+    let current: TestStore | undefined;
+    beforeEach(async () => {
+      current = await open();
+      await current.store.migrate();
+    });
+    afterEach(async () => {
+      await current?.close();
+      current = undefined;
+    });
+    const ctx = () => current!;
+    catalogContract(() => ctx().store);
+    queueContract(ctx);
+  });
+}
