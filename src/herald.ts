@@ -19,12 +19,15 @@ import { type EndpointId, newId } from "./core/ids.js";
 import { Dispatcher } from "./delivery/dispatcher.js";
 import { createLogger } from "./log.js";
 import { OperationalEvents } from "./ops/operational-events.js";
+import { publishWith, type SqliteTransaction, sqliteHandle, sqliteTransaction } from "./publish/outbox.js";
 import { GroupCommitPublisher } from "./publish/publisher.js";
 import { openStore } from "./store/open.js";
 import { SsrfGuard, type HostResolver } from "./security/guard.js";
 import { parseKeyRing } from "./security/keys.js";
 import { openEncrypted } from "./store/encrypting.js";
 import type { Application, Endpoint, Message } from "./store/model.js";
+import type { Queryable } from "./store/postgres/index.js";
+import { Retention } from "./store/retention.js";
 import type { Store } from "./store/store.js";
 
 /** What the library's `publish` takes: the payload as a value (serialized once) or as JSON text. */
@@ -72,6 +75,9 @@ export class Herald {
   readonly ops: OperationalEvents;
   private server: FastifyInstance | null = null;
   private stopping: Promise<void> | null = null;
+  /** Unregisters this process as a delivering worker (PostgreSQL LISTEN and presence). */
+  private detachWorker: (() => Promise<void>) | null = null;
+  private retention: Retention | null = null;
 
   private constructor(
     readonly config: HeraldConfig,
@@ -139,7 +145,15 @@ export class Herald {
       const n = await this.store.releaseAllLeases(Date.now());
       if (n > 0) this.logger.info({ deliveries: n }, "took back deliveries leased by a previous run");
     }
-    this.dispatcher.start();
+    // PostgreSQL: other processes share the queue, so no blanket take-back; the
+    // store wakes us on NOTIFY and takes back only the leases of dead workers.
+    const dispatcher = this.dispatcher;
+    this.detachWorker ??= await this.store.attachWorker(dispatcher.owner, () => dispatcher.wake());
+    dispatcher.start();
+    if (this.config.retentionMs !== null && !this.retention) {
+      this.retention = new Retention({ store: this.store, logger: this.logger, maxAgeMs: this.config.retentionMs });
+      this.retention.start();
+    }
   }
 
   /**
@@ -168,6 +182,49 @@ export class Herald {
       channels: input.channels ?? null,
       eventId: input.idempotencyKey ?? null,
     });
+  }
+
+  /**
+   * Transactional outbox, SQLite: runs `fn` in one durable transaction on the
+   * store's own connection. Your statements on `tx.db` and the messages of
+   * `tx.publish` commit together, or not at all if `fn` throws. Synchronous,
+   * like better-sqlite3; the local workers are woken after the commit.
+   *
+   * @example
+   * const order = herald.transaction((tx) => {
+   *   tx.db.prepare("INSERT INTO orders (id, total) VALUES (?, ?)").run(id, total);
+   *   tx.publish({ app: "shop", eventType: "order.created", payload: { id, total } });
+   *   return { id, total };
+   * });
+   */
+  transaction<T>(fn: (tx: SqliteTransaction) => T): T {
+    return sqliteTransaction(this.outboxContext(), fn, () => this.dispatcher?.wake());
+  }
+
+  /**
+   * Transactional outbox, PostgreSQL: publishes with your `pg` client inside
+   * your open transaction (between `BEGIN` and `COMMIT`). The message and its
+   * deliveries commit or roll back with your change; workers are woken at
+   * commit. Also takes anything with `query(text, values)` returning `{rows}`.
+   *
+   * @example
+   * await client.query("BEGIN");
+   * await client.query("INSERT INTO orders (id, total) VALUES ($1, $2)", [id, total]);
+   * await herald.publishWith(client, { app: "shop", eventType: "order.created", payload: { id, total } });
+   * await client.query("COMMIT");
+   */
+  async publishWith(client: Queryable, input: PublishRequestInput): Promise<{ message: Message; created: boolean }> {
+    (await this.catalog.validator(input.eventType))?.(typeof input.payload === "string" ? JSON.parse(input.payload) : input.payload);
+    return publishWith(this.outboxContext(), client, input);
+  }
+
+  /** The SQLite store's better-sqlite3 connection, for your own tables in Herald's file (see `transaction`). */
+  sqliteHandle(): import("better-sqlite3").Database {
+    return sqliteHandle(this.store);
+  }
+
+  private outboxContext() {
+    return { store: this.store, maxPayloadBytes: this.config.maxPayloadBytes, firstDelayMs: this.config.retry.schedule[0] ?? 0 };
   }
 
   /** Creates an application; `uid` is your own id for it, usable wherever an app id is. */
@@ -288,6 +345,8 @@ export class Herald {
       await this.ops.close();
       await this.publisher.close();
       await this.dispatcher?.stop();
+      await this.retention?.stop();
+      await this.detachWorker?.();
       await this.ops.flush();
       await this.store.close();
     })();
