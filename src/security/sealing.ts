@@ -19,6 +19,7 @@ const SECRET_FIELD: Record<EndpointAuthentication["type"], AuthField> = {
 };
 
 const OPEN_CACHE = 10_000;
+const CACHEABLE_LENGTH = 512;
 
 export class EndpointSealer {
   /** Decrypting is cheap but runs for every claimed job: the hot path reads from here. */
@@ -31,6 +32,8 @@ export class EndpointSealer {
   }
 
   open(value: string, endpointId: string): string {
+    // Long values (a credential may be 4 KiB) are decrypted each time rather than kept twice.
+    if (value.length > CACHEABLE_LENGTH) return decrypt(this.ring, value, endpointId);
     const cacheKey = `${endpointId}\u0000${value}`;
     let plain = this.opened.get(cacheKey);
     if (plain === undefined) {
@@ -72,11 +75,12 @@ export class EndpointSealer {
     }
   }
 
-  /** True when every sealed field of this stored endpoint is encrypted with the primary key. */
+  /** True when a stored value is absent or encrypted with the primary key (false for plain text and older keys). */
   isCurrent(value: string | null): boolean {
     return value === null || keyIdOf(value) === this.ring.primary.id;
   }
 
+  /** The same for the secret part of an endpoint's authentication. */
   authIsCurrent(auth: EndpointAuthentication | null): boolean {
     return auth === null || this.isCurrent(secretOf(auth));
   }
