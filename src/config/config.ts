@@ -64,6 +64,12 @@ export interface HeraldConfig {
    * and kept when unset). Default: unset (events are only recorded).
    */
   operationalWebhook: { url: string; secret: string | undefined } | undefined;
+  /**
+   * `HERALD_RETENTION`: age after which attempts, operational events and
+   * messages with nothing pending (with their deliveries) are deleted, in small
+   * batches by the delivering processes; at least 1h, or `off`. Default: off.
+   */
+  retentionMs: number | null;
   delivery: DeliveryTuning;
 }
 
@@ -144,6 +150,16 @@ function operationalWebhook(url: string | undefined, secret: string | undefined)
   return { url: httpUrl("HERALD_OPERATIONAL_WEBHOOK_URL", url), secret };
 }
 
+/** `off` (or `0`) or a duration of at least an hour: a bare number would be milliseconds, and delete nearly everything. */
+function retention(value: string | undefined): number | null {
+  if (value === undefined || value === "off" || value === "0") return null;
+  const ms = parseDuration(value);
+  if (ms === undefined || ms < 3_600_000 || /^\d+$/.test(value.trim())) {
+    throw new ConfigError(`HERALD_RETENTION: expected off or a duration of at least 1h such as 30d or 72h, got ${JSON.stringify(value)}`);
+  }
+  return ms;
+}
+
 const CIDR = /^([0-9.]+|[0-9a-fA-F:.]+)\/\d{1,3}$/;
 
 /** Resolves raw settings into a checked configuration; throws ConfigError with one clear line. */
@@ -182,6 +198,7 @@ export function resolveConfig(raw: RawSettings, overrides: Partial<HeraldConfig>
     apiRateLimit: integer("HERALD_API_RATE_LIMIT", get("HERALD_API_RATE_LIMIT") ?? "100", 0, 1_000_000),
     publicUrl: get("HERALD_PUBLIC_URL") === undefined ? undefined : httpUrl("HERALD_PUBLIC_URL", get("HERALD_PUBLIC_URL")!).replace(/\/+$/, ""),
     operationalWebhook: operationalWebhook(get("HERALD_OPERATIONAL_WEBHOOK_URL"), get("HERALD_OPERATIONAL_WEBHOOK_SECRET")),
+    retentionMs: retention(get("HERALD_RETENTION")),
     delivery: { ...DEFAULT_DELIVERY },
   };
   if (!["fatal", "error", "warn", "info", "debug", "trace", "silent"].includes(config.logLevel)) {

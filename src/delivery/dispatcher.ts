@@ -71,6 +71,7 @@ export class Dispatcher {
   private stopping: Promise<void> | null = null;
   private wakeUp: (() => void) | null = null;
   private woken = false;
+  private renewal: NodeJS.Timeout | null = null;
 
   constructor(private readonly options: DispatcherOptions) {
     this.store = options.store;
@@ -92,6 +93,21 @@ export class Dispatcher {
     if (this.state !== "idle") return;
     this.state = "running";
     this.loop = this.run();
+    // Work can wait in memory longer than one lease (behind a slow or
+    // rate-limited endpoint, or the global cap): renewing every third of a
+    // lease keeps it ours, so no other worker takes it while this one lives.
+    this.renewal = setInterval(() => void this.renewLeases(), this.leaseMs / 3);
+    this.renewal.unref();
+  }
+
+  /** Moves the lease of every delivery held here (queued, waiting or in flight) a whole lease ahead. */
+  async renewLeases(): Promise<void> {
+    if (this.held.size === 0) return;
+    try {
+      await this.store.extendLeases(this.owner, [...this.held], Date.now() + this.leaseMs);
+    } catch (err) {
+      this.logger.warn({ err, count: this.held.size }, "could not renew leases; retrying at the next renewal");
+    }
   }
 
   get running(): boolean {
@@ -149,6 +165,7 @@ export class Dispatcher {
 
   private async shutdown(): Promise<void> {
     this.state = "stopping";
+    if (this.renewal) clearInterval(this.renewal);
     this.wake();
     await this.loop;
     const queued = this.ready.slice(this.readyHead);
