@@ -36,7 +36,7 @@ export function makeAjv(coerceTypes: boolean): Ajv {
     // parentSchema in errors: lets messages quote a field's `description` instead of a regex.
     verbose: true,
   });
-  addFormats.default(ajv, ["date-time"]);
+  addFormats.default(ajv, ["date-time", "date", "time", "email", "uri", "uuid", "ipv4", "ipv6", "hostname"]);
   return ajv;
 }
 
