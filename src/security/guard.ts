@@ -76,7 +76,9 @@ export class SsrfGuard {
     if (!ip) return { address, reason: "not an IP address" };
     if (this.isAllowed(ip)) return undefined;
     const reason = blockedReason(ip);
-    return reason === undefined ? undefined : { address: formatIp(ip), reason };
+    if (reason === undefined) return undefined;
+    const plain = unmap(ip);
+    return { address: plain === ip ? formatIp(ip) : `${formatIp(ip)} (${formatIp(plain)})`, reason };
   }
 
   private isAllowed(ip: IpAddress): boolean {

@@ -47,6 +47,40 @@ describe("the guard at every attempt", () => {
     expect(receiver.received).toHaveLength(0);
   });
 
+  it("judges every spelling of an address at attempt time (decimal, hex, short, IPv4-mapped, IPv6)", async () => {
+    receiver = await startReceiver();
+    const v6 = await listenOn("::1");
+    const port = receiver.port;
+    const urls = [`http://2130706433:${port}/`, `http://0x7f000001:${port}/`, `http://127.1:${port}/`, `http://[::ffff:127.0.0.1]:${port}/`, `http://[::1]:${v6.port}/`];
+    const fanOut = async () => {
+      const app = await createApp(h!.herald);
+      for (const url of urls) await createEndpoint(h!.herald, app, url); // straight into the store, past the creation check
+      await h!.herald.start();
+      return (await h!.herald.publish({ app: app.id, eventType: "a", payload: 1 })).message.id;
+    };
+    try {
+      h = await openSecurityHerald();
+      const blocked = await attemptsOf(h.herald, await fanOut(), urls.length);
+      expect(blocked.map((a) => a.errorKind)).toEqual(urls.map(() => "blocked"));
+      expect(blocked.map((a) => a.errorMessage).sort()).toEqual([
+        expect.stringMatching(/^ERR_SSRF_BLOCKED: 127\.0\.0\.1 is a loopback address/),
+        expect.stringMatching(/^ERR_SSRF_BLOCKED: 127\.0\.0\.1 is a loopback address/),
+        expect.stringMatching(/^ERR_SSRF_BLOCKED: 127\.0\.0\.1 is a loopback address/),
+        expect.stringMatching(/^ERR_SSRF_BLOCKED: ::1 is a loopback address/),
+        expect.stringMatching(/^ERR_SSRF_BLOCKED: ::ffff:7f00:1 \(127\.0\.0\.1\) is a loopback address/),
+      ]);
+      await h.close();
+
+      h = await openSecurityHerald({ HERALD_ALLOWED_NETWORKS: "127.0.0.0/8,::1/128" });
+      const delivered = await attemptsOf(h.herald, await fanOut(), urls.length);
+      expect(delivered.every((a) => a.success)).toBe(true);
+      expect(receiver.received).toHaveLength(4);
+      expect(v6.hits).toHaveLength(1);
+    } finally {
+      await v6.close();
+    }
+  });
+
   it("lets an allowed network through (HERALD_ALLOWED_NETWORKS=127.0.0.0/8)", async () => {
     receiver = await startReceiver();
     h = await openSecurityHerald({ HERALD_ALLOWED_NETWORKS: "127.0.0.0/8" });
