@@ -315,8 +315,8 @@ export class Herald {
     return n;
   }
 
-  /** Starts the HTTP API (and dashboard) on the configured host and port. */
-  async listen(): Promise<{ url: string; server: FastifyInstance }> {
+  /** Starts the HTTP API (and dashboard) on the configured host and port; `mount` adds routes first. */
+  async listen(options: { mount?: (server: FastifyInstance) => Promise<unknown> } = {}): Promise<{ url: string; server: FastifyInstance }> {
     const { buildApi } = await import("./api/server.js");
     const server = await buildApi({
       store: this.store,
@@ -328,6 +328,8 @@ export class Herald {
       catalog: this.catalog,
       ops: this.ops,
     });
+    // Extra routes (the Pet Store) share the server, its error handler and its validation.
+    await options.mount?.(server);
     const url = await server.listen({ host: this.config.host, port: this.config.port });
     this.server = server;
     return { url, server };

@@ -11,14 +11,15 @@ export function registerServe(program: Command): void {
     program
       .command("serve")
       .description("run the API, the dashboard and the delivery workers")
-      .option("--dev", "development mode: also allow loopback targets (127.0.0.0/8, ::1)"),
+      .option("--dev", "development mode: also allow loopback targets (127.0.0.0/8, ::1)")
+      .option("--petstore", "also serve the seeds' Pet Store API at /store/v1 (a reference producer)"),
   ).action(async (opts: Record<string, unknown>) => {
     const settings = settingsFrom(process.env, opts);
     if (opts.dev) {
       settings.HERALD_DEV = "1";
       settings.HERALD_ALLOWED_NETWORKS = [settings.HERALD_ALLOWED_NETWORKS, LOOPBACK].filter(Boolean).join(",");
     }
-    await runServer(settings);
+    await runServer(settings, opts.petstore === true);
   });
 
   addSettingFlags(program.command("worker").description("run delivery workers only (no HTTP API)")).action(
@@ -28,7 +29,7 @@ export function registerServe(program: Command): void {
   );
 }
 
-async function runServer(settings: Record<string, string | undefined>): Promise<void> {
+async function runServer(settings: Record<string, string | undefined>, petstore = false): Promise<void> {
   const herald = await Herald.open({ settings }).catch(fail);
   const { config } = herald;
   onShutdownSignal(async () => {
@@ -42,8 +43,12 @@ async function runServer(settings: Record<string, string | undefined>): Promise<
   }
   const { ensureAdminKey } = await import("../api/auth.js");
   const { generatedKey } = await ensureAdminKey(herald.store, config);
-  const { url } = await herald.listen().catch(fail);
+  const mount = petstore
+    ? async (server: import("fastify").FastifyInstance) => (await import("../petstore/index.js")).mountPetstore(server, herald)
+    : undefined;
+  const { url } = await herald.listen(mount ? { mount } : {}).catch(fail);
   console.log(`Herald ${config.role === "api" ? "API" : "server"} listening on ${url} (${describeStore(config.store)})`);
+  if (petstore) console.log(`Pet Store API at ${url}/store/v1 (its events go to the endpoints of application "petstore")`);
   if (config.dev) {
     console.log("Development mode: loopback targets (127.0.0.0/8, ::1) are allowed, so `herald listen` on this machine can receive.");
   }

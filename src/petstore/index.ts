@@ -1,0 +1,71 @@
+import type { FastifyInstance } from "fastify";
+import type { Api } from "../api/validation.js";
+import { HeraldError } from "../core/errors.js";
+import { newId } from "../core/ids.js";
+import type { Herald } from "../herald.js";
+import type { PetstoreContext } from "./context.js";
+import { PETSTORE_EVENT_TYPES } from "./events.js";
+import { tables } from "./repo.js";
+import { orderRoutes } from "./routes/orders.js";
+import { catalogRoutes } from "./routes/pets.js";
+import { migratePetstore } from "./schema.js";
+
+/** The application whose endpoints receive the store's events. */
+export const PETSTORE_APP_UID = "petstore";
+
+/**
+ * The seeds' Pet Store as a reference producer: its tables live in Herald's
+ * own SQLite database, and every change publishes its event through Herald's
+ * transactional outbox in the same transaction: an event exists if and only
+ * if its change committed. Mounted at `/store/v1` by `herald serve --petstore`
+ * (`npm run petstore`).
+ */
+export async function mountPetstore(app: FastifyInstance, herald: Herald, prefix = "/store/v1"): Promise<PetstoreContext> {
+  if (herald.store.kind !== "sqlite") {
+    throw new HeraldError("invalid_configuration", "the Pet Store runs on the SQLite store only (it shares Herald's database file)");
+  }
+  const ctx = await preparePetstore(herald);
+  await app.register(
+    async (api) => {
+      catalogRoutes(api as unknown as Api, ctx);
+      orderRoutes(api as unknown as Api, ctx);
+    },
+    { prefix },
+  );
+  return ctx;
+}
+
+/** Creates the store's tables, its application and its catalog entries (idempotent). */
+export async function preparePetstore(herald: Herald): Promise<PetstoreContext> {
+  const db = herald.sqliteHandle();
+  migratePetstore(db);
+  if (!(await herald.store.getApplication(PETSTORE_APP_UID))) {
+    await herald.createApplication({ name: "Pet Store", uid: PETSTORE_APP_UID }).catch((err: unknown) => {
+      if (!(err instanceof HeraldError && err.code === "conflict")) throw err;
+    });
+  }
+  for (const type of PETSTORE_EVENT_TYPES) {
+    if (await herald.store.getEventType(type.name)) continue;
+    const now = Date.now();
+    await herald.store
+      .createEventType({
+        id: newId("evt", now),
+        name: type.name,
+        description: type.description,
+        schema: type.schema,
+        examples: [type.example],
+        archived: false,
+        createdAt: now,
+        updatedAt: now,
+      })
+      .catch((err: unknown) => {
+        if (!(err instanceof HeraldError && err.code === "conflict")) throw err;
+      });
+  }
+  return {
+    db,
+    tables: tables(db),
+    transaction: (fn) =>
+      herald.transaction((tx) => fn((event) => tx.publish({ app: PETSTORE_APP_UID, eventType: event.eventType, payload: event }))),
+  };
+}

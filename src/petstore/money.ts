@@ -1,0 +1,18 @@
+/**
+ * Money is a decimal string with at most two decimals ("125.50") on the API
+ * and in events, and integer minor units (12550) where the seeds use them.
+ * Never a float.
+ */
+export const DECIMAL_PATTERN = "^(0|[1-9][0-9]{0,11})(\\.[0-9]{1,2})?$";
+
+/** "125.5" → 12550. */
+export function toMinorUnits(amount: string): number {
+  const [whole, frac = ""] = amount.split(".");
+  return Number(whole) * 100 + Number(frac.padEnd(2, "0"));
+}
+
+/** "125.5" → "125.50": one spelling per amount. */
+export function normalizeAmount(amount: string): string {
+  const minor = toMinorUnits(amount);
+  return `${Math.floor(minor / 100)}.${String(minor % 100).padStart(2, "0")}`;
+}
