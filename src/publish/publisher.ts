@@ -35,6 +35,7 @@ export class GroupCommitPublisher implements Publisher {
   private queue: Pending[] = [];
   private scheduled = false;
   private flushing: Promise<void> = Promise.resolve();
+  private writing = false;
   private closed = false;
   private readonly maxBatch: number;
 
@@ -68,16 +69,21 @@ export class GroupCommitPublisher implements Publisher {
     });
   }
 
-  /** Writes what is queued; later publishes wait for the next batch. */
+  /**
+   * Writes what is queued; later publishes wait for the next batch. One batch
+   * is written at a time, and what arrives meanwhile joins the next one: with
+   * an asynchronous store (PostgreSQL), publishes trickle in during a commit,
+   * and that is exactly when they should gather.
+   */
   private flush(): void {
     this.scheduled = false;
-    if (this.queue.length === 0) return;
+    if (this.writing || this.queue.length === 0) return; // the write in progress flushes again when done
     const batch = this.queue.splice(0, this.maxBatch);
-    if (this.queue.length > 0 && !this.scheduled) {
-      this.scheduled = true;
-      setImmediate(() => this.flush());
-    }
-    this.flushing = this.flushing.then(() => this.write(batch));
+    this.writing = true;
+    this.flushing = this.write(batch).finally(() => {
+      this.writing = false;
+      this.flush();
+    });
   }
 
   private async write(batch: Pending[]): Promise<void> {
@@ -113,6 +119,6 @@ export class GroupCommitPublisher implements Publisher {
   async close(): Promise<void> {
     this.closed = true;
     this.flush();
-    await this.flushing;
+    while (this.writing || this.queue.length > 0) await this.flushing;
   }
 }

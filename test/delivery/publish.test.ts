@@ -3,16 +3,17 @@ import type { Herald } from "../../src/herald.js";
 import type { Application } from "../../src/store/model.js";
 import type { Store } from "../../src/store/store.js";
 import { type Receiver, startReceiver } from "../helpers/receiver.js";
-import { createApp, createEndpoint, eventually, openTestHerald, sleep } from "../helpers/herald.js";
+import { createApp, createEndpoint, eventually, openTestHerald, sleep, type TestDatabase } from "../helpers/herald.js";
 
 describe("publishing and fan-out", () => {
   let herald: Herald;
   let close: () => Promise<void>;
+  let query: TestDatabase["query"];
   let receiver: Receiver;
   let app: Application;
 
   beforeEach(async () => {
-    ({ herald, close } = await openTestHerald());
+    ({ herald, close, query } = await openTestHerald());
     await herald.start();
     receiver = await startReceiver();
     app = await createApp(herald);
@@ -86,15 +87,8 @@ describe("publishing and fan-out", () => {
     await createEndpoint(herald, app, receiver.url);
     const { message } = await publish("a.b");
     // A second, independent connection sees the row the moment publish resolves.
-    const { default: Database } = await import("better-sqlite3");
-    const path = (herald.config.store as { path: string }).path;
-    const db = new Database(path, { readonly: true });
-    try {
-      expect(db.prepare("SELECT id FROM messages WHERE id = ?").get(message.id)).toEqual({ id: message.id });
-      expect((db.prepare("SELECT COUNT(*) AS n FROM deliveries WHERE message_id = ?").get(message.id) as { n: number }).n).toBe(1);
-    } finally {
-      db.close();
-    }
+    expect(await query("SELECT id FROM messages WHERE id = ?", message.id)).toEqual([{ id: message.id }]);
+    expect(await query("SELECT COUNT(*) AS n FROM deliveries WHERE message_id = ?", message.id)).toEqual([{ n: 1 }]);
   });
 
   it("sends the test event to one endpoint only, even outside its filter", async () => {
@@ -124,7 +118,7 @@ describe("publishing and fan-out", () => {
 
 describe("graceful stop", () => {
   it("waits for in-flight attempts and records them before closing", async () => {
-    const { herald, close } = await openTestHerald();
+    const { herald, close, query } = await openTestHerald();
     const receiver = await startReceiver((_r, res) => void setTimeout(() => res.end("late"), 400));
     try {
       await herald.start();
@@ -132,15 +126,9 @@ describe("graceful stop", () => {
       await createEndpoint(herald, app, receiver.url);
       const { message } = await herald.publish({ appId: app.id, eventType: "a.b", payload: "{}", channels: null, eventId: null });
       await receiver.waitFor(1);
-      const path = (herald.config.store as { path: string }).path;
       await herald.stop();
-      const { default: Database } = await import("better-sqlite3");
-      const db = new Database(path, { readonly: true });
-      const row = db.prepare("SELECT status, attempts FROM deliveries WHERE message_id = ?").get(message.id);
-      const attempt = db.prepare("SELECT response_body FROM attempts WHERE message_id = ?").get(message.id);
-      db.close();
-      expect(row).toEqual({ status: "succeeded", attempts: 1 });
-      expect(attempt).toEqual({ response_body: "late" });
+      expect(await query("SELECT status, attempts FROM deliveries WHERE message_id = ?", message.id)).toEqual([{ status: "succeeded", attempts: 1 }]);
+      expect(await query("SELECT response_body FROM attempts WHERE message_id = ?", message.id)).toEqual([{ response_body: "late" }]);
     } finally {
       await close();
       await receiver.close();
@@ -148,7 +136,7 @@ describe("graceful stop", () => {
   });
 
   it("releases what it could not finish within the deadline, for the next run", async () => {
-    const { herald, close } = await openTestHerald({}, { delivery: { shutdownTimeoutMs: 200 } as never });
+    const { herald, close, query } = await openTestHerald({}, { delivery: { shutdownTimeoutMs: 200 } as never });
     const receiver = await startReceiver(() => {}); // never answers
     try {
       await herald.start();
@@ -156,21 +144,16 @@ describe("graceful stop", () => {
       await createEndpoint(herald, app, receiver.url);
       const { message } = await herald.publish({ appId: app.id, eventType: "a.b", payload: "{}", channels: null, eventId: null });
       await receiver.waitFor(1);
-      const path = (herald.config.store as { path: string }).path;
       const started = Date.now();
       await herald.stop();
       expect(Date.now() - started).toBeLessThan(2000);
-      const { default: Database } = await import("better-sqlite3");
-      const db = new Database(path, { readonly: true });
-      const row = db.prepare("SELECT status, lease_owner, next_attempt_at FROM deliveries WHERE message_id = ?").get(message.id) as {
-        status: string;
-        lease_owner: string | null;
-        next_attempt_at: number;
-      };
-      db.close();
-      expect(row.status).toBe("pending");
-      expect(row.lease_owner).toBeNull();
-      expect(row.next_attempt_at).toBeLessThanOrEqual(Date.now());
+      const [row] = await query<{ status: string; lease_owner: string | null; next_attempt_at: number }>(
+        "SELECT status, lease_owner, next_attempt_at FROM deliveries WHERE message_id = ?",
+        message.id,
+      );
+      expect(row!.status).toBe("pending");
+      expect(row!.lease_owner).toBeNull();
+      expect(row!.next_attempt_at).toBeLessThanOrEqual(Date.now());
     } finally {
       await close();
       await receiver.close();
