@@ -77,9 +77,13 @@ export function renderDocsPage(doc: Json): string {
       byTag.set(tag, [...(byTag.get(tag) ?? []), operationHtml(method, path, op as Json, shared)]);
     }
   }
-  const sections = [...byTag].map(([tag, ops]) => `<h2 id="${anchor(tag)}">${escapeHtml(tag)}</h2>${ops.join("\n")}`);
+  // In the document's tag order (API resources first, operations last).
+  const order = ((doc.tags ?? []) as Json[]).map((t) => String(t.name));
+  const rank = (tag: string) => (order.includes(tag) ? order.indexOf(tag) : order.length);
+  const tags = [...byTag.keys()].sort((a, b) => rank(a) - rank(b));
+  const sections = tags.map((tag) => [tag, byTag.get(tag)!] as const).map(([tag, ops]) => `<h2 id="${anchor(tag)}">${escapeHtml(tag)}</h2>${ops.join("\n")}`);
   const hooks = Object.entries(doc.webhooks as Json).map(([name, item]) => operationHtml("post", name, (item as Json).post as Json, shared));
-  const nav = [...byTag.keys(), "Webhooks"].map((t) => `<a href="#${anchor(t)}">${escapeHtml(t)}</a>`).join("");
+  const nav = [...tags, "Webhooks"].map((t) => `<a href="#${anchor(t)}">${escapeHtml(t)}</a>`).join("");
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(info.title)} ${escapeHtml(info.version)}</title><style>${STYLE}</style></head>
@@ -87,7 +91,7 @@ export function renderDocsPage(doc: Json): string {
 <p>${escapeHtml(info.description)} Machine-readable: <a href="/openapi.json">/openapi.json</a> (OpenAPI 3.1).</p>
 <nav>${nav}</nav>
 <h2 id="Errors">Errors</h2><p>Every error is <code>application/problem+json</code>: <code>{type, title, status, detail, code, errors?}</code>; match on <code>code</code>.</p>
-${pre((doc.components as Json).schemas && ((doc.components as Json).schemas as Json).Problem)}
+<details><summary>schema</summary>${pre(((doc.components as Json).schemas as Json).Problem)}</details>
 ${sections.join("\n")}
 <h2 id="Webhooks">Webhooks</h2><p>What a receiver gets for each event type of the catalog: a signed <code>POST</code> with these headers and payload.</p>
 ${hooks.length > 0 ? hooks.join("\n") : "<p>The catalog is empty.</p>"}
