@@ -1,8 +1,8 @@
 import { createServer } from "node:net";
 import { Pool } from "undici";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it, onTestFinished } from "vitest";
 import { startReceiver } from "../helpers/receiver.js";
-import { sleep, tempDir } from "../helpers/herald.js";
+import { sleep, tempDir, testDatabase } from "../helpers/herald.js";
 import { spawnHerald } from "../helpers/process.js";
 
 const API_KEY = "test-admin-key-0123456789";
@@ -35,8 +35,12 @@ describe("crash safety", () => {
       setTimeout(() => res.end(), 5);
     });
     const port = await freePort();
+    // SQLite, or PostgreSQL under HERALD_TEST_STORE=postgres: there the restarted
+    // server sees that the killed one's presence lock is gone and takes its leases back at once.
+    const db = await testDatabase(dir);
+    onTestFinished(() => db.drop());
     const env = {
-      HERALD_DATABASE_URL: `sqlite:${dir}/crash.db`,
+      HERALD_DATABASE_URL: db.url,
       HERALD_PORT: String(port),
       HERALD_API_KEY: API_KEY,
       HERALD_ALLOWED_NETWORKS: "127.0.0.0/8",

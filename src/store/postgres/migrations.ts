@@ -100,6 +100,9 @@ CREATE UNIQUE INDEX deliveries_by_message ON deliveries(message_id, endpoint_id)
 -- queue, not the history (claim cost stays flat with millions of finished rows).
 CREATE INDEX deliveries_due ON deliveries(next_attempt_at) WHERE status = 'pending';
 CREATE INDEX deliveries_by_endpoint ON deliveries(endpoint_id, created_at);
+-- Leased rows only (what workers hold right now): finding a dead worker's leases
+-- costs what is in flight, not what is queued.
+CREATE INDEX deliveries_leased ON deliveries(lease_owner) WHERE lease_owner IS NOT NULL;
 
 -- Append-only log of HTTP attempts. No foreign keys: inserts stay cheap, and the
 -- rows are removed explicitly with their endpoint, application or message.

@@ -13,7 +13,7 @@ import { DUE_CHANNEL, type PgDb } from "./db.js";
 const PRESENCE = 0x48524c44; // "HRLD"
 
 /** How often a worker looks for leases left by dead workers (beyond its start). */
-const REAP_INTERVAL_MS = 15_000;
+const REAP_INTERVAL_MS = 5_000;
 const RECONNECT_MIN_MS = 250;
 const RECONNECT_MAX_MS = 10_000;
 
@@ -29,7 +29,7 @@ export async function releaseOrphanedLeases(db: PgDb, now: number, self?: string
          AND database = (SELECT oid FROM pg_database WHERE datname = current_database())),
      r AS (
        UPDATE deliveries SET next_attempt_at = $1, lease_owner = NULL, updated_at = $1
-       WHERE status = 'pending' AND next_attempt_at > $1 AND lease_owner IS NOT NULL
+       WHERE lease_owner IS NOT NULL AND status = 'pending'
          AND lease_owner IS DISTINCT FROM $3 AND hashtext(lease_owner)::oid NOT IN (SELECT objid FROM live)
        RETURNING 1),
      n AS (SELECT count(*)::int AS n FROM r)

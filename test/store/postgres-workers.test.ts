@@ -1,0 +1,108 @@
+import pg from "pg";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { type PostgresStore, openPostgresStore } from "../../src/store/postgres/index.js";
+import { releaseOrphanedLeases } from "../../src/store/postgres/workers.js";
+import { eventually } from "../helpers/herald.js";
+import { POSTGRES_URL, type TestSchema, freshSchema, postgresAvailable } from "../helpers/postgres.js";
+import { T0, app, claim, endpoint, message, publishOne } from "./fixtures.js";
+
+const available = await postgresAvailable();
+
+/** What only a shared database has: wake-ups across processes, and workers seeing each other. */
+describe.skipIf(!available)("PostgreSQL workers: NOTIFY and presence", () => {
+  let schema: TestSchema;
+  let stores: PostgresStore[];
+  const open = async () => {
+    const s = openPostgresStore(schema.url);
+    stores.push(s);
+    await s.migrate();
+    return s;
+  };
+
+  beforeEach(() => {
+    schema = freshSchema();
+    stores = [];
+  });
+  afterEach(async () => {
+    for (const s of stores) await s.close();
+    await schema.drop();
+  });
+
+  it("wakes attached workers when deliveries become due elsewhere, at commit only", async () => {
+    const publisher = await open();
+    const worker = await open();
+    const a = await app(publisher);
+    const ep = await endpoint(publisher, a);
+    let woken = 0;
+    const detach = await worker.attachWorker("w1", () => woken++);
+    try {
+      const { message: m } = await publishOne(publisher, a);
+      await eventually(() => woken >= 1, 2000);
+
+      // A leased publish (for an in-process worker) wakes nobody.
+      woken = 0;
+      await publisher.publish([{ message: message(a) }], { now: T0, lease: { owner: "local", until: T0 + 60_000 } });
+      await new Promise((r) => setTimeout(r, 150));
+      expect(woken).toBe(0);
+
+      await publisher.resend(m, ep.id, T0);
+      await eventually(() => woken >= 1, 2000);
+
+      // In a transaction that rolls back: no wake-up, nothing stored.
+      woken = 0;
+      const client = new pg.Client({ connectionString: POSTGRES_URL });
+      await client.connect();
+      try {
+        await client.query("BEGIN");
+        await publisher.publishWith(client, { app: a.id, eventType: "x.y", payload: "{}", channels: null, eventId: null }, { now: T0, firstDelayMs: 0 });
+        await new Promise((r) => setTimeout(r, 150));
+        expect(woken).toBe(0); // not before the commit
+        await client.query("ROLLBACK");
+      } finally {
+        await client.end();
+      }
+      await new Promise((r) => setTimeout(r, 150));
+      expect(woken).toBe(0);
+      expect((await publisher.listMessages(a.id, { eventType: "x.y" }, { limit: 10 })).data).toEqual([]);
+    } finally {
+      await detach();
+    }
+  });
+
+  it("takes back the leases of workers that are gone, at attach, and leaves live workers' alone", async () => {
+    const s = await open();
+    const a = await app(s);
+    await endpoint(s, a);
+    for (let i = 0; i < 4; i++) await publishOne(s, a, {}, Date.now());
+    const now = Date.now();
+    // "alive" is attached (holds its presence lock); "dead" never was, like a killed process.
+    const detachAlive = await s.attachWorker("alive", () => {});
+    expect(await claim(s, now, { owner: "alive", limit: 2, leaseMs: 600_000 })).toHaveLength(2);
+    expect(await claim(s, now, { owner: "dead", limit: 2, leaseMs: 600_000 })).toHaveLength(2);
+    let woken = 0;
+    const other = await open();
+    const detach = await other.attachWorker("newcomer", () => woken++);
+    try {
+      const back = await claim(other, Date.now(), { owner: "newcomer" });
+      expect(back).toHaveLength(2); // the dead worker's, not the live one's
+      expect(woken).toBeGreaterThan(0);
+
+      // When "alive" goes away (its connection closes), its leases are orphans too.
+      await detachAlive();
+      expect(await releaseOrphanedLeases(other.db, Date.now(), "newcomer")).toBe(2);
+      expect(await releaseOrphanedLeases(other.db, Date.now(), "newcomer")).toBe(0);
+      // The reaper never takes its own leases, even before its lock is seen.
+      expect(await claim(other, Date.now(), { owner: "newcomer" })).toHaveLength(2);
+      expect(await releaseOrphanedLeases(other.db, Date.now(), "newcomer")).toBe(0);
+    } finally {
+      await detach();
+    }
+  });
+
+  it("applies migrations once when several processes start at once", async () => {
+    const many = Array.from({ length: 4 }, () => openPostgresStore(schema.url));
+    stores.push(...many);
+    await Promise.all(many.map((s) => s.migrate()));
+    expect(await schema.query("SELECT id FROM herald_migrations ORDER BY id")).toEqual([{ id: 1 }]);
+  });
+});
