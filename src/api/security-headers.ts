@@ -29,8 +29,9 @@ export function applySecurityHeaders(reply: FastifyReply): void {
  * before routing skip the hooks; the problem writer applies them itself.)
  */
 export function securityHeaders(app: FastifyInstance): void {
-  app.addHook("onSend", async (_req, reply, payload) => {
+  // Callback style: no promise per response on the publish hot path.
+  app.addHook("onSend", (_req, reply, payload, done) => {
     applySecurityHeaders(reply);
-    return payload;
+    done(null, payload);
   });
 }
