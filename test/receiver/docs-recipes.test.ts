@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { verifyWebhook } from "../../src/receiver/index.js";
+import { openTestHerald } from "../helpers/herald.js";
 import { OLD_SECRET, post, SECRET, type Signed, signed } from "./helpers.js";
 
 /**
@@ -201,4 +202,35 @@ describe("the guide's complete receivers, over real HTTP", () => {
     const { url, output } = await startServer("python3", path);
     await exercise(url, output);
   });
+
+  /** The recipes as receivers of real deliveries from a running Herald, retries included. */
+  for (const [name, cmd, file, parts] of [
+    ["node-server", "node", "live.mjs", ["node-standard", "node-server"]],
+    ["python-server", "python3", "live.py", ["python-standard", "python-server"]],
+  ] as const) {
+    it(`${name} receives Herald's own deliveries, verified`, async () => {
+      const { url, output } = await startServer(cmd, program(file, ...parts.map(recipe)));
+      const { herald, close } = await openTestHerald();
+      try {
+        await herald.start();
+        await herald.createApplication({ name: "recipes", uid: "recipes" });
+        await herald.createEndpoint("recipes", { url: `${url}/webhooks`, secret: SECRET });
+        const events = [
+          { type: "order.created", data: { id: "ord_1", note: "é ✓ 日本" } },
+          { type: "order.shipped", data: { id: "ord_1" } },
+        ];
+        for (const e of events) await herald.publish({ app: "recipes", eventType: e.type, payload: e });
+        await waitFor(() => (output().split("\n").filter((l) => l.startsWith("received ")).length >= 2 ? true : undefined), () => `got: ${output()}`);
+        const received = output()
+          .split("\n")
+          .filter((l) => l.startsWith("received "))
+          .map((l) => JSON.parse(/^received \S+ (.*)$/.exec(l)![1]!));
+        expect(received.sort((a, b) => a.type.localeCompare(b.type))).toEqual(events);
+        const attempts = await herald.store.listEndpointAttempts((await herald.store.listEndpoints((await herald.application("recipes")).id, { limit: 1 })).data[0]!.id, { limit: 10 });
+        expect(attempts.data.every((a) => a.success && a.statusCode === 204)).toBe(true);
+      } finally {
+        await close();
+      }
+    });
+  }
 });
