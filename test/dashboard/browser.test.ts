@@ -188,6 +188,12 @@ describe.skipIf(!AVAILABLE && !REQUIRED)("dashboard in a browser", () => {
     await page.click("#enable");
     await page.locator('.title .badge[data-status="active"]').waitFor();
     expect(await page.locator("#send-test").isDisabled()).toBe(false);
+
+    // Both changes are operational events, listed under the endpoint.
+    await page.reload();
+    await page.locator("tr.operational-event").first().waitFor();
+    const kinds = await page.locator("tr.operational-event .badge").allTextContents();
+    expect(kinds.slice(0, 2)).toEqual(["endpoint.enabled", "endpoint.disabled"]);
   });
 
   it("rotates the secret and shows the new one once", async () => {

@@ -183,3 +183,32 @@ export function attemptLog({ appId, load, other, endpointName }) {
     },
   });
 }
+
+const OPS_TONES = {
+  "endpoint.disabled": "bad",
+  "message.attempt.exhausted": "bad",
+  "message.attempt.failing": "warn",
+  "message.attempt.recovered": "ok",
+  "endpoint.enabled": "ok",
+};
+
+/**
+ * Herald's operational events (endpoint.*, message.attempt.*), newest first,
+ * filtered by `filter` (`{app}` or `{endpointId}`).
+ */
+export function operationalEvents(api, query, filter) {
+  return pagedTable({
+    columns: [{ label: "When" }, { label: "Event" }, { label: "Endpoint" }, { label: "Message" }],
+    load: (cursor) => api("GET", `/operational-events${query({ limit: 20, cursor, ...filter })}`),
+    empty: h("p", { class: "muted" }, "Nothing yet: endpoints created, disabled or recovered, and failing deliveries, show up here."),
+    row: (e) =>
+      h(
+        "tr",
+        { class: "operational-event" },
+        h("td", null, ago(e.timestamp)),
+        h("td", null, h("span", { class: `badge ${OPS_TONES[e.type] ?? "muted"}` }, e.type)),
+        h("td", { class: "mono muted" }, e.endpointId ?? ""),
+        h("td", { class: "mono muted" }, e.messageId ?? ""),
+      ),
+  });
+}

@@ -2,7 +2,7 @@
 
 import { api, query } from "../api.js";
 import { ago, h, link } from "../dom.js";
-import { pagedTable, section } from "../widgets.js";
+import { operationalEvents, pagedTable, section } from "../widgets.js";
 
 export async function renderApplications(ctx) {
   ctx.crumbs([{ label: "Applications" }]);
@@ -28,6 +28,7 @@ export async function renderApplications(ctx) {
       );
     },
   });
-  await table.next();
-  ctx.show(h("h1", null, "Applications"), section("All applications", table.element));
+  const events = operationalEvents(api, query, {});
+  await Promise.all([table.next(), events.next()]);
+  ctx.show(h("h1", null, "Applications"), section("All applications", table.element), section("Operational events", events.element));
 }

@@ -4,7 +4,7 @@
 import { api, path, query } from "../api.js";
 import { latencyChart, successChart } from "../charts.js";
 import { count, h, localInputValue, ms, mount, percent, when } from "../dom.js";
-import { attemptLog, busy, chips, endpointBadge, notify, reasonText, section, tile, tiles } from "../widgets.js";
+import { attemptLog, busy, chips, endpointBadge, notify, operationalEvents, reasonText, section, tile, tiles } from "../widgets.js";
 
 const POLL_MS = 500;
 const POLL_FOR_MS = 15_000;
@@ -203,6 +203,13 @@ export async function renderEndpoint(ctx, appRef, epId) {
   }
 
   renderHeader();
-  await log.next();
-  ctx.show(header, h("section", { class: "panel" }, actions, notices, secretBox), statsArea, section("Attempt log", log.element));
+  const events = operationalEvents(api, query, { endpointId: ep.id });
+  await Promise.all([log.next(), events.next()]);
+  ctx.show(
+    header,
+    h("section", { class: "panel" }, actions, notices, secretBox),
+    statsArea,
+    section("Attempt log", log.element),
+    section("Operational events", events.element),
+  );
 }
