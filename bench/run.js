@@ -1,11 +1,16 @@
 // npm run bench [-- --messages 2000 --endpoints 10 --backlog 100000]
+// npm run bench -- --store postgres [--workers 1,2,4 --old-attempts 1000000]
 //
 // Measures, in one run on this machine:
 //   1. the raw ceiling: undici Pool POSTs with an HMAC each, straight at the receiver;
 //   2. Herald: a burst of messages x endpoints published through the HTTP API of a
 //      `herald serve` process, delivered to the same receiver: deliveries/s and
 //      publish→delivered latency percentiles, and the ratio to the ceiling;
-//   3. a backlog of pending deliveries drained by `herald worker`, sampling its memory.
+//   3. a backlog of pending deliveries drained by `herald worker`, sampling its memory
+//      (SQLite runs only);
+//   4. with --store postgres: the same burst through one `herald serve --role api` and
+//      1, 2, 4 `herald worker` processes on one PostgreSQL (bench/postgres.js), then with
+//      2 workers again over 1,000,000 old attempts, next to the SQLite burst of 2.
 // The receiver runs in its own process; so does Herald.
 import { createHmac } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -14,6 +19,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { Pool } from "undici";
 import { freePort, percentile, pooled, progress, rssMiB, startHerald, startReceiver } from "./lib.js";
+import { measurePostgres } from "./postgres.js";
 
 const { values: opts } = parseArgs({
   options: {
@@ -21,8 +27,11 @@ const { values: opts } = parseArgs({
     endpoints: { type: "string", default: "10" },
     backlog: { type: "string", default: "100000" },
     store: { type: "string", default: "sqlite" },
+    workers: { type: "string", default: "1,2,4" },
+    "old-attempts": { type: "string", default: "1000000" },
   },
 });
+if (opts.store !== "sqlite" && opts.store !== "postgres") throw new Error("--store: sqlite or postgres");
 const MESSAGES = Number(opts.messages);
 const ENDPOINTS = Number(opts.endpoints);
 const BACKLOG = Number(opts.backlog);
@@ -36,7 +45,18 @@ const results = {};
 try {
   results.ceiling = await measureCeiling(MESSAGES * ENDPOINTS);
   results.burst = await measureBurst();
-  if (BACKLOG > 0) results.backlog = await measureBacklog(BACKLOG);
+  if (opts.store === "postgres") {
+    results.postgres = await measurePostgres({
+      workers: opts.workers.split(",").map(Number),
+      oldAttempts: Number(opts["old-attempts"]),
+      messages: MESSAGES,
+      endpoints: ENDPOINTS,
+      payload: JSON.parse(payload),
+      receiver,
+      setup,
+      env: (port) => env(port, "unused.db"),
+    });
+  } else if (BACKLOG > 0) results.backlog = await measureBacklog(BACKLOG);
   report();
 } finally {
   receiver.close();
@@ -149,7 +169,7 @@ async function measureBacklog(deliveries) {
 }
 
 function report() {
-  const { ceiling, burst, backlog } = results;
+  const { ceiling, burst, backlog, postgres } = results;
   const n = (x) => (x === null || x === undefined ? "–" : Math.round(x).toLocaleString("en-US"));
   console.log("");
   console.log(`Herald benchmark (${opts.store}, ${MESSAGES} messages x ${ENDPOINTS} endpoints, node ${process.version})`);
@@ -160,5 +180,17 @@ function report() {
   if (backlog) {
     console.log(`  backlog drain            ${n(backlog.deliveries)} deliveries at ${n(backlog.perSecond)}/s`);
     console.log(`  worker memory (RSS)      first quarter ≤ ${n(backlog.rssFirstQuarter)} MiB, last quarter ≤ ${n(backlog.rssLastQuarter)} MiB, peak ${n(backlog.rssPeak)} MiB`);
+  }
+  if (postgres) {
+    console.log("  (the burst above: SQLite, one herald serve process)");
+    console.log("  PostgreSQL, 1 api process + N workers:");
+    const line = (label, r) =>
+      console.log(`    ${label.padEnd(22)} ${n(r.perSecond).padStart(6)} deliveries/s  (${(r.perSecond / ceiling.perSecond).toFixed(2)} of ceiling, ${(r.perSecond / burst.perSecond).toFixed(2)} of SQLite)   publish ${n(r.publishesPerSecond)}/s   p50 ${n(r.p50)} ms   p99 ${n(r.p99)} ms`);
+    for (const r of postgres.runs) line(`${r.workers} worker${r.workers === 1 ? "" : "s"}`, r);
+    if (postgres.big) {
+      line(`2 workers, ${n(postgres.big.oldAttempts)} old`, postgres.big);
+      const same = postgres.runs.find((r) => r.workers === 2);
+      if (same) console.log(`    with the old attempts: ${(((postgres.big.perSecond - same.perSecond) / same.perSecond) * 100).toFixed(0)} % throughput change`);
+    }
   }
 }

@@ -75,10 +75,14 @@ describe.skipIf(!available)("PostgreSQL workers: NOTIFY and presence", () => {
     await endpoint(s, a);
     for (let i = 0; i < 4; i++) await publishOne(s, a, {}, Date.now());
     const now = Date.now();
-    // "alive" is attached (holds its presence lock); "dead" never was, like a killed process.
+    // "alive" is attached (holds its presence lock); "dead" attached once and was
+    // killed: its row is there, its lock is not. "stranger" never attached.
     const detachAlive = await s.attachWorker("alive", () => {});
+    await schema.query("INSERT INTO workers (owner, attached_at) VALUES ('dead', 0)");
     expect(await claim(s, now, { owner: "alive", limit: 2, leaseMs: 600_000 })).toHaveLength(2);
     expect(await claim(s, now, { owner: "dead", limit: 2, leaseMs: 600_000 })).toHaveLength(2);
+    await publishOne(s, a, {}, now);
+    expect(await claim(s, now, { owner: "stranger", limit: 1, leaseMs: 600_000 })).toHaveLength(1);
     let woken = 0;
     const other = await open();
     const detach = await other.attachWorker("newcomer", () => woken++);
@@ -87,15 +91,20 @@ describe.skipIf(!available)("PostgreSQL workers: NOTIFY and presence", () => {
       expect(back).toHaveLength(2); // the dead worker's, not the live one's
       expect(woken).toBeGreaterThan(0);
 
-      // When "alive" goes away (its connection closes), its leases are orphans too.
-      await detachAlive();
-      expect(await releaseOrphanedLeases(other.db, Date.now(), "newcomer")).toBe(2);
+      // When "alive" dies (its connection closes, its row stays), its leases are orphans too.
+      await schema.query("SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND objid = hashtext('alive')::oid");
+      await eventually(async () => (await releaseOrphanedLeases(other.db, Date.now(), "newcomer")) === 2, 2000);
       expect(await releaseOrphanedLeases(other.db, Date.now(), "newcomer")).toBe(0);
       // The reaper never takes its own leases, even before its lock is seen.
       expect(await claim(other, Date.now(), { owner: "newcomer" })).toHaveLength(2);
       expect(await releaseOrphanedLeases(other.db, Date.now(), "newcomer")).toBe(0);
+      // A clean detach forgets the worker; the stranger's lease runs out on its own.
+      await detach();
+      expect(await schema.query("SELECT owner FROM workers WHERE owner = 'newcomer'")).toEqual([]);
+      expect(await claim(other, Date.now(), { owner: "x" })).toEqual([]);
     } finally {
       await detach();
+      await detachAlive();
     }
   });
 

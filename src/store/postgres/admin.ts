@@ -38,7 +38,7 @@ export async function getAdminKeyByHash(db: PgDb, keyHash: string): Promise<Admi
 }
 
 export async function deleteAdminKey(db: PgDb, id: AdminKeyId): Promise<boolean> {
-  const { rowCount } = await db.pool.query("DELETE FROM admin_keys WHERE id = $1", [id]);
+  const { rowCount } = await db.run("DELETE FROM admin_keys WHERE id = $1", [id]);
   return (rowCount ?? 0) > 0;
 }
 

@@ -19,7 +19,7 @@ export async function setSetting(db: PgDb, key: string, value: string): Promise<
 }
 
 export async function setSettingIfAbsent(db: PgDb, key: string, value: string): Promise<boolean> {
-  const { rowCount } = await db.pool.query("INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING", [key, value]);
+  const { rowCount } = await db.run("INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING", [key, value]);
   return (rowCount ?? 0) > 0;
 }
 
@@ -40,9 +40,10 @@ export async function createApplication(db: PgDb, app: Application): Promise<App
 }
 
 export async function getApplication(db: PgDb, idOrUid: string): Promise<Application | null> {
-  // The id wins over a uid that happens to look like another application's id.
+  // The id wins over a uid that happens to look like another application's id;
+  // the uid is looked up only when no id matched (two index probes, no sort).
   const [row] = await db.query<ApplicationRow>(
-    "SELECT * FROM applications WHERE id = $1 OR uid = $1 ORDER BY (id = $1) DESC LIMIT 1",
+    "(SELECT * FROM applications WHERE id = $1) UNION ALL (SELECT * FROM applications WHERE uid = $1) LIMIT 1",
     [idOrUid],
   );
   return row ? toApplication(row) : null;
@@ -129,6 +130,6 @@ export async function updateEventType(db: PgDb, name: string, patch: EventTypePa
 }
 
 export async function deleteEventType(db: PgDb, name: string): Promise<boolean> {
-  const { rowCount } = await db.pool.query("DELETE FROM event_types WHERE name = $1", [name]);
+  const { rowCount } = await db.run("DELETE FROM event_types WHERE name = $1", [name]);
   return (rowCount ?? 0) > 0;
 }

@@ -76,7 +76,7 @@ export class PostgresStore implements Store {
   }
 
   async publish(batch: readonly PublishRequest[], options: PublishOptions) {
-    return this.db.tx((c) => publishBatch(c, this.target, batch, options));
+    return publishBatch(this.db.durable, this.target, batch, options);
   }
   /** The transactional outbox: publishes with the caller's client, inside its open transaction. */
   async publishWith(client: Queryable, message: OutboxMessage, options: { now: number; firstDelayMs: number }): Promise<PublishResult> {

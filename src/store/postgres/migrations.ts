@@ -9,7 +9,9 @@
  * pagination and retention, whatever the database's default collation is.
  * Payloads are TEXT (the exact bytes that are sent); documents that are shown
  * back as written (event-type schemas and examples, operational event data)
- * are JSON, which keeps their text and key order; maps and lists are JSONB.
+ * are JSON, which keeps their text and key order, as are responses' headers
+ * (written on the hot path, never searched: JSON only checks its input); the
+ * other maps and lists are JSONB.
  */
 export const MIGRATIONS: readonly { id: number; name: string; sql: string }[] = [
   {
@@ -100,9 +102,6 @@ CREATE UNIQUE INDEX deliveries_by_message ON deliveries(message_id, endpoint_id)
 -- queue, not the history (claim cost stays flat with millions of finished rows).
 CREATE INDEX deliveries_due ON deliveries(next_attempt_at) WHERE status = 'pending';
 CREATE INDEX deliveries_by_endpoint ON deliveries(endpoint_id, created_at);
--- Leased rows only (what workers hold right now): finding a dead worker's leases
--- costs what is in flight, not what is queued.
-CREATE INDEX deliveries_leased ON deliveries(lease_owner) WHERE lease_owner IS NOT NULL;
 
 -- Append-only log of HTTP attempts. No foreign keys: inserts stay cheap, and the
 -- rows are removed explicitly with their endpoint, application or message.
@@ -118,7 +117,7 @@ CREATE TABLE attempts (
   duration_ms INTEGER NOT NULL,
   success BOOLEAN NOT NULL,
   status_code INTEGER,
-  response_headers JSONB,
+  response_headers JSON,
   response_body TEXT,
   error_kind TEXT,
   error_message TEXT
@@ -147,6 +146,15 @@ CREATE TABLE operational_events (
 );
 CREATE INDEX operational_events_by_app ON operational_events(app_id, id);
 CREATE INDEX operational_events_by_endpoint ON operational_events(endpoint_id, id);
+
+-- Delivering processes that are attached (see workers.ts): a row whose owner no
+-- longer holds its presence lock is a process that died, and its leases are
+-- taken back. Kept apart from the deliveries, so that finding the dead costs
+-- nothing on the hot path (no index on lease_owner to maintain per claim).
+CREATE TABLE workers (
+  owner TEXT PRIMARY KEY,
+  attached_at BIGINT NOT NULL
+);
 `,
   },
 ];

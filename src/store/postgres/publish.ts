@@ -29,10 +29,12 @@ export interface PublishTarget {
 const keyOf = (m: Message): string => `${m.appId}\u0000${m.eventId}`;
 
 /**
- * Writes messages and their deliveries with the given connection, which must
- * be inside a transaction (the store's own, or the caller's). Deliveries that
- * any worker may claim now are announced with NOTIFY, which PostgreSQL
- * delivers only if and when that transaction commits.
+ * Writes messages and their deliveries with the given connection: three round
+ * trips at most (keys, endpoints, one writing statement) whatever the batch
+ * size. On the store's pool the writing statement commits on its own; on a
+ * caller's connection it joins the caller's transaction. Deliveries that any
+ * worker may claim now are announced with NOTIFY, which PostgreSQL delivers
+ * only if and when that transaction commits.
  */
 export async function publishBatch(
   q: Queryable,
@@ -67,41 +69,10 @@ export async function publishBatch(
     }
   }
 
-  // A concurrent transaction may commit the same key between the read above
-  // and this insert: ON CONFLICT waits for it and skips the row, and the
-  // message it stored is answered instead.
-  const inserted = new Set<string>();
-  if (fresh.length > 0) {
-    const m = fresh.map((r) => r.message);
-    const { rows } = await q.query<{ id: string }>(
-      `INSERT INTO ${s}.messages (id, app_id, event_type, event_id, payload, channels, created_at)
-       SELECT id, app_id, event_type, event_id, payload, channels::jsonb, created_at
-       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[])
-         AS t(id, app_id, event_type, event_id, payload, channels, created_at)
-       ON CONFLICT (app_id, event_id) WHERE event_id IS NOT NULL DO NOTHING
-       RETURNING id`,
-      [
-        m.map((x) => x.id), m.map((x) => x.appId), m.map((x) => x.eventType), m.map((x) => x.eventId), m.map((x) => x.payload),
-        m.map((x) => (x.channels === null ? null : JSON.stringify(x.channels))), m.map((x) => x.createdAt),
-      ],
-    );
-    for (const row of rows) inserted.add(row.id);
-    const lost = fresh.filter((r) => !inserted.has(r.message.id));
-    if (lost.length > 0) {
-      const { rows: won } = await q.query<MessageRow>(
-        `SELECT ${MESSAGE_COLUMNS} FROM ${s}.messages WHERE (app_id, event_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
-        [lost.map((r) => r.message.appId), lost.map((r) => r.message.eventId)],
-      );
-      for (const row of won) existing.set(keyOf(toMessage(row)), toMessage(row));
-    }
-  }
-
-  const created = fresh.filter((r) => inserted.has(r.message.id));
-  const endpointsByApp = await loadEndpoints(q, s, [...new Set(created.map((r) => r.message.appId))]);
+  const endpointsByApp = await loadEndpoints(q, s, [...new Set(fresh.map((r) => r.message.appId))]);
   const d = { id: [] as string[], message: [] as string[], endpoint: [] as string[], app: [] as string[], status: [] as string[], next: [] as (number | null)[], owner: [] as (string | null)[] };
   const jobsOf = new Map<string, DeliveryJob[]>();
-  let announce = false;
-  for (const { message, only } of created) {
+  for (const { message, only } of fresh) {
     const endpoints = endpointsByApp.get(message.appId) ?? [];
     const targets = only ? endpoints.filter((e) => e.id === only) : endpoints.filter((e) => endpointWants(e, message));
     const jobs: DeliveryJob[] = [];
@@ -117,7 +88,6 @@ export async function publishBatch(
       d.status.push(active ? "pending" : "skipped");
       d.next.push(active ? (lease ? lease.until : now + firstDelay) : null);
       d.owner.push(active && lease ? lease.owner : null);
-      if (active && !lease) announce = true;
       if (active && lease) {
         jobs.push({
           delivery: { id, messageId: message.id, endpointId: endpoint.id, appId: message.appId, attempts: 0, scheduleIndex: 0, cycleStartedAt: null },
@@ -128,17 +98,49 @@ export async function publishBatch(
     }
     jobsOf.set(message.id, jobs);
   }
-  if (d.id.length > 0) {
-    await q.query(
-      `INSERT INTO ${s}.deliveries
-         (id, message_id, endpoint_id, app_id, status, attempts, schedule_index, next_attempt_at, lease_owner, created_at, updated_at)
-       SELECT id, message_id, endpoint_id, app_id, status, 0, 0, next_attempt_at, lease_owner, $8, $8
-       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[])
-         AS t(id, message_id, endpoint_id, app_id, status, next_attempt_at, lease_owner)`,
-      [d.id, d.message, d.endpoint, d.app, d.status, d.next, d.owner, now],
+
+  // Messages and deliveries in one statement, atomic on its own. A concurrent
+  // transaction may commit the same key between the read above and this
+  // insert: ON CONFLICT waits for it and skips that message, its deliveries
+  // are not written, and the message it stored is answered instead.
+  const inserted = new Set<string>();
+  if (fresh.length > 0) {
+    const m = fresh.map((r) => r.message);
+    const { rows } = await q.query<{ inserted: string[] }>(
+      `WITH m AS (
+         INSERT INTO ${s}.messages (id, app_id, event_type, event_id, payload, channels, created_at)
+         SELECT id, app_id, event_type, event_id, payload, channels::jsonb, created_at
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[])
+           AS t(id, app_id, event_type, event_id, payload, channels, created_at)
+         ON CONFLICT (app_id, event_id) WHERE event_id IS NOT NULL DO NOTHING
+         RETURNING id),
+       d AS (
+         INSERT INTO ${s}.deliveries
+           (id, message_id, endpoint_id, app_id, status, attempts, schedule_index, next_attempt_at, lease_owner, created_at, updated_at)
+         SELECT id, message_id, endpoint_id, app_id, status, 0, 0, next_attempt_at, lease_owner, $15, $15
+         FROM unnest($8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::bigint[], $14::text[])
+           AS t(id, message_id, endpoint_id, app_id, status, next_attempt_at, lease_owner)
+         WHERE message_id IN (SELECT id FROM m)
+         RETURNING status = 'pending' AND lease_owner IS NULL AS claimable)
+       SELECT (SELECT coalesce(array_agg(id), '{}') FROM m) AS inserted,
+         -- Wakes the workers at commit, if any delivery is theirs to claim.
+         (SELECT pg_notify($16, $17) WHERE EXISTS (SELECT 1 FROM d WHERE claimable)) AS notified`,
+      [
+        m.map((x) => x.id), m.map((x) => x.appId), m.map((x) => x.eventType), m.map((x) => x.eventId), m.map((x) => x.payload),
+        m.map((x) => (x.channels === null ? null : JSON.stringify(x.channels))), m.map((x) => x.createdAt),
+        d.id, d.message, d.endpoint, d.app, d.status, d.next, d.owner, now, DUE_CHANNEL, t.schema,
+      ],
     );
+    for (const id of rows[0]?.inserted ?? []) inserted.add(id);
+    const lost = fresh.filter((r) => !inserted.has(r.message.id));
+    if (lost.length > 0) {
+      const { rows: won } = await q.query<MessageRow>(
+        `SELECT ${MESSAGE_COLUMNS} FROM ${s}.messages WHERE (app_id, event_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
+        [lost.map((r) => r.message.appId), lost.map((r) => r.message.eventId)],
+      );
+      for (const row of won) existing.set(keyOf(toMessage(row)), toMessage(row));
+    }
   }
-  if (announce) await q.query("SELECT pg_notify($1, $2)", [DUE_CHANNEL, t.schema]);
 
   return batch.map(({ message }) => {
     if (inserted.has(message.id)) return { message, created: true, jobs: jobsOf.get(message.id) ?? [] };

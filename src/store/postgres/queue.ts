@@ -12,46 +12,48 @@ interface ClaimedRow {
   attempts: number;
   schedule_index: number;
   cycle_started_at: number | null;
+  event_type: string;
+  /** Only on the first row of each message: the others reuse it. */
+  payload: string | null;
+  message_created_at: number;
 }
 
 // A lease is written as next_attempt_at = lease deadline: a delivery whose
 // holder died simply becomes due again when the deadline passes. SKIP LOCKED
 // lets any number of workers claim at once without waiting on each other's
 // rows or taking the same one twice; the partial index `deliveries_due` holds
-// only pending rows, so the scan does not grow with the history.
-const CLAIM = `UPDATE deliveries SET next_attempt_at = $1, lease_owner = $2
-  WHERE id IN (
-    SELECT id FROM deliveries
-    WHERE status = 'pending' AND next_attempt_at <= $3 AND endpoint_id <> ALL($4::text[])
-    ORDER BY next_attempt_at LIMIT $5
-    FOR UPDATE SKIP LOCKED)
-  RETURNING id, message_id, endpoint_id, app_id, attempts, schedule_index, cycle_started_at`;
+// only pending rows, so the scan does not grow with the history. The payload
+// comes along once per message, not once per delivery.
+const CLAIM = `WITH c AS (
+    UPDATE deliveries SET next_attempt_at = $1, lease_owner = $2
+    WHERE id IN (
+      SELECT id FROM deliveries
+      WHERE status = 'pending' AND next_attempt_at <= $3 AND endpoint_id <> ALL($4::text[])
+      ORDER BY next_attempt_at LIMIT $5
+      FOR UPDATE SKIP LOCKED)
+    RETURNING id, message_id, endpoint_id, app_id, attempts, schedule_index, cycle_started_at)
+  SELECT c.*, m.event_type, m.created_at AS message_created_at,
+    CASE WHEN row_number() OVER (PARTITION BY c.message_id ORDER BY c.id) = 1 THEN m.payload END AS payload
+  FROM c JOIN messages m ON m.id = c.message_id`;
 
 /**
- * Leases up to `limit` due deliveries in one autocommitted statement, then
- * loads their messages and endpoints. Those reads need no transaction:
- * messages never change, and a delivery whose endpoint is deleted meanwhile
- * is deleted with it (the job is dropped).
+ * Leases up to `limit` due deliveries with their messages in one statement,
+ * then loads their endpoints. That read needs no transaction: a delivery
+ * whose endpoint is deleted meanwhile is deleted with it (the job is dropped).
  */
 export async function claimDue(db: PgDb, o: ClaimOptions): Promise<DeliveryJob[]> {
-  const rows = await db.query<ClaimedRow>(CLAIM, [o.leaseUntil, o.owner, o.now, o.excludeEndpoints ?? [], o.limit]);
+  const { rows } = await db.queue.query<ClaimedRow>(CLAIM, [o.leaseUntil, o.owner, o.now, o.excludeEndpoints ?? [], o.limit]);
   if (rows.length === 0) return [];
-  const [messages, endpoints] = await Promise.all([
-    db.query<{ id: string; event_type: string; payload: string; created_at: number }>(
-      "SELECT id, event_type, payload, created_at FROM messages WHERE id = ANY($1::text[])",
-      [[...new Set(rows.map((r) => r.message_id))]],
-    ),
-    db.query<EndpointRow>("SELECT * FROM endpoints WHERE id = ANY($1::text[])", [[...new Set(rows.map((r) => r.endpoint_id))]]),
+  const endpoints = await db.queue.query<EndpointRow>("SELECT * FROM endpoints WHERE id = ANY($1::text[])", [
+    [...new Set(rows.map((r) => r.endpoint_id))],
   ]);
-  const messageById = new Map(
-    messages.map((m) => [m.id, { id: m.id as MessageId, eventType: m.event_type, payload: m.payload, createdAt: m.created_at }]),
-  );
-  const endpointById = new Map<string, Endpoint>(endpoints.map((e) => [e.id, toEndpoint(e)]));
+  const endpointById = new Map<string, Endpoint>(endpoints.rows.map((e) => [e.id, toEndpoint(e)]));
+  const payloads = new Map<string, string>();
+  for (const r of rows) if (r.payload !== null) payloads.set(r.message_id, r.payload);
   const jobs: DeliveryJob[] = [];
   for (const r of rows) {
-    const message = messageById.get(r.message_id);
     const endpoint = endpointById.get(r.endpoint_id);
-    if (!message || !endpoint) continue;
+    if (!endpoint) continue;
     jobs.push({
       delivery: {
         id: r.id as DeliveryId,
@@ -62,7 +64,7 @@ export async function claimDue(db: PgDb, o: ClaimOptions): Promise<DeliveryJob[]
         scheduleIndex: r.schedule_index,
         cycleStartedAt: r.cycle_started_at,
       },
-      message,
+      message: { id: r.message_id as MessageId, eventType: r.event_type, payload: payloads.get(r.message_id)!, createdAt: r.message_created_at },
       endpoint,
     });
   }
@@ -70,9 +72,33 @@ export async function claimDue(db: PgDb, o: ClaimOptions): Promise<DeliveryJob[]
 }
 
 /**
- * Records a batch of finished attempts and delivery transitions in one
- * transaction of a few statements, whatever the batch size (arrays and
- * `unnest`). Not waiting for the WAL flush is safe here: see `PgDb.tx`.
+ * Attempts, delivery transitions and the endpoints' last success of a whole
+ * batch, in one statement whatever the batch size (arrays and `unnest`).
+ */
+const RECORD = `WITH a AS (
+    INSERT INTO attempts (id, delivery_id, message_id, endpoint_id, app_id, attempt_number, url, created_at, duration_ms,
+      success, status_code, response_headers, response_body, error_kind, error_message)
+    SELECT id, delivery_id, message_id, endpoint_id, app_id, attempt_number, url, created_at, duration_ms,
+      success, status_code, response_headers::jsonb, response_body, error_kind, error_message
+    FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::text[], $8::bigint[], $9::int[],
+      $10::boolean[], $11::int[], $12::text[], $13::text[], $14::text[], $15::text[])
+      AS t(id, delivery_id, message_id, endpoint_id, app_id, attempt_number, url, created_at, duration_ms,
+        success, status_code, response_headers, response_body, error_kind, error_message)),
+  d AS (
+    UPDATE deliveries d SET status = t.status, attempts = t.attempts, schedule_index = t.schedule_index,
+      next_attempt_at = t.next_attempt_at, cycle_started_at = t.cycle_started_at,
+      last_attempt_at = COALESCE(t.last_attempt_at, d.last_attempt_at), lease_owner = NULL, updated_at = $23
+    FROM unnest($16::text[], $17::text[], $18::int[], $19::int[], $20::bigint[], $21::bigint[], $22::bigint[])
+      AS t(id, status, attempts, schedule_index, next_attempt_at, cycle_started_at, last_attempt_at)
+    WHERE d.id = t.id)
+  UPDATE endpoints e SET last_success_at = t.at
+  FROM unnest($24::text[], $25::bigint[]) AS t(id, at)
+  WHERE e.id = t.id AND (e.last_success_at IS NULL OR e.last_success_at < t.at)`;
+
+/**
+ * Records a batch of finished attempts and delivery transitions: one statement
+ * on the queue pool (its commit does not wait for the WAL flush, see `PgDb`);
+ * a batch that disables endpoints adds those updates in the same transaction.
  */
 export async function complete(db: PgDb, batch: readonly Completion[], now: number): Promise<CompletionEffects> {
   // The last transition of a delivery wins, as it would applied in order.
@@ -82,73 +108,48 @@ export async function complete(db: PgDb, batch: readonly Completion[], now: numb
   const attempts = batch.flatMap((c) => (c.attempt ? [c.attempt] : []));
   const lastSuccess = new Map<string, number>();
   for (const a of attempts) if (a.success) lastSuccess.set(a.endpointId, Math.max(lastSuccess.get(a.endpointId) ?? 0, a.createdAt));
-
+  // Sorted, so two workers touching the same endpoints lock them in the same order.
+  const successIds = [...lastSuccess.keys()].sort();
+  const params = [
+    attempts.map((a) => a.id), attempts.map((a) => a.deliveryId), attempts.map((a) => a.messageId),
+    attempts.map((a) => a.endpointId), attempts.map((a) => a.appId), attempts.map((a) => a.attemptNumber),
+    attempts.map((a) => a.url), attempts.map((a) => a.createdAt), attempts.map((a) => Math.round(a.durationMs)),
+    attempts.map((a) => a.success), attempts.map((a) => a.statusCode),
+    attempts.map((a) => (a.responseHeaders === null ? null : JSON.stringify(a.responseHeaders))),
+    attempts.map((a) => stripNul(a.responseBody)), attempts.map((a) => a.errorKind), attempts.map((a) => stripNul(a.errorMessage)),
+    transitions.map((t) => t.deliveryId), transitions.map((t) => t.status), transitions.map((t) => t.attempts),
+    transitions.map((t) => t.scheduleIndex), transitions.map((t) => t.nextAttemptAt), transitions.map((t) => t.cycleStartedAt),
+    transitions.map((t) => t.attempt?.createdAt ?? null), now,
+    successIds, successIds.map((id) => lastSuccess.get(id)),
+  ];
+  const disabling = batch.filter((c) => c.disableEndpoint);
+  if (disabling.length === 0) {
+    await db.queue.query(RECORD, params);
+    return { disabled: [] };
+  }
   return db.tx(
-    async (c) => {
-      if (attempts.length > 0) {
-        await c.query(
-          `INSERT INTO attempts (id, delivery_id, message_id, endpoint_id, app_id, attempt_number, url, created_at, duration_ms,
-             success, status_code, response_headers, response_body, error_kind, error_message)
-           SELECT id, delivery_id, message_id, endpoint_id, app_id, attempt_number, url, created_at, duration_ms,
-             success, status_code, response_headers::jsonb, response_body, error_kind, error_message
-           FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::text[], $8::bigint[], $9::int[],
-             $10::boolean[], $11::int[], $12::text[], $13::text[], $14::text[], $15::text[])
-             AS t(id, delivery_id, message_id, endpoint_id, app_id, attempt_number, url, created_at, duration_ms,
-               success, status_code, response_headers, response_body, error_kind, error_message)`,
-          [
-            attempts.map((a) => a.id), attempts.map((a) => a.deliveryId), attempts.map((a) => a.messageId),
-            attempts.map((a) => a.endpointId), attempts.map((a) => a.appId), attempts.map((a) => a.attemptNumber),
-            attempts.map((a) => a.url), attempts.map((a) => a.createdAt), attempts.map((a) => Math.round(a.durationMs)),
-            attempts.map((a) => a.success), attempts.map((a) => a.statusCode),
-            attempts.map((a) => (a.responseHeaders === null ? null : JSON.stringify(a.responseHeaders))),
-            attempts.map((a) => stripNul(a.responseBody)), attempts.map((a) => a.errorKind), attempts.map((a) => stripNul(a.errorMessage)),
-          ],
-        );
-      }
-      await c.query(
-        `UPDATE deliveries d SET status = t.status, attempts = t.attempts, schedule_index = t.schedule_index,
-           next_attempt_at = t.next_attempt_at, cycle_started_at = t.cycle_started_at,
-           last_attempt_at = COALESCE(t.last_attempt_at, d.last_attempt_at), lease_owner = NULL, updated_at = $8
-         FROM unnest($1::text[], $2::text[], $3::int[], $4::int[], $5::bigint[], $6::bigint[], $7::bigint[])
-           AS t(id, status, attempts, schedule_index, next_attempt_at, cycle_started_at, last_attempt_at)
-         WHERE d.id = t.id`,
-        [
-          transitions.map((t) => t.deliveryId), transitions.map((t) => t.status), transitions.map((t) => t.attempts),
-          transitions.map((t) => t.scheduleIndex), transitions.map((t) => t.nextAttemptAt), transitions.map((t) => t.cycleStartedAt),
-          transitions.map((t) => t.attempt?.createdAt ?? null), now,
-        ],
-      );
-      if (lastSuccess.size > 0) {
-        // Sorted, so two workers touching the same endpoints lock them in the same order.
-        const ids = [...lastSuccess.keys()].sort();
-        await c.query(
-          `UPDATE endpoints e SET last_success_at = t.at
-           FROM unnest($1::text[], $2::bigint[]) AS t(id, at)
-           WHERE e.id = t.id AND (e.last_success_at IS NULL OR e.last_success_at < t.at)`,
-          [ids, ids.map((id) => lastSuccess.get(id))],
-        );
-      }
+    async (q) => {
+      await q.query(RECORD, params);
       const disabled: { endpointId: EndpointId; reason: DisabledReason }[] = [];
-      for (const t of batch) {
-        if (!t.disableEndpoint) continue;
+      for (const t of disabling) {
         // `failing` only when nothing succeeded since this delivery's schedule began:
         // one dead delivery must not disable an endpoint that is otherwise healthy.
         const { rowCount } =
           t.disableEndpoint === "gone"
-            ? await c.query(
+            ? await q.query(
                 "UPDATE endpoints SET status = 'disabled', disabled_reason = 'gone', updated_at = $1 WHERE id = $2 AND status = 'active'",
                 [now, t.endpointId],
               )
-            : await c.query(
+            : await q.query(
                 `UPDATE endpoints SET status = 'disabled', disabled_reason = 'failing', updated_at = $1
                  WHERE id = $2 AND status = 'active' AND (last_success_at IS NULL OR last_success_at < $3)`,
                 [now, t.endpointId, t.cycleStartedAt ?? 0],
               );
-        if (rowCount) disabled.push({ endpointId: t.endpointId, reason: t.disableEndpoint });
+        if (rowCount) disabled.push({ endpointId: t.endpointId, reason: t.disableEndpoint! });
       }
       return { disabled };
     },
-    { durable: false },
+    { queue: true },
   );
 }
 
@@ -162,7 +163,7 @@ const NOTIFY_IF_ANY = (cte: string) => `WITH r AS (${cte} RETURNING 1), n AS (SE
 export async function releaseLeases(db: PgDb, ids: readonly DeliveryId[], now: number): Promise<void> {
   if (ids.length === 0) return;
   // Other workers may take what this one gives back: wake them.
-  await db.query(
+  await db.queue.query(
     NOTIFY_IF_ANY(`UPDATE deliveries SET next_attempt_at = $1, lease_owner = NULL, updated_at = $1
       WHERE status = 'pending' AND id = ANY($2::text[])`),
     [now, ids],
@@ -170,18 +171,18 @@ export async function releaseLeases(db: PgDb, ids: readonly DeliveryId[], now: n
 }
 
 export async function releaseAllLeases(db: PgDb, now: number): Promise<number> {
-  const [row] = await db.query<{ n: number }>(
+  const { rows } = await db.queue.query<{ n: number }>(
     NOTIFY_IF_ANY(`UPDATE deliveries SET next_attempt_at = $1, lease_owner = NULL, updated_at = $1
       WHERE status = 'pending' AND lease_owner IS NOT NULL`),
     [now],
   );
-  return row?.n ?? 0;
+  return rows[0]?.n ?? 0;
 }
 
 /** Moves the lease deadline of deliveries still leased to `owner`; the others are left alone. */
 export async function extendLeases(db: PgDb, owner: string, ids: readonly DeliveryId[], until: number): Promise<number> {
   if (ids.length === 0) return 0;
-  const { rowCount } = await db.pool.query(
+  const { rowCount } = await db.queue.query(
     "UPDATE deliveries SET next_attempt_at = $1 WHERE id = ANY($2::text[]) AND lease_owner = $3 AND status = 'pending'",
     [until, ids, owner],
   );
@@ -189,6 +190,6 @@ export async function extendLeases(db: PgDb, owner: string, ids: readonly Delive
 }
 
 export async function nextDueAt(db: PgDb): Promise<number | null> {
-  const [row] = await db.query<{ t: number | null }>("SELECT MIN(next_attempt_at) AS t FROM deliveries WHERE status = 'pending'");
-  return row?.t ?? null;
+  const { rows } = await db.queue.query<{ t: number | null }>("SELECT MIN(next_attempt_at) AS t FROM deliveries WHERE status = 'pending'");
+  return rows[0]?.t ?? null;
 }

@@ -35,6 +35,6 @@ export async function purge(db: PgDb, before: number, limit: number): Promise<nu
       );
       return (attempts.rowCount ?? 0) + (events.rowCount ?? 0) + Number(messages.rows[0]?.n ?? 0);
     },
-    { durable: false },
+    { queue: true },
   );
 }

@@ -18,25 +18,38 @@ const RECONNECT_MIN_MS = 250;
 const RECONNECT_MAX_MS = 10_000;
 
 /**
- * Makes due now every lease held by a worker that is gone, and wakes the
- * workers. Leases of live workers, and any that already ran out, are left alone.
+ * Makes due now every lease held by an attached worker that is gone (its row
+ * in `workers` remains, its presence lock does not), forgets those workers,
+ * and wakes the others. Live workers' leases are left alone, and so are those
+ * of owners that never attached: they run out at their deadline.
  */
 export async function releaseOrphanedLeases(db: PgDb, now: number, self?: string): Promise<number> {
-  const [row] = await db.query<{ n: number }>(
-    `WITH live AS MATERIALIZED (
-       SELECT objid FROM pg_locks
-       WHERE locktype = 'advisory' AND granted AND classid = $2::int::oid AND objsubid = 2
-         AND database = (SELECT oid FROM pg_database WHERE datname = current_database())),
-     r AS (
-       UPDATE deliveries SET next_attempt_at = $1, lease_owner = NULL, updated_at = $1
-       WHERE lease_owner IS NOT NULL AND status = 'pending'
-         AND lease_owner IS DISTINCT FROM $3 AND hashtext(lease_owner)::oid NOT IN (SELECT objid FROM live)
-       RETURNING 1),
-     n AS (SELECT count(*)::int AS n FROM r)
-     SELECT n.n, CASE WHEN n.n > 0 THEN pg_notify('${DUE_CHANNEL}', current_schema()) END AS notified FROM n`,
-    [now, PRESENCE, self ?? null],
+  return db.tx(
+    async (q) => {
+      const { rows: dead } = await q.query<{ owner: string }>(
+        `DELETE FROM workers
+         WHERE owner IS DISTINCT FROM $2 AND hashtext(owner)::oid NOT IN (
+           SELECT objid FROM pg_locks
+           WHERE locktype = 'advisory' AND granted AND classid = $1::int::oid AND objsubid = 2
+             AND database = (SELECT oid FROM pg_database WHERE datname = current_database()))
+         RETURNING owner`,
+        [PRESENCE, self ?? null],
+      );
+      if (dead.length === 0) return 0;
+      // Rare (a process died): the leases are the future end of the due index.
+      const { rows } = await q.query<{ n: number }>(
+        `WITH r AS (
+           UPDATE deliveries SET next_attempt_at = $1, lease_owner = NULL, updated_at = $1
+           WHERE status = 'pending' AND next_attempt_at > $1 AND lease_owner = ANY($2::text[])
+           RETURNING 1),
+         n AS (SELECT count(*)::int AS n FROM r)
+         SELECT n.n, CASE WHEN n.n > 0 THEN pg_notify('${DUE_CHANNEL}', current_schema()) END AS notified FROM n`,
+        [now, dead.map((d) => d.owner)],
+      );
+      return rows[0]?.n ?? 0;
+    },
+    { queue: true },
   );
-  return row?.n ?? 0;
 }
 
 /**
@@ -78,6 +91,8 @@ export class WorkerLink {
     await client.connect();
     try {
       await client.query("SELECT pg_advisory_lock($1::int, hashtext($2))", [PRESENCE, this.owner]);
+      // After the lock: nobody may see the row without the lock and take us for dead.
+      await client.query("INSERT INTO workers (owner, attached_at) VALUES ($1, $2) ON CONFLICT (owner) DO NOTHING", [this.owner, Date.now()]);
       await client.query(`LISTEN ${DUE_CHANNEL}`);
     } catch (err) {
       await client.end().catch(() => {});
@@ -124,6 +139,8 @@ export class WorkerLink {
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     const client = this.client;
     this.client = null;
+    // A clean stop has released its leases already (graceful dispatcher stop).
+    await client?.query("DELETE FROM workers WHERE owner = $1", [this.owner]).catch(() => {});
     await client?.end().catch(() => {});
   }
 }
