@@ -51,11 +51,17 @@ export interface TestSchema {
   drop(): Promise<void>;
 }
 
+/** Rows as the SQLite driver gives them: BIGINT as numbers, booleans as 1/0 (tests compare one shape). */
+const sqliteShapes = {
+  getTypeParser: (oid: number, format?: "text" | "binary") =>
+    oid === 20 ? Number : oid === 16 ? (v: string) => (v === "t" ? 1 : 0) : pg.types.getTypeParser(oid, format),
+} as pg.CustomTypesConfig;
+
 /** A fresh, uniquely named schema (created by Herald's migrations); `drop()` removes it with everything in it. */
 export function freshSchema(): TestSchema {
   const schema = `herald_test_${randomBytes(6).toString("hex")}`;
   const run = async <R extends pg.QueryResultRow>(text: string, values?: unknown[]): Promise<R[]> => {
-    const client = new pg.Client({ connectionString: POSTGRES_URL, options: `-c search_path=${schema}` });
+    const client = new pg.Client({ connectionString: POSTGRES_URL, options: `-c search_path=${schema}`, types: sqliteShapes });
     await client.connect();
     try {
       return (await client.query<R>(text, values)).rows;
