@@ -26,7 +26,7 @@ import { SsrfGuard, type HostResolver } from "./security/guard.js";
 import { parseKeyRing } from "./security/keys.js";
 import { openEncrypted } from "./store/encrypting.js";
 import type { Application, Endpoint, Message } from "./store/model.js";
-import type { Queryable } from "./store/postgres/index.js";
+import type { SqlClient } from "./store/postgres/index.js";
 import { Retention } from "./store/retention.js";
 import type { Store } from "./store/store.js";
 
@@ -213,7 +213,7 @@ export class Herald {
    * await herald.publishWith(client, { app: "shop", eventType: "order.created", payload: { id, total } });
    * await client.query("COMMIT");
    */
-  async publishWith(client: Queryable, input: PublishRequestInput): Promise<{ message: Message; created: boolean }> {
+  async publishWith(client: SqlClient, input: PublishRequestInput): Promise<{ message: Message; created: boolean }> {
     (await this.catalog.validator(input.eventType))?.(typeof input.payload === "string" ? JSON.parse(input.payload) : input.payload);
     return publishWith(this.outboxContext(), client, input);
   }

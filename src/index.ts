@@ -3,6 +3,8 @@
  * publish, and run the delivery workers in your own process.
  */
 export { Herald, type HeraldOptions } from "./herald.js";
+export type { SqliteTransaction } from "./publish/outbox.js";
+export type { SqlClient } from "./store/postgres/index.js";
 export { resolveConfig, ConfigError, type HeraldConfig } from "./config/config.js";
 export { HeraldError, type ErrorCode } from "./core/errors.js";
 export { newId, isId } from "./core/ids.js";

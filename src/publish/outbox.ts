@@ -2,7 +2,7 @@ import type Database from "better-sqlite3";
 import { HeraldError } from "../core/errors.js";
 import type { PublishRequestInput } from "../herald.js";
 import type { Message } from "../store/model.js";
-import { PostgresStore, type Queryable } from "../store/postgres/index.js";
+import { PostgresStore, type SqlClient } from "../store/postgres/index.js";
 import { SqliteStore } from "../store/sqlite/index.js";
 import type { Store } from "../store/store.js";
 
@@ -92,7 +92,7 @@ export const sqliteHandle = (store: Store): Database.Database => sqliteStore(sto
 /** The PostgreSQL form. */
 export async function publishWith(
   ctx: OutboxContext,
-  client: Queryable,
+  client: SqlClient,
   input: PublishRequestInput,
 ): Promise<{ message: Message; created: boolean }> {
   if (!(ctx.store instanceof PostgresStore)) {

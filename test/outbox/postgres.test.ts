@@ -100,8 +100,11 @@ describe.skipIf(!available)("transactional outbox (PostgreSQL)", () => {
     const pool = new pg.Pool({ connectionString: POSTGRES_URL, options: `-c search_path=${schema.schema}` });
     try {
       const tx = await pool.connect();
-      // The shape of a Kysely adapter: { query: (text, values) => trx.executeQuery(CompiledQuery.raw(text, values)) }.
-      const adapter = { query: (text: string, values?: unknown[]) => tx.query(text, values) };
+      // Shaped like a Kysely adapter, `(text, values) => trx.executeQuery(CompiledQuery.raw(text, values))`:
+      // not generic, read-only values, rows of unknown, no rowCount.
+      const adapter = {
+        query: async (text: string, values: readonly unknown[] = []): Promise<{ rows: unknown[] }> => ({ rows: (await tx.query(text, [...values])).rows }),
+      };
       await tx.query("BEGIN");
       await api.publishWith(adapter, { app: "shop", eventType: "order.created", payload: { via: "adapter" } });
       await tx.query("COMMIT");

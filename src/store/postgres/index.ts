@@ -17,10 +17,10 @@ import type {
 } from "../store.js";
 import * as admin from "./admin.js";
 import * as catalog from "./catalog.js";
-import { PgDb, type PostgresOptions, type Queryable, parsePostgresUrl } from "./db.js";
+import { PgDb, type PostgresOptions, parsePostgresUrl } from "./db.js";
 import * as endpoints from "./endpoints.js";
 import * as log from "./log.js";
-import { type OutboxMessage, publishWith } from "./outbox.js";
+import { type OutboxMessage, publishWith, type SqlClient } from "./outbox.js";
 import { type PublishTarget, publishBatch } from "./publish.js";
 import * as queue from "./queue.js";
 import { purge } from "./retention.js";
@@ -79,7 +79,7 @@ export class PostgresStore implements Store {
     return publishBatch(this.db.durable, this.target, batch, options);
   }
   /** The transactional outbox: publishes with the caller's client, inside its open transaction. */
-  async publishWith(client: Queryable, message: OutboxMessage, options: { now: number; firstDelayMs: number }): Promise<PublishResult> {
+  async publishWith(client: SqlClient, message: OutboxMessage, options: { now: number; firstDelayMs: number }): Promise<PublishResult> {
     return publishWith(client, this.target, message, options);
   }
 
@@ -129,4 +129,4 @@ export function openPostgresStore(url: string, options: PostgresOptions = {}): P
 }
 
 export type { Queryable } from "./db.js";
-export type { OutboxMessage } from "./outbox.js";
+export type { OutboxMessage, SqlClient } from "./outbox.js";

@@ -5,6 +5,15 @@ import type { PublishResult } from "../store.js";
 import type { Queryable } from "./db.js";
 import { findApplicationId, type PublishTarget, publishBatch } from "./publish.js";
 
+/**
+ * The caller's connection, in the caller's transaction: a `pg` client, or
+ * anything with `query(text, values)` that resolves to `{ rows }` (a query
+ * builder's transaction wrapped in one line).
+ */
+export interface SqlClient {
+  query(text: string, values?: unknown[]): Promise<{ rows: unknown[] }>;
+}
+
 /** A message to publish in the caller's transaction, payload already serialized. */
 export interface OutboxMessage {
   /** `app_` id or the application's `uid`. */
@@ -29,11 +38,13 @@ const SAVEPOINT = "herald_publish";
  * here is rolled back to it, leaving the caller's transaction usable.
  */
 export async function publishWith(
-  q: Queryable,
+  client: SqlClient,
   t: PublishTarget,
   input: OutboxMessage,
   options: { now: number; firstDelayMs: number },
 ): Promise<PublishResult> {
+  // Herald's statements cast what they read, so rows come back alike from any client.
+  const q = client as Queryable;
   try {
     await q.query(`SAVEPOINT ${SAVEPOINT}`);
   } catch (err) {
