@@ -186,11 +186,21 @@ function report() {
     console.log("  PostgreSQL, 1 api process + N workers:");
     const line = (label, r) =>
       console.log(`    ${label.padEnd(22)} ${n(r.perSecond).padStart(6)} deliveries/s  (${(r.perSecond / ceiling.perSecond).toFixed(2)} of ceiling, ${(r.perSecond / burst.perSecond).toFixed(2)} of SQLite)   publish ${n(r.publishesPerSecond)}/s   p50 ${n(r.p50)} ms   p99 ${n(r.p99)} ms`);
-    for (const r of postgres.runs) line(`${r.workers} worker${r.workers === 1 ? "" : "s"}`, r);
+    const workers = (k) => `${k} worker${k === 1 ? "" : "s"}`;
+    const change = (big, runs) => {
+      const same = runs.find((r) => r.workers === big.workers);
+      return same ? `${(((big.perSecond - same.perSecond) / same.perSecond) * 100).toFixed(0)} % vs. empty tables` : "";
+    };
+    console.log("   burst (the API publishing while the workers deliver):");
+    for (const r of postgres.runs) line(workers(r.workers), r);
     if (postgres.big) {
       line(`2 workers, ${n(postgres.big.oldAttempts)} old`, postgres.big);
-      const same = postgres.runs.find((r) => r.workers === 2);
-      if (same) console.log(`    with the old attempts: ${(((postgres.big.perSecond - same.perSecond) / same.perSecond) * 100).toFixed(0)} % throughput change`);
+      console.log(`      with the old attempts: ${change(postgres.big, postgres.runs)}`);
+    }
+    console.log("   drain (queued first, then delivered by the workers alone):");
+    for (const r of postgres.drains) console.log(`    ${workers(r.workers).padEnd(22)} ${n(r.perSecond).padStart(6)} deliveries/s  (${(r.perSecond / ceiling.perSecond).toFixed(2)} of ceiling)`);
+    if (postgres.bigDrain) {
+      console.log(`    ${`2 workers, ${n(postgres.bigDrain.oldAttempts)} old`.padEnd(22)} ${n(postgres.bigDrain.perSecond).padStart(6)} deliveries/s  (${change(postgres.bigDrain, postgres.drains)})`);
     }
   }
 }
