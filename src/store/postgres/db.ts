@@ -169,7 +169,10 @@ export class PgDb {
   async migrate(): Promise<void> {
     await this.tx(async (c) => {
       await c.query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [`herald:migrate:${this.schema}`]);
-      await c.query(`CREATE SCHEMA IF NOT EXISTS ${this.qschema}`);
+      // Only when missing: CREATE SCHEMA needs a privilege on the database that a
+      // user given an existing schema may not have, even with IF NOT EXISTS.
+      const { rows } = await c.query("SELECT 1 FROM pg_namespace WHERE nspname = $1", [this.schema]);
+      if (rows.length === 0) await c.query(`CREATE SCHEMA ${this.qschema}`);
       await c.query(`SET LOCAL search_path TO ${this.qschema}`);
       await c.query(
         "CREATE TABLE IF NOT EXISTS herald_migrations (id INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)",
