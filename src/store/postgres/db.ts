@@ -1,7 +1,8 @@
 import pg from "pg";
+import { ConfigError } from "../../config/config.js";
 import { MIGRATIONS } from "./migrations.js";
 
-/** What runs a query: a pool, one of its clients, or the caller's own client (outbox). */
+/** What runs Herald's statements: one of the store's pools or connections, or (outbox) the caller's client. */
 export interface Queryable {
   query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[]): Promise<{ rows: R[]; rowCount: number | null }>;
 }
@@ -10,7 +11,10 @@ export interface Queryable {
 export interface PostgresOptions {
   /** Schema holding Herald's tables; created by `migrate()`. Default: `public`. */
   schema?: string;
-  /** Most pooled connections of this process (one more is used for LISTEN by a delivering process). Default: 10. */
+  /**
+   * Connections of the main pool (publishes, the API). The queue pool adds up to
+   * 4, and a delivering process one more for LISTEN. Default: 10.
+   */
   poolSize?: number;
 }
 
@@ -33,8 +37,8 @@ const types = {
 /**
  * Statement names by text, so that each connection parses and plans a
  * statement once and then only binds and executes it (as better-sqlite3's
- * prepared statements do for SQLite): on the hot paths that halves the
- * server's work per statement. One name per text, for every pool, so a name
+ * prepared statements do for SQLite): measured, 15 % less of the server's CPU
+ * in the benchmark's burst. One name per text, for every pool, so a name
  * never meets two texts on one connection. Statements without parameters
  * (BEGIN, multi-statement strings) go as simple queries.
  */
@@ -61,14 +65,19 @@ export const quoteIdent = (name: string): string => `"${name.replaceAll('"', '""
  * `postgres://…/db?schema=herald&pool=20`. The rest goes to the driver as is.
  */
 export function parsePostgresUrl(url: string): { connectionString: string; options: PostgresOptions } {
-  const parsed = new URL(url);
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new ConfigError("HERALD_DATABASE_URL: expected postgres://user:password@host:port/database, got an invalid URL");
+  }
   const options: PostgresOptions = {};
   const schema = parsed.searchParams.get("schema");
   if (schema) options.schema = schema;
   const pool = parsed.searchParams.get("pool");
   if (pool) {
     if (!/^\d+$/.test(pool) || Number(pool) < 1 || Number(pool) > 1000) {
-      throw new TypeError(`HERALD_DATABASE_URL: pool must be an integer from 1 to 1000, got ${JSON.stringify(pool)}`);
+      throw new ConfigError(`HERALD_DATABASE_URL: pool must be an integer from 1 to 1000, got ${JSON.stringify(pool)}`);
     }
     options.poolSize = Number(pool);
   }
