@@ -25,7 +25,7 @@ import { openStore } from "./store/open.js";
 import { SsrfGuard, type HostResolver } from "./security/guard.js";
 import { parseKeyRing } from "./security/keys.js";
 import { openEncrypted } from "./store/encrypting.js";
-import type { Application, Endpoint, Message } from "./store/model.js";
+import type { Application, Endpoint, EventType, Message } from "./store/model.js";
 import type { SqlClient } from "./store/postgres/index.js";
 import { Retention } from "./store/retention.js";
 import type { Store } from "./store/store.js";
@@ -224,7 +224,13 @@ export class Herald {
   }
 
   private outboxContext() {
-    return { store: this.store, maxPayloadBytes: this.config.maxPayloadBytes, firstDelayMs: this.config.retry.schedule[0] ?? 0 };
+    return {
+      store: this.store,
+      maxPayloadBytes: this.config.maxPayloadBytes,
+      firstDelayMs: this.config.retry.schedule[0] ?? 0,
+      validateSync: (eventType: string, payload: unknown, read: (name: string) => EventType | null) =>
+        this.catalog.validatorSync(eventType, read)?.(payload),
+    };
   }
 
   /** Creates an application; `uid` is your own id for it, usable wherever an app id is. */

@@ -68,7 +68,24 @@ export class EventCatalog {
    * (so callers holding JSON text parse it only when needed).
    */
   async validator(eventType: string): Promise<((payload: unknown) => void) | null> {
-    const { validate } = await this.entry(eventType);
+    return this.check_(eventType, (await this.entry(eventType)).validate);
+  }
+
+  /**
+   * The same check for a synchronous caller (a SQLite outbox transaction), which
+   * cannot await: `read` looks the event type up synchronously when the cached
+   * entry is missing or stale.
+   */
+  validatorSync(eventType: string, read: (name: string) => EventType | null): ((payload: unknown) => void) | null {
+    const now = Date.now();
+    const known = this.entries.get(eventType);
+    if (known && !(known instanceof Promise) && now - known.readAt < this.ttlMs) return this.check_(eventType, known.validate);
+    const entry = this.fromType(read(eventType), known instanceof Promise ? undefined : known, now);
+    this.remember(eventType, entry);
+    return this.check_(eventType, entry.validate);
+  }
+
+  private check_(eventType: string, validate: ValidateFunction | null): ((payload: unknown) => void) | null {
     if (!validate) return null;
     return (payload) => {
       if (validate(payload)) return;
@@ -103,7 +120,10 @@ export class EventCatalog {
   }
 
   private async load(name: string, previous: Entry | undefined, now: number): Promise<Entry> {
-    const type = await this.store.getEventType(name);
+    return this.fromType(await this.store.getEventType(name), previous, now);
+  }
+
+  private fromType(type: EventType | null, previous: Entry | undefined, now: number): Entry {
     if (!type || type.schema === null) return { validate: null, updatedAt: type?.updatedAt ?? null, readAt: now };
     if (previous && previous.updatedAt === type.updatedAt) return { ...previous, readAt: now };
     return { validate: this.compileStored(type), updatedAt: type.updatedAt, readAt: now };
@@ -119,7 +139,7 @@ export class EventCatalog {
     }
   }
 
-  private remember(name: string, value: Promise<Entry>): void {
+  private remember(name: string, value: Entry | Promise<Entry>): void {
     if (!this.entries.has(name) && this.entries.size >= this.maxEntries) {
       // Map order is insertion order: drop the oldest tenth.
       let drop = Math.ceil(this.maxEntries / 10);

@@ -1,7 +1,7 @@
 import type Database from "better-sqlite3";
 import { HeraldError } from "../core/errors.js";
 import type { PublishRequestInput } from "../herald.js";
-import type { Message } from "../store/model.js";
+import type { EventType, Message } from "../store/model.js";
 import { PostgresStore, type SqlClient } from "../store/postgres/index.js";
 import { SqliteStore } from "../store/sqlite/index.js";
 import type { Store } from "../store/store.js";
@@ -35,6 +35,8 @@ interface OutboxContext {
   store: Store;
   maxPayloadBytes: number;
   firstDelayMs: number;
+  /** The event catalog's check, for a synchronous caller (throws `validation_failed`). */
+  validateSync?: (eventType: string, payload: unknown, read: (name: string) => EventType | null) => void;
 }
 
 /** Serializes and checks the payload of a library publish, once. */
@@ -70,7 +72,12 @@ export function sqliteTransaction<T>(ctx: OutboxContext, fn: (tx: SqliteTransact
     const tx: SqliteTransaction = {
       db: db.raw,
       publish(input) {
-        const r = store.publishInTransaction(toOutboxMessage(input, ctx.maxPayloadBytes), { now: Date.now(), firstDelayMs: ctx.firstDelayMs });
+        const message = toOutboxMessage(input, ctx.maxPayloadBytes);
+        // Typed event types are checked against their catalog schema, as every other publish is.
+        ctx.validateSync?.(input.eventType, typeof input.payload === "string" ? JSON.parse(message.payload) : input.payload, (name) =>
+          store.eventTypeNow(name),
+        );
+        const r = store.publishInTransaction(message, { now: Date.now(), firstDelayMs: ctx.firstDelayMs });
         if (r.created) published = true;
         return { message: r.message, created: r.created };
       },

@@ -1,4 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { HeraldError } from "../../src/core/errors.js";
+import { newId } from "../../src/core/ids.js";
 import { Herald } from "../../src/herald.js";
 import { createEndpoint, openTestHerald, silentLogger, sleep } from "../helpers/herald.js";
 import { TEST_STORE } from "../helpers/postgres.js";
@@ -104,5 +106,35 @@ describe.skipIf(TEST_STORE !== "sqlite")("transactional outbox (SQLite)", () => 
       await worker.stop();
       await api.close();
     }
+  });
+
+  it("checks typed events against their catalog schema, and a mismatch rolls the change back", async () => {
+    const now = Date.now();
+    await herald.store.createEventType({
+      id: newId("evt", now),
+      name: "order.created",
+      description: "",
+      schema: { type: "object", properties: { id: { type: "string" }, total: { type: "string" } }, required: ["id", "total"] },
+      examples: [],
+      archived: false,
+      createdAt: now,
+      updatedAt: now,
+    });
+    let caught: unknown;
+    try {
+      herald.transaction((tx) => {
+        tx.db.prepare("INSERT INTO orders (id, total) VALUES (?, ?)").run("ord_9", "1.00");
+        tx.publish({ app: "shop", eventType: "order.created", payload: { id: "ord_9", total: 1 } });
+      });
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toBeInstanceOf(HeraldError);
+    expect((caught as HeraldError).code).toBe("validation_failed");
+    expect((caught as HeraldError).errors?.[0]?.path).toBe("/payload/total");
+    expect(orders()).toEqual([]);
+    expect(await messages()).toEqual([]);
+    herald.transaction((tx) => tx.publish({ app: "shop", eventType: "order.created", payload: { id: "ord_9", total: "1.00" } }));
+    expect(await messages()).toHaveLength(1);
   });
 });

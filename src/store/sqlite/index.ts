@@ -98,6 +98,11 @@ export class SqliteStore implements Store {
     return this.db.tx(() => fn(this.db));
   }
   /** Publishes inside `transaction` (joins it). */
+  /** An event type, read synchronously (for checks inside an outbox transaction). */
+  eventTypeNow(name: string) {
+    return catalog.getEventType(this.db, name);
+  }
+
   publishInTransaction(message: OutboxMessage, options: { now: number; firstDelayMs: number }): PublishResult {
     return publishInTransaction(this.db, message, options);
   }
