@@ -1,4 +1,34 @@
+import type { DeliveryStatus } from "./model.js";
 import type { EndpointStats } from "./store.js";
+
+/** Attempts looked at for latency figures: the most recent ones in the window. */
+export const STATS_SAMPLE = 50_000;
+
+/** The rows both backends read for an endpoint's stats. */
+export interface StatsAttemptRow {
+  created_at: number;
+  duration_ms: number;
+  success: number;
+}
+
+/** An endpoint's stats from its recent attempts and its delivery counts by status. */
+export function endpointStatsFrom(
+  attempts: readonly StatsAttemptRow[],
+  counts: readonly { status: DeliveryStatus; n: number }[],
+  since: number,
+  now: number,
+): EndpointStats {
+  const deliveries: Record<DeliveryStatus, number> = { pending: 0, succeeded: 0, failed: 0, skipped: 0 };
+  for (const r of counts) deliveries[r.status] = Number(r.n);
+  return {
+    ...summarizeAttempts(
+      attempts.map((a) => ({ createdAt: a.created_at, durationMs: a.duration_ms, success: a.success === 1 })),
+      since,
+      now,
+    ),
+    deliveries,
+  };
+}
 
 /** Percentile by nearest rank over sorted values. */
 export function percentile(sorted: readonly number[], p: number): number | null {

@@ -68,6 +68,16 @@ export type EndpointPatch = Partial<
   >
 >;
 
+/** A message to publish in the caller's transaction, payload already serialized. */
+export interface OutboxMessage {
+  /** `app_` id or the application's `uid`. */
+  app: string;
+  eventType: string;
+  payload: string;
+  channels: string[] | null;
+  eventId: string | null;
+}
+
 /** One message to publish. `only` restricts fan-out to one endpoint (the `test` action). */
 export interface PublishRequest {
   message: Message;

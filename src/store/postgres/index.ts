@@ -14,13 +14,14 @@ import type {
   PublishRequest,
   PublishResult,
   Store,
+  OutboxMessage,
 } from "../store.js";
 import * as admin from "./admin.js";
 import * as catalog from "./catalog.js";
 import { PgDb, type PostgresOptions, parsePostgresUrl } from "./db.js";
 import * as endpoints from "./endpoints.js";
 import * as log from "./log.js";
-import { type OutboxMessage, publishWith, type SqlClient } from "./outbox.js";
+import { publishWith, type SqlClient } from "./outbox.js";
 import { type PublishTarget, publishBatch } from "./publish.js";
 import * as queue from "./queue.js";
 import { purge } from "./retention.js";
@@ -129,4 +130,5 @@ export function openPostgresStore(url: string, options: PostgresOptions = {}): P
 }
 
 export type { Queryable } from "./db.js";
-export type { OutboxMessage, SqlClient } from "./outbox.js";
+export type { SqlClient } from "./outbox.js";
+export type { OutboxMessage } from "../store.js";

@@ -2,7 +2,7 @@ import { type EndpointId, type MessageId, newId } from "../../core/ids.js";
 import type { Attempt, Delivery, DeliveryStatus, Message } from "../model.js";
 import { cursorOf, toPage } from "../sqlite/paging.js";
 import { type AttemptRow, type DeliveryRow, type MessageRow, toAttempt, toDelivery, toMessage } from "../sqlite/rows.js";
-import { summarizeAttempts } from "../stats.js";
+import { endpointStatsFrom, STATS_SAMPLE, type StatsAttemptRow } from "../stats.js";
 import type { EndpointStats, MessageFilter, Page, PageRequest } from "../store.js";
 import { DUE_CHANNEL, type PgDb } from "./db.js";
 
@@ -49,12 +49,9 @@ export async function listEndpointAttempts(db: PgDb, endpointId: EndpointId, pag
   return toPage(rows, page.limit, toAttempt);
 }
 
-/** Attempts looked at for latency figures: the most recent ones in the window. */
-const STATS_SAMPLE = 50_000;
-
 export async function endpointStats(db: PgDb, endpointId: EndpointId, since: number, now: number): Promise<EndpointStats> {
   const [attempts, counts] = await Promise.all([
-    db.query<{ created_at: number; duration_ms: number; success: number }>(
+    db.query<StatsAttemptRow>(
       `SELECT created_at, duration_ms, success FROM attempts
        WHERE endpoint_id = $1 AND created_at >= $2 ORDER BY id DESC LIMIT $3`,
       [endpointId, since, STATS_SAMPLE],
@@ -63,16 +60,7 @@ export async function endpointStats(db: PgDb, endpointId: EndpointId, since: num
       endpointId,
     ]),
   ]);
-  const deliveries: Record<DeliveryStatus, number> = { pending: 0, succeeded: 0, failed: 0, skipped: 0 };
-  for (const r of counts) deliveries[r.status] = r.n;
-  return {
-    ...summarizeAttempts(
-      attempts.map((a) => ({ createdAt: a.created_at, durationMs: a.duration_ms, success: a.success === 1 })),
-      since,
-      now,
-    ),
-    deliveries,
-  };
+  return endpointStatsFrom(attempts, counts, since, now);
 }
 
 /**

@@ -1,7 +1,7 @@
 import { notFound } from "../../core/errors.js";
 import { type ApplicationId, newId } from "../../core/ids.js";
 import type { Message } from "../model.js";
-import type { PublishResult } from "../store.js";
+import type { OutboxMessage, PublishResult } from "../store.js";
 import type { Queryable } from "./db.js";
 import { findApplicationId, type PublishTarget, publishBatch } from "./publish.js";
 
@@ -14,15 +14,6 @@ export interface SqlClient {
   query(text: string, values?: unknown[]): Promise<{ rows: unknown[] }>;
 }
 
-/** A message to publish in the caller's transaction, payload already serialized. */
-export interface OutboxMessage {
-  /** `app_` id or the application's `uid`. */
-  app: string;
-  eventType: string;
-  payload: string;
-  channels: string[] | null;
-  eventId: string | null;
-}
 
 const SAVEPOINT = "herald_publish";
 

@@ -1,17 +1,11 @@
 import type { DeliveryId, EndpointId, MessageId } from "../../core/ids.js";
 import type { DisabledReason, Endpoint } from "../model.js";
 import { type EndpointRow, toEndpoint } from "../sqlite/rows.js";
+import { type ClaimedDeliveryRow, toClaimedDelivery } from "../claimed.js";
 import type { ClaimOptions, Completion, CompletionEffects, DeliveryJob } from "../store.js";
 import { DUE_CHANNEL, type PgDb } from "./db.js";
 
-interface ClaimedRow {
-  id: string;
-  message_id: string;
-  endpoint_id: string;
-  app_id: string;
-  attempts: number;
-  schedule_index: number;
-  cycle_started_at: number | null;
+interface ClaimedRow extends ClaimedDeliveryRow {
   event_type: string;
   /** Only on the first row of each message: the others reuse it. */
   payload: string | null;
@@ -55,15 +49,7 @@ export async function claimDue(db: PgDb, o: ClaimOptions): Promise<DeliveryJob[]
     const endpoint = endpointById.get(r.endpoint_id);
     if (!endpoint) continue;
     jobs.push({
-      delivery: {
-        id: r.id as DeliveryId,
-        messageId: r.message_id as MessageId,
-        endpointId: r.endpoint_id as EndpointId,
-        appId: r.app_id as DeliveryJob["delivery"]["appId"],
-        attempts: r.attempts,
-        scheduleIndex: r.schedule_index,
-        cycleStartedAt: r.cycle_started_at,
-      },
+      delivery: toClaimedDelivery(r),
       message: { id: r.message_id as MessageId, eventType: r.event_type, payload: payloads.get(r.message_id)!, createdAt: r.message_created_at },
       endpoint,
     });

@@ -14,13 +14,14 @@ import type {
   PublishRequest,
   PublishResult,
   Store,
+  OutboxMessage,
 } from "../store.js";
 import * as admin from "./admin.js";
 import * as catalog from "./catalog.js";
 import { Db } from "./db.js";
 import * as endpoints from "./endpoints.js";
 import * as log from "./log.js";
-import { type OutboxMessage, publishInTransaction } from "./outbox.js";
+import { publishInTransaction } from "./outbox.js";
 import { publish } from "./publish.js";
 import * as queue from "./queue.js";
 import { purge } from "./retention.js";

@@ -4,7 +4,7 @@ import type { EndpointStats, MessageFilter, Page, PageRequest } from "../store.j
 import type { Db } from "./db.js";
 import { cursorOf, toPage } from "./paging.js";
 import { type AttemptRow, type DeliveryRow, type MessageRow, toAttempt, toDelivery, toMessage } from "./rows.js";
-import { summarizeAttempts } from "../stats.js";
+import { endpointStatsFrom, STATS_SAMPLE, type StatsAttemptRow } from "../stats.js";
 
 /** Reading the message and attempt log, and putting deliveries back in the queue. */
 
@@ -54,30 +54,17 @@ export function listEndpointAttempts(db: Db, endpointId: EndpointId, page: PageR
   return toPage(rows, page.limit, toAttempt);
 }
 
-/** Attempts looked at for latency figures: the most recent ones in the window. */
-const STATS_SAMPLE = 50_000;
-
 export function endpointStats(db: Db, endpointId: EndpointId, since: number, now: number): EndpointStats {
-  const attempts = db.all<{ created_at: number; duration_ms: number; success: number }>(
+  const attempts = db.all<StatsAttemptRow>(
     `SELECT created_at, duration_ms, success FROM attempts
      WHERE endpoint_id = ? AND created_at >= ? ORDER BY id DESC LIMIT ?`,
     endpointId, since, STATS_SAMPLE,
   );
-  const deliveries: Record<DeliveryStatus, number> = { pending: 0, succeeded: 0, failed: 0, skipped: 0 };
-  for (const r of db.all<{ status: DeliveryStatus; n: number }>(
+  const counts = db.all<{ status: DeliveryStatus; n: number }>(
     "SELECT status, COUNT(*) AS n FROM deliveries WHERE endpoint_id = ? GROUP BY status",
     endpointId,
-  )) {
-    deliveries[r.status] = r.n;
-  }
-  return {
-    ...summarizeAttempts(
-      attempts.map((a) => ({ createdAt: a.created_at, durationMs: a.duration_ms, success: a.success === 1 })),
-      since,
-      now,
-    ),
-    deliveries,
-  };
+  );
+  return endpointStatsFrom(attempts, counts, since, now);
 }
 
 const REQUEUE = `UPDATE deliveries SET status = 'pending', schedule_index = 0, next_attempt_at = @now,

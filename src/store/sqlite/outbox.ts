@@ -1,20 +1,11 @@
 import { notFound } from "../../core/errors.js";
 import { newId } from "../../core/ids.js";
 import type { Message } from "../model.js";
-import type { PublishResult } from "../store.js";
+import type { OutboxMessage, PublishResult } from "../store.js";
 import { getApplication } from "./catalog.js";
 import type { Db } from "./db.js";
 import { publish } from "./publish.js";
 
-/** A message to publish in the caller's transaction, payload already serialized. */
-export interface OutboxMessage {
-  /** `app_` id or the application's `uid`. */
-  app: string;
-  eventType: string;
-  payload: string;
-  channels: string[] | null;
-  eventId: string | null;
-}
 
 /**
  * The transactional outbox on SQLite: writes the message and its deliveries

@@ -1,18 +1,10 @@
 import type { DeliveryId, EndpointId, MessageId } from "../../core/ids.js";
 import type { DisabledReason, Endpoint } from "../model.js";
+import { type ClaimedDeliveryRow, toClaimedDelivery } from "../claimed.js";
 import type { ClaimOptions, Completion, CompletionEffects, DeliveryJob } from "../store.js";
 import { type Db, jsonList } from "./db.js";
 import { type EndpointRow, toEndpoint } from "./rows.js";
 
-interface ClaimedRow {
-  id: string;
-  message_id: string;
-  endpoint_id: string;
-  app_id: string;
-  attempts: number;
-  schedule_index: number;
-  cycle_started_at: number | null;
-}
 
 // A lease is written as next_attempt_at = lease deadline: a delivery whose
 // holder died simply becomes due again when the deadline passes.
@@ -26,7 +18,7 @@ const CLAIM = `UPDATE deliveries SET next_attempt_at = @leaseUntil, lease_owner 
 
 export function claimDue(db: Db, o: ClaimOptions): DeliveryJob[] {
   return db.tx(() => {
-    const rows = db.all<ClaimedRow>(CLAIM, {
+    const rows = db.all<ClaimedDeliveryRow>(CLAIM, {
       leaseUntil: o.leaseUntil,
       owner: o.owner,
       now: o.now,
@@ -54,19 +46,7 @@ export function claimDue(db: Db, o: ClaimOptions): DeliveryJob[] {
       const message = messages.get(r.message_id);
       const endpoint = endpoints.get(r.endpoint_id);
       if (!message || !endpoint) continue; // deleted meanwhile; cascades remove the delivery
-      jobs.push({
-        delivery: {
-          id: r.id as DeliveryId,
-          messageId: r.message_id as MessageId,
-          endpointId: r.endpoint_id as EndpointId,
-          appId: r.app_id as DeliveryJob["delivery"]["appId"],
-          attempts: r.attempts,
-          scheduleIndex: r.schedule_index,
-          cycleStartedAt: r.cycle_started_at,
-        },
-        message,
-        endpoint,
-      });
+      jobs.push({ delivery: toClaimedDelivery(r), message, endpoint });
     }
     return jobs;
   });
