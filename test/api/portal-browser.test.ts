@@ -1,9 +1,9 @@
-import { existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Herald } from "../../src/herald.js";
+import { launchBrowser, RUN_BROWSER_TESTS, warnIfSkipped, watchPage } from "../helpers/browser.js";
 import { eventually, openTestHerald } from "../helpers/herald.js";
 import { type Receiver, startReceiver } from "../helpers/receiver.js";
 
@@ -14,15 +14,12 @@ import { type Receiver, startReceiver } from "../helpers/receiver.js";
  * HERALD_REQUIRE_BROWSER=1 is set (then it fails), like the dashboard's test.
  */
 
-const CHROMIUM = "/usr/bin/chromium";
 const KEY = "portal-test-admin-key-0123456789";
-const REQUIRED = (process.env.CI !== undefined && process.env.CI !== "" && process.env.CI !== "false" && process.env.CI !== "0") || process.env.HERALD_REQUIRE_BROWSER === "1";
-const AVAILABLE = existsSync(CHROMIUM);
 const HOSTILE = '<img src=x onerror="window.__pwned=1">';
 
-if (!AVAILABLE && !REQUIRED) console.warn(`\n!! SKIPPING the portal browser test: ${CHROMIUM} not found (apt-get install -y chromium).\n`);
+warnIfSkipped("the portal browser test");
 
-describe.skipIf(!AVAILABLE && !REQUIRED)("consumer portal in a browser", () => {
+describe.skipIf(!RUN_BROWSER_TESTS)("consumer portal in a browser", () => {
   let herald: Herald;
   let close: () => Promise<void>;
   let receiver: Receiver;
@@ -43,7 +40,6 @@ describe.skipIf(!AVAILABLE && !REQUIRED)("consumer portal in a browser", () => {
   };
 
   beforeAll(async () => {
-    if (!AVAILABLE) throw new Error(`Chromium is required here (CI or HERALD_REQUIRE_BROWSER=1) but ${CHROMIUM} is missing`);
     receiver = await startReceiver();
     ({ herald, close } = await openTestHerald({ HERALD_API_KEY: KEY, HERALD_ALLOWED_NETWORKS: "127.0.0.0/8" }));
     await herald.start();
@@ -58,16 +54,9 @@ describe.skipIf(!AVAILABLE && !REQUIRED)("consumer portal in a browser", () => {
     link = (await api("POST", "/applications/shop/portal-token")).url;
     expect(link).toMatch(new RegExp(`^${base}/portal#token=hpt_`));
 
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-sync"] });
+    browser = await launchBrowser();
     page = await browser.newPage({ viewport: { width: 1100, height: 800 } });
-    page.setDefaultTimeout(10_000);
-    page.on("pageerror", (err) => problems.push(`page error: ${err.message}`));
-    page.on("console", (msg) => {
-      if (msg.type() === "error") problems.push(`console: ${msg.text()}`);
-    });
-    page.on("request", (req) => {
-      if (new URL(req.url()).hostname !== "127.0.0.1") problems.push(`request off 127.0.0.1: ${req.url()}`);
-    });
+    watchPage(page, problems);
   });
 
   afterAll(async () => {

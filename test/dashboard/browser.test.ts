@@ -1,10 +1,10 @@
-import { existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Herald } from "../../src/herald.js";
 import type { Application, Endpoint } from "../../src/store/model.js";
+import { launchBrowser, RUN_BROWSER_TESTS, warnIfSkipped, watchPage } from "../helpers/browser.js";
 import { createApp, createEndpoint, eventually, openTestHerald } from "../helpers/herald.js";
 import { type Receiver, startReceiver } from "../helpers/receiver.js";
 
@@ -15,27 +15,12 @@ import { type Receiver, startReceiver } from "../helpers/receiver.js";
  * HERALD_REQUIRE_BROWSER=1 is set: then it fails.
  */
 
-const CHROMIUM = "/usr/bin/chromium";
 const KEY = "dashboard-test-admin-key-0123456789";
-const REQUIRED = (process.env.CI !== undefined && process.env.CI !== "" && process.env.CI !== "false" && process.env.CI !== "0") || process.env.HERALD_REQUIRE_BROWSER === "1";
-const AVAILABLE = existsSync(CHROMIUM);
-
-if (!AVAILABLE && !REQUIRED) {
-  console.warn(
-    [
-      "",
-      "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!",
-      `!! SKIPPING the dashboard browser test: ${CHROMIUM} not found.`,
-      "!! Install it with `apt-get install -y chromium` (CI and HERALD_REQUIRE_BROWSER=1 make this a failure).",
-      "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!",
-      "",
-    ].join("\n"),
-  );
-}
+warnIfSkipped("the dashboard browser test");
 
 const HOSTILE = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=1</script>';
 
-describe.skipIf(!AVAILABLE && !REQUIRED)("dashboard in a browser", () => {
+describe.skipIf(!RUN_BROWSER_TESTS)("dashboard in a browser", () => {
   let herald: Herald;
   let close: () => Promise<void>;
   let receiver: Receiver;
@@ -59,9 +44,6 @@ describe.skipIf(!AVAILABLE && !REQUIRED)("dashboard in a browser", () => {
   };
 
   beforeAll(async () => {
-    if (!AVAILABLE) {
-      throw new Error(`Chromium is required here (CI or HERALD_REQUIRE_BROWSER=1) but ${CHROMIUM} is missing: install it with \`apt-get install -y chromium\`.`);
-    }
     receiver = await startReceiver((req, res) => {
       if (req.body.includes('"fail":true')) {
         res.writeHead(500, { "content-type": "text/html" });
@@ -83,23 +65,13 @@ describe.skipIf(!AVAILABLE && !REQUIRED)("dashboard in a browser", () => {
     }
     await eventually(async () => (await herald.store.listEndpointAttempts(ep.id, { limit: 10 })).data.length === 4);
 
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-    });
+    browser = await launchBrowser();
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    page.setDefaultTimeout(10_000);
-    page.on("pageerror", (err) => problems.push(`page error: ${err.message}`));
-    page.on("console", (msg) => {
-      // A CSP violation is reported on the console; so is any script error.
-      if (msg.type() === "error" && !/status of 401/.test(msg.text())) problems.push(`console: ${msg.text()}`);
-    });
+    // The sign-in test's wrong key is an expected 401 on the console.
+    watchPage(page, problems, /status of 401/);
     page.on("dialog", (d) => {
       problems.push(`unexpected dialog: ${d.message()}`);
       void d.dismiss();
-    });
-    page.on("request", (req) => {
-      if (new URL(req.url()).hostname !== "127.0.0.1") problems.push(`request off 127.0.0.1: ${req.url()}`);
     });
   });
 

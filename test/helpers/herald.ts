@@ -5,9 +5,9 @@ import { pino } from "pino";
 import type { HeraldConfig } from "../../src/config/config.js";
 import { newId } from "../../src/core/ids.js";
 import { Herald } from "../../src/herald.js";
-import { generateSecret } from "../../src/signing/secret.js";
 import type { Application, Endpoint } from "../../src/store/model.js";
 import type { NewEndpoint } from "../../src/store/store.js";
+import { endpointRow } from "./rows.js";
 import { TEST_STORE, freshSchema, postgresAvailable } from "./postgres.js";
 
 export function tempDir(): { dir: string; cleanup: () => void } {
@@ -99,25 +99,7 @@ export async function createApp(herald: Herald, name = "test app"): Promise<Appl
 }
 
 export async function createEndpoint(herald: Herald, app: Application, url: string, extra: Partial<NewEndpoint> = {}): Promise<Endpoint> {
-  const now = Date.now();
-  return herald.store.createEndpoint({
-    id: newId("ep"),
-    appId: app.id,
-    url,
-    description: "",
-    events: null,
-    channels: null,
-    status: "active",
-    disabledReason: null,
-    secret: generateSecret(),
-    headers: {},
-    authentication: null,
-    timeoutMs: null,
-    rateLimit: null,
-    metadata: {},
-    createdAt: now,
-    ...extra,
-  });
+  return herald.store.createEndpoint(endpointRow(app.id, url, Date.now(), extra));
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

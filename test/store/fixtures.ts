@@ -1,9 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { type AttemptId, type DeliveryId, type Id, type IdPrefix, newId } from "../../src/core/ids.js";
 import { idFloor } from "../../src/store/retention.js";
-import { generateSecret } from "../../src/signing/secret.js";
 import type { Application, Attempt, Endpoint, Message } from "../../src/store/model.js";
 import type { Completion, DeliveryJob, NewEndpoint, Store } from "../../src/store/store.js";
+import { endpointRow } from "../helpers/rows.js";
 
 /** A store under test and how to get rid of it. `reopen` opens a second store on the same data (another "process"). */
 export interface TestStore {
@@ -31,24 +31,7 @@ export async function app(store: Store, extra: Partial<Application> = {}): Promi
 }
 
 export async function endpoint(store: Store, a: Application, extra: Partial<NewEndpoint> = {}): Promise<Endpoint> {
-  return store.createEndpoint({
-    id: newId("ep", T0),
-    appId: a.id,
-    url: "https://example.test/hook",
-    description: "",
-    events: null,
-    channels: null,
-    status: "active",
-    disabledReason: null,
-    secret: generateSecret(),
-    headers: {},
-    authentication: null,
-    timeoutMs: null,
-    rateLimit: null,
-    metadata: {},
-    createdAt: T0,
-    ...extra,
-  });
+  return store.createEndpoint(endpointRow(a.id, "https://example.test/hook", T0, extra));
 }
 
 export function message(a: Application, extra: Partial<Message> = {}, at = T0): Message {
