@@ -19,7 +19,7 @@ import { type EndpointId, newId } from "./core/ids.js";
 import { Dispatcher } from "./delivery/dispatcher.js";
 import { createLogger } from "./log.js";
 import { OperationalEvents } from "./ops/operational-events.js";
-import { publishWith, type SqliteTransaction, sqliteHandle, sqliteTransaction } from "./publish/outbox.js";
+import { publishWith, type SqliteTransaction, serializePayload, sqliteHandle, sqliteTransaction } from "./publish/outbox.js";
 import { GroupCommitPublisher } from "./publish/publisher.js";
 import { openStore } from "./store/open.js";
 import { SsrfGuard, type HostResolver } from "./security/guard.js";
@@ -164,17 +164,12 @@ export class Herald {
   async publish(input: PublishRequestInput | PublishInput): Promise<{ message: Message; created: boolean }> {
     if ("appId" in input) {
       const app = await this.application(input.appId);
-      (await this.catalog.validator(input.eventType))?.(JSON.parse(input.payload));
+      await this.checkPayload(input.eventType, input.payload);
       return this.publisher.publish({ ...input, appId: app.id });
     }
     const app = await this.application(input.app);
-    const payload = typeof input.payload === "string" ? input.payload : JSON.stringify(input.payload);
-    if (payload === undefined) throw new HeraldError("validation_failed", "payload: must be a JSON value");
-    if (Buffer.byteLength(payload) > this.config.maxPayloadBytes) {
-      throw new HeraldError("payload_too_large", `payload: larger than ${this.config.maxPayloadBytes} bytes`);
-    }
-    // Typed event types are checked against their catalog schema (422 validation_failed).
-    (await this.catalog.validator(input.eventType))?.(typeof input.payload === "string" ? JSON.parse(payload) : input.payload);
+    const payload = serializePayload(input.payload, this.config.maxPayloadBytes);
+    await this.checkPayload(input.eventType, input.payload);
     return this.publisher.publish({
       appId: app.id,
       eventType: input.eventType,
@@ -182,6 +177,11 @@ export class Herald {
       channels: input.channels ?? null,
       eventId: input.idempotencyKey ?? null,
     });
+  }
+
+  /** Typed event types are checked against their catalog schema (422 `validation_failed`); JSON text is parsed only then. */
+  private async checkPayload(eventType: string, payload: unknown): Promise<void> {
+    (await this.catalog.validator(eventType))?.(typeof payload === "string" ? JSON.parse(payload) : payload);
   }
 
   /**
@@ -214,7 +214,7 @@ export class Herald {
    * await client.query("COMMIT");
    */
   async publishWith(client: SqlClient, input: PublishRequestInput): Promise<{ message: Message; created: boolean }> {
-    (await this.catalog.validator(input.eventType))?.(typeof input.payload === "string" ? JSON.parse(input.payload) : input.payload);
+    await this.checkPayload(input.eventType, input.payload);
     return publishWith(this.outboxContext(), client, input);
   }
 
