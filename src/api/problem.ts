@@ -13,7 +13,9 @@ import { fieldErrors } from "./validation.js";
 
 const TITLES: Record<ErrorCode, string> = {
   validation_failed: "Validation failed",
+  too_deep: "Nested too deeply",
   malformed_json: "Malformed JSON",
+  malformed_request: "Malformed request",
   not_found: "Not found",
   unauthorized: "Unauthorized",
   forbidden: "Forbidden",
@@ -21,6 +23,8 @@ const TITLES: Record<ErrorCode, string> = {
   invalid_transition: "Invalid transition",
   payment_declined: "Payment declined",
   payload_too_large: "Payload too large",
+  headers_too_large: "Request headers too large",
+  request_timeout: "Request timeout",
   unsupported_media_type: "Unsupported media type",
   rate_limited: "Too many requests",
   method_not_allowed: "Method not allowed",
@@ -61,10 +65,9 @@ function classify(error: FastifyError): HeraldError | null {
   return null;
 }
 
-export function sendProblem(reply: FastifyReply, error: HeraldError): FastifyReply {
-  if (error.code === "unauthorized") reply.header("www-authenticate", 'Bearer realm="herald"');
-  applySecurityHeaders(reply);
-  const body = {
+/** The RFC 9457 document of an error. */
+export function problemBody(error: HeraldError) {
+  return {
     type: `/problems/${error.code}`,
     title: TITLES[error.code],
     status: error.status,
@@ -72,7 +75,12 @@ export function sendProblem(reply: FastifyReply, error: HeraldError): FastifyRep
     code: error.code,
     ...(error.errors ? { errors: error.errors } : {}),
   };
-  return reply.code(error.status).type("application/problem+json").send(JSON.stringify(body));
+}
+
+export function sendProblem(reply: FastifyReply, error: HeraldError): FastifyReply {
+  if (error.code === "unauthorized") reply.header("www-authenticate", 'Bearer realm="herald"');
+  applySecurityHeaders(reply);
+  return reply.code(error.status).type("application/problem+json").send(JSON.stringify(problemBody(error)));
 }
 
 export function errorHandler(error: FastifyError, req: FastifyRequest, reply: FastifyReply): FastifyReply {

@@ -1,8 +1,10 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import { EventCatalog } from "../catalog/catalog.js";
-import { REDACT_PATHS } from "../log.js";
+import { REDACT_PATHS, requestSerializer } from "../log.js";
 import { adminKeyResolver, adminKeysResolver, authenticate, type Principal, scopeGuard, type TokenResolver } from "./auth.js";
+import { clientErrorHandler } from "./client-errors.js";
 import type { ApiContext } from "./context.js";
+import { jsonBodyParser } from "./json-body.js";
 import { PortalTokens } from "./portal-tokens.js";
 import { errorHandler, notFoundHandler } from "./problem.js";
 import { rateLimiter } from "./rate-limit.js";
@@ -50,13 +52,19 @@ export interface BuildApiOptions {
 export async function buildApi(context: ApiContext, options: BuildApiOptions = {}): Promise<FastifyInstance> {
   const ctx = { ...context, catalog: context.catalog ?? new EventCatalog(context.store, { logger: context.logger }) };
   const app = Fastify({
-    loggerInstance: ctx.logger.child({ component: "api" }, { redact: { paths: REDACT, censor: "[redacted]" } }) as FastifyBaseLogger,
+    // Request lines log the query's parameter names, never their values (`?api_key=[redacted]`).
+    loggerInstance: ctx.logger.child(
+      { component: "api" },
+      { redact: { paths: REDACT, censor: "[redacted]" }, serializers: { req: requestSerializer } },
+    ) as FastifyBaseLogger,
     bodyLimit: ctx.config.maxPayloadBytes + BODY_SLACK_BYTES,
     // A JSON body with "__proto__" or "constructor.prototype" keys is refused (400), never merged.
     onProtoPoisoning: "error",
     onConstructorPoisoning: "error",
     // Errors raised before routing (an undecodable URL) go through the same handler.
     frameworkErrors: errorHandler,
+    // …and so do requests Node's HTTP parser refuses (bad header bytes, headers too large).
+    clientErrorHandler,
   }).withTypeProvider<TypeBoxProvider>();
 
   collectRoutes(app as unknown as FastifyInstance);
@@ -70,14 +78,8 @@ export async function buildApi(context: ApiContext, options: BuildApiOptions = {
   // Declared up front (V8 keeps one object shape); the auth hook sets it on every /api/v1 request.
   app.decorateRequest<Principal | null>("principal", null);
 
-  // JSON only: without the default text/plain parser, any other media type is a 415.
-  app.removeAllContentTypeParsers();
-  const parseJson = app.getDefaultJsonParser("error", "error");
-  app.addContentTypeParser("application/json", { parseAs: "string" }, (req, body, done) => {
-    // An empty body is "no body" (actions whose body is optional); the schema decides.
-    if (body === "") done(null, undefined);
-    else parseJson(req, body as string, done);
-  });
+  // JSON only (any other media type is a 415), checked for depth, UTF-8 and round-trip before it is parsed.
+  jsonBodyParser(app as unknown as FastifyInstance);
 
   const root = app as unknown as FastifyInstance;
   healthRoutes(root, ctx);

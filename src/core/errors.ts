@@ -5,7 +5,9 @@
  */
 export type ErrorCode =
   | "validation_failed"
+  | "too_deep"
   | "malformed_json"
+  | "malformed_request"
   | "not_found"
   | "unauthorized"
   | "forbidden"
@@ -13,6 +15,8 @@ export type ErrorCode =
   | "invalid_transition"
   | "payment_declined"
   | "payload_too_large"
+  | "headers_too_large"
+  | "request_timeout"
   | "unsupported_media_type"
   | "rate_limited"
   | "method_not_allowed"
@@ -27,7 +31,9 @@ export interface FieldError {
 
 const STATUS: Record<ErrorCode, number> = {
   validation_failed: 422,
+  too_deep: 422,
   malformed_json: 400,
+  malformed_request: 400,
   not_found: 404,
   unauthorized: 401,
   forbidden: 403,
@@ -35,6 +41,8 @@ const STATUS: Record<ErrorCode, number> = {
   invalid_transition: 409,
   payment_declined: 402,
   payload_too_large: 413,
+  headers_too_large: 431,
+  request_timeout: 408,
   unsupported_media_type: 415,
   rate_limited: 429,
   method_not_allowed: 405,

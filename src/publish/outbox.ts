@@ -1,5 +1,6 @@
 import type Database from "better-sqlite3";
 import { HeraldError } from "../core/errors.js";
+import { checkJsonText, checkJsonValue } from "../core/json-limits.js";
 import type { PublishRequestInput } from "../herald.js";
 import type { EventType, Message } from "../store/model.js";
 import { PostgresStore, type SqlClient } from "../store/postgres/index.js";
@@ -39,13 +40,22 @@ interface OutboxContext {
   validateSync?: (eventType: string, payload: unknown, read: (name: string) => EventType | null) => void;
 }
 
-/** Serializes and checks the payload of a library publish, once. */
+/**
+ * Serializes and checks the payload of a library publish, once: JSON text as
+ * given, a value as `JSON.stringify` writes it. Either must nest at most
+ * `MAX_JSON_DEPTH` levels (`too_deep`) and come back from storage as it was
+ * (no lone surrogates, no numbers beyond a double: `validation_failed`),
+ * checked without recursion before anything serializes it.
+ */
 export function serializePayload(payload: unknown, maxPayloadBytes: number): string {
+  if (typeof payload !== "string") checkJsonValue(payload, "/payload", "the payload");
   const text = typeof payload === "string" ? payload : JSON.stringify(payload);
   if (text === undefined) throw new HeraldError("validation_failed", "payload: must be a JSON value");
   if (Buffer.byteLength(text) > maxPayloadBytes) {
     throw new HeraldError("payload_too_large", `payload: larger than ${maxPayloadBytes} bytes`);
   }
+  // Text from the caller gets the same checks (a value's own text passed them above).
+  if (typeof payload === "string") checkJsonText(text, "the payload");
   return text;
 }
 

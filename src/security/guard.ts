@@ -145,18 +145,21 @@ export class SsrfGuard {
 
   /**
    * Why an endpoint may not be created or changed with this URL, or undefined.
-   * Only what is knowable without DNS is judged here: IP literals (any spelling
-   * WHATWG URL parsing accepts) and `localhost` names (RFC 6761: always
+   * Only what is knowable without DNS is judged here: port 0, IP literals (any
+   * spelling WHATWG URL parsing accepts) and `localhost` names (RFC 6761: always
    * loopback). Other names are resolved and checked at every connection, since
    * what they resolve to now says little about what they resolve to later.
    */
   async checkUrl(url: string): Promise<string | undefined> {
     let host: string;
+    let port: string;
     try {
-      host = new URL(url).hostname;
+      ({ hostname: host, port } = new URL(url));
     } catch {
       return undefined; // the URL's shape is judged elsewhere
     }
+    // Port 0 (`:0`, `:00`) names no service: nothing can be connected to there.
+    if (port === "0") return "port 0 is not a port Herald can connect to; name the receiver's port (or none, for the scheme's default)";
     const literal = host.startsWith("[") ? host.slice(1, -1) : host;
     if (parseIp(literal)) return this.check(literal);
     const name = literal.toLowerCase().replace(/\.$/, "");

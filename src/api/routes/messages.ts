@@ -3,6 +3,7 @@ import type { EventCatalog } from "../../catalog/catalog.js";
 import { HeraldError, invalid, notFound } from "../../core/errors.js";
 import { isId } from "../../core/ids.js";
 import type { ApiContext } from "../context.js";
+import { headerCount } from "../headers.js";
 import { findApp, findMessage, requireActive } from "../lookup.js";
 import { PageQuery, pageOf, pageRequest } from "../pagination.js";
 import {
@@ -72,7 +73,7 @@ export function messageRoutes(api: Api, ctx: ApiContext & { catalog: EventCatalo
     },
     async (req, reply) => {
     const header = req.headers["idempotency-key"];
-    if (header !== undefined && (typeof header !== "string" || !IDEMPOTENCY_KEY.test(header))) {
+    if (header !== undefined && (typeof header !== "string" || !IDEMPOTENCY_KEY.test(header) || headerCount(req, "idempotency-key") > 1)) {
       throw invalid("headers.idempotency-key", "must be 1–256 printable ASCII characters, sent once");
     }
     // Serialized once, here: these exact bytes are stored and sent to every endpoint on every attempt.
