@@ -4,9 +4,20 @@
  * and a weak reference each); instead one interval checks every running attempt
  * (at most a few hundred) ten times a second, and aborts the late ones through
  * the EventEmitter-shaped signal undici accepts. Precision: ±`tickMs`.
+ *
+ * A deadline that passed while the event loop was busy (a CPU-starved
+ * machine, a long synchronous task) is not fired at once: the abort waits for
+ * the I/O that is already there to be read (`setImmediate` runs after the
+ * poll phase), so an answer that arrived in time is never recorded as a
+ * timeout only because this process looked late. Timers run before I/O in
+ * each turn of the loop; without this, a late loop turns every answer that
+ * came just before the deadline into a timeout (and, with a short schedule,
+ * a healthy but slow endpoint into a disabled one).
  */
 export class Deadline {
   aborted = false;
+  /** Set when the attempt ended (answered or failed); a deferred abort then does nothing. */
+  finished = false;
   reason: Error | undefined;
   private listener: (() => void) | null = null;
 
@@ -28,7 +39,7 @@ export class Deadline {
   }
 
   fire(): void {
-    if (this.aborted) return;
+    if (this.aborted || this.finished) return;
     this.aborted = true;
     const err = new Error("the attempt's deadline passed");
     err.name = "TimeoutError";
@@ -56,6 +67,7 @@ export class DeadlineClock {
   }
 
   done(d: Deadline): void {
+    d.finished = true;
     this.running.delete(d);
     if (this.running.size === 0 && this.timer) {
       clearInterval(this.timer);
@@ -65,12 +77,18 @@ export class DeadlineClock {
 
   private tick(): void {
     const now = Date.now();
+    const late: Deadline[] = [];
     for (const d of this.running) {
       if (d.at <= now) {
         this.running.delete(d);
-        d.fire();
+        late.push(d);
       }
     }
+    if (late.length === 0) return;
+    // After this turn's I/O: answers already received complete first.
+    setImmediate(() => {
+      for (const d of late) d.fire();
+    });
   }
 
   close(): void {

@@ -6,12 +6,14 @@ import type { DeliveryId, EndpointId } from "../core/ids.js";
 import type { RetryPolicy } from "../core/retry.js";
 import type { SsrfGuard } from "../security/guard.js";
 import type { DisabledReason } from "../store/model.js";
-import type { Completion, DeliveryJob, Store } from "../store/store.js";
+import type { Endpoint } from "../store/model.js";
+import type { Completion, DeliveryJob, HeldLease, Store } from "../store/store.js";
 import { Completer } from "./completer.js";
 import { EndpointSlot } from "./endpoint-slot.js";
+import { LeaseChecker } from "./lease-check.js";
 import { decide, skip } from "./outcome.js";
 import { attemptHeaders, oauth2Request } from "./request.js";
-import { Sender } from "./sender.js";
+import { type SendResult, Sender } from "./sender.js";
 
 export interface DispatcherOptions {
   store: Store;
@@ -30,8 +32,12 @@ export interface DispatcherOptions {
 
 /** Pause after a claim that came back short. */
 const MIN_CLAIM_GAP_MS = 5;
-/** The longest per-attempt timeout an endpoint may set; leases must outlive it. */
-const MAX_TIMEOUT_MS = 30_000;
+
+/** A job this worker holds, and until when its lease runs as far as this worker knows. */
+interface Held {
+  job: DeliveryJob;
+  until: number;
+}
 
 /**
  * The delivery engine of one process. Work arrives two ways: freshly published
@@ -43,6 +49,12 @@ const MAX_TIMEOUT_MS = 30_000;
  * holds at most `perEndpointConcurrency` slots; its surplus waits in a bounded
  * list, and beyond that goes back to the store, which is not asked for that
  * endpoint's work until it has room again. Memory stays bounded by `maxHeld`.
+ *
+ * Leases: everything held is renewed every third of a lease; right before
+ * attempts start, their leases are checked in the store (batched), so a worker
+ * that lost a lease (frozen past it, its presence gone) or whose endpoint was
+ * deleted or disabled meanwhile sends nothing; a late outcome is fenced off by
+ * the store. See docs/guarantees.md.
  */
 export class Dispatcher {
   readonly owner = `${hostname()}:${process.pid}:${randomBytes(4).toString("hex")}`;
@@ -55,7 +67,7 @@ export class Dispatcher {
   private readonly maxHeld: number;
   private readonly waitingCap: number;
 
-  private readonly held = new Set<DeliveryId>();
+  private readonly held = new Map<DeliveryId, Held>();
   private ready: DeliveryJob[] = [];
   private readyHead = 0;
   private readonly slots = new Map<EndpointId, EndpointSlot>();
@@ -64,7 +76,10 @@ export class Dispatcher {
   private readonly inflight = new Set<Promise<void>>();
   /** Endpoints disabled by an outcome here, and when: their queued jobs are skipped. */
   private readonly disabledAt = new Map<EndpointId, number>();
-  private toRelease: DeliveryId[] = [];
+  private toRelease: HeldLease[] = [];
+  private readonly checker: LeaseChecker;
+  /** Fresh copies of endpoints that changed while their work was held, by id and `updatedAt`. */
+  private readonly reloads = new Map<string, Promise<Endpoint | null>>();
 
   private state: "idle" | "running" | "stopping" | "stopped" = "idle";
   private loop: Promise<void> | null = null;
@@ -78,14 +93,21 @@ export class Dispatcher {
     this.logger = options.logger;
     this.tuning = options.tuning;
     this.sender = options.sender ?? new Sender({ connectionsPerOrigin: options.tuning.perEndpointConcurrency * 2, guard: options.guard });
-    this.leaseMs = MAX_TIMEOUT_MS + options.tuning.leaseMarginMs;
+    this.leaseMs = options.tuning.leaseMs;
     this.maxHeld = options.tuning.concurrency * 8;
     this.waitingCap = options.tuning.perEndpointConcurrency * 4;
     this.completer = new Completer(options.store, options.logger, {
       onEffects: (effects) => {
         for (const d of effects.disabled) this.endpointDisabled(d.endpointId, d.reason);
+        if (effects.fenced.length > 0) {
+          // Another worker (or an operator's resend, recovery or delete) took these over meanwhile.
+          this.logger.warn({ deliveries: effects.fenced.length, ids: effects.fenced.slice(0, 10) }, "lease lost: outcome not recorded");
+        }
       },
     });
+    this.checker = new LeaseChecker(options.store, this.owner, (err, count) =>
+      this.logger.warn({ err, count }, "could not check leases; those attempts wait for their leases to run out"),
+    );
   }
 
   /** Starts claiming and sending. Idempotent. */
@@ -100,11 +122,24 @@ export class Dispatcher {
     this.renewal.unref();
   }
 
-  /** Moves the lease of every delivery held here (queued, waiting or in flight) a whole lease ahead. */
+  /**
+   * Moves the lease of every delivery held here (queued, waiting or in flight)
+   * a whole lease ahead. What the store did not extend is no longer ours: its
+   * in-memory deadline is left to pass, so it is never started (and an
+   * attempt already running is fenced off when it completes).
+   */
   async renewLeases(): Promise<void> {
     if (this.held.size === 0) return;
+    const entries = [...this.held.values()];
+    const until = Date.now() + this.leaseMs;
     try {
-      await this.store.extendLeases(this.owner, [...this.held], Date.now() + this.leaseMs);
+      const extended = new Set(await this.store.extendLeases(this.owner, entries.map(leaseOf), until));
+      let lost = 0;
+      for (const h of entries) {
+        if (extended.has(h.job.delivery.id)) h.until = Math.max(h.until, until);
+        else lost++;
+      }
+      if (lost > 0) this.logger.warn({ deliveries: lost }, "leases lost; that work is no longer this worker's");
     } catch (err) {
       this.logger.warn({ err, count: this.held.size }, "could not renew leases; retrying at the next renewal");
     }
@@ -123,21 +158,28 @@ export class Dispatcher {
    * The lease a publish may write so that its deliveries come straight here,
    * or undefined when this dispatcher is not running or already holds enough.
    */
-  leaseForPublish(now: number): { owner: string; until: number } | undefined {
-    if (this.state !== "running" || this.held.size >= this.maxHeld) return undefined;
-    return { owner: this.owner, until: now + this.leaseMs };
+  leaseForPublish(now: number): { owner: string; until: number; max: number } | undefined {
+    const room = this.maxHeld - this.held.size;
+    if (this.state !== "running" || room <= 0) return undefined;
+    return { owner: this.owner, until: now + this.leaseMs, max: room };
   }
 
-  /** Takes jobs leased to this worker (by a publish or a claim). */
-  offer(jobs: readonly DeliveryJob[]): void {
+  /** Takes jobs leased to this worker (by a publish or a claim) until `until`. */
+  offer(jobs: readonly DeliveryJob[], until: number): void {
     if (this.state !== "running") {
-      this.toRelease.push(...jobs.map((j) => j.delivery.id));
+      this.toRelease.push(...jobs.map(leaseOfJob));
       this.flushReleases();
       return;
     }
     for (const job of jobs) {
-      if (this.held.has(job.delivery.id)) continue;
-      this.held.add(job.delivery.id);
+      const known = this.held.get(job.delivery.id);
+      if (known) {
+        // Claimed again by us (our lease had run out): the newer lease is the one to complete under.
+        known.job.lease = job.lease;
+        known.until = until;
+        continue;
+      }
+      this.held.set(job.delivery.id, { job, until });
       this.ready.push(job);
     }
     this.pump();
@@ -179,7 +221,7 @@ export class Dispatcher {
     this.readyHead = 0;
     for (const job of queued) {
       this.held.delete(job.delivery.id);
-      this.toRelease.push(job.delivery.id);
+      this.toRelease.push(leaseOfJob(job));
     }
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
@@ -191,7 +233,7 @@ export class Dispatcher {
     clearTimeout(timer);
     await this.completer.flush();
     const unfinished = this.inflight.size > 0;
-    this.toRelease.push(...this.held);
+    this.toRelease.push(...[...this.held.values()].map(leaseOf));
     this.state = "stopped";
     await this.flushReleases();
     await this.sender.close(unfinished);
@@ -217,7 +259,7 @@ export class Dispatcher {
           await this.sleep(1000);
           continue;
         }
-        this.offer(jobs);
+        this.offer(jobs, now + this.leaseMs);
         if (jobs.length === limit) {
           await new Promise((r) => setImmediate(r));
           continue;
@@ -291,7 +333,7 @@ export class Dispatcher {
         this.scheduleWaiting(slot);
       } else {
         this.held.delete(job.delivery.id);
-        this.toRelease.push(job.delivery.id);
+        this.toRelease.push(leaseOfJob(job));
       }
     }
     if (this.readyHead > 1024 && this.readyHead * 2 > this.ready.length) {
@@ -305,7 +347,7 @@ export class Dispatcher {
     if (this.toRelease.length === 0) return Promise.resolve();
     const ids = this.toRelease;
     this.toRelease = [];
-    return this.store.releaseLeases(ids, Date.now()).catch((err) => {
+    return this.store.releaseLeases(this.owner, ids, Date.now()).catch((err) => {
       this.logger.warn({ err, count: ids.length }, "could not release leases; they will expire");
     });
   }
@@ -313,7 +355,7 @@ export class Dispatcher {
   private begin(job: DeliveryJob, slot: EndpointSlot): void {
     slot.inflight++;
     const p: Promise<void> = this.attempt(job)
-      .catch((err) => this.logger.error({ err, deliveryId: job.delivery.id }, "attempt crashed"))
+      .catch((err) => this.logger.error({ err, deliveryId: job.delivery.id }, "recording an attempt failed"))
       .finally(() => {
         this.inflight.delete(p);
         slot.inflight--;
@@ -366,26 +408,71 @@ export class Dispatcher {
   }
 
   private async attempt(job: DeliveryJob): Promise<void> {
+    if (!this.stillHeld(job)) return;
+    const verdict = await this.checker.check(job);
+    if (verdict.kind === "lost") return; // someone else's now, or deleted: nothing to send or record
+    if (verdict.kind === "changed") {
+      const fresh = await this.reload(job);
+      if (!fresh) return; // deleted meanwhile
+      job.endpoint = fresh;
+    }
     const { endpoint } = job;
     const disabledAt = this.disabledAt.get(endpoint.id);
     if (endpoint.status !== "active" || (disabledAt !== undefined && disabledAt >= endpoint.updatedAt)) {
       this.completer.add(skip(job));
       return;
     }
+    // The check took a round trip: a worker frozen meanwhile must not send late.
+    if (!this.stillHeld(job) || this.stopped) return;
     const startedAt = Date.now();
     const attemptNumber = job.delivery.attempts + 1;
-    const result = await this.sender.send({
-      url: new URL(endpoint.url),
-      headers: attemptHeaders(job, attemptNumber, startedAt),
-      body: job.message.payload,
-      timeoutMs: endpoint.timeoutMs ?? this.options.requestTimeoutMs,
-      oauth2: oauth2Request(endpoint),
-    });
-    if (this.state === "stopped") return; // released already; it will be attempted again
-    const completion = decide(job, result, attemptNumber, startedAt, endpoint.url, this.options.retry);
+    let completion: Completion;
+    try {
+      const result = await this.sender.send({
+        url: new URL(endpoint.url),
+        headers: attemptHeaders(job, attemptNumber, startedAt),
+        body: job.message.payload,
+        timeoutMs: endpoint.timeoutMs ?? this.options.requestTimeoutMs,
+        oauth2: oauth2Request(endpoint),
+      });
+      if (this.stopped) return; // released already; it will be attempted again
+      completion = decide(job, result, attemptNumber, startedAt, endpoint.url, this.options.retry);
+    } catch (err) {
+      // A fault of Herald's own (a bug, a bad stored value): recorded as an
+      // attempt and retried on the schedule, not left to an endless loop of
+      // expiring leases.
+      this.logger.error({ err, deliveryId: job.delivery.id }, "attempt failed inside Herald");
+      completion = decide(job, internalFailure(err, startedAt), attemptNumber, startedAt, endpoint.url, this.options.retry);
+    }
     if (completion.disableEndpoint === "gone") this.disabledAt.set(endpoint.id, startedAt);
-    this.options.onOutcome?.(job, completion);
+    try {
+      this.options.onOutcome?.(job, completion);
+    } catch (err) {
+      this.logger.error({ err }, "an outcome listener threw");
+    }
     this.completer.add(completion);
+  }
+
+  private get stopped(): boolean {
+    return this.state === "stopped";
+  }
+
+  /** Whether this worker's lease on the job has not run out by its own clock. */
+  private stillHeld(job: DeliveryJob): boolean {
+    const h = this.held.get(job.delivery.id);
+    return h !== undefined && h.job.lease === job.lease && Date.now() < h.until;
+  }
+
+  /** The endpoint as stored now (shared by every job of it waiting on the same change). */
+  private reload(job: DeliveryJob): Promise<Endpoint | null> {
+    const key = `${job.endpoint.id}:${job.endpoint.updatedAt}`;
+    let p = this.reloads.get(key);
+    if (!p) {
+      p = this.store.getEndpoint(job.delivery.appId, job.endpoint.id).catch(() => null);
+      this.reloads.set(key, p);
+      setTimeout(() => this.reloads.delete(key), 1000).unref();
+    }
+    return p;
   }
 
   private endpointDisabled(endpointId: EndpointId, reason: DisabledReason): void {
@@ -393,4 +480,19 @@ export class Dispatcher {
     this.logger.warn({ endpointId, reason }, "endpoint disabled");
     this.options.onEndpointDisabled?.(endpointId, reason);
   }
+}
+
+const leaseOfJob = (job: DeliveryJob): HeldLease => ({ id: job.delivery.id, gen: job.lease.gen });
+const leaseOf = (h: Held): HeldLease => leaseOfJob(h.job);
+
+function internalFailure(err: unknown, startedAt: number): SendResult {
+  return {
+    ok: false,
+    statusCode: null,
+    headers: null,
+    body: null,
+    errorKind: "internal",
+    errorMessage: `Herald could not make this attempt: ${err instanceof Error ? err.message : String(err)}`.slice(0, 500),
+    durationMs: Date.now() - startedAt,
+  };
 }

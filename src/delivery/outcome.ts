@@ -22,6 +22,7 @@ export function decide(
   const cycleStartedAt = delivery.cycleStartedAt ?? startedAt;
   const base = {
     deliveryId: delivery.id,
+    lease: job.lease,
     endpointId: delivery.endpointId,
     attempts: attemptNumber,
     cycleStartedAt,
@@ -66,6 +67,7 @@ export function skip(job: DeliveryJob): Completion {
   const { delivery } = job;
   return {
     deliveryId: delivery.id,
+    lease: job.lease,
     endpointId: delivery.endpointId,
     status: "skipped",
     attempts: delivery.attempts,

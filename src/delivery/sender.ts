@@ -29,6 +29,8 @@ export interface SendRequest {
 
 /** Bytes of a response body kept in the attempt log. */
 export const RESPONSE_BODY_LIMIT = 4096;
+/** How much later than the attempt's deadline undici's own timeouts fire. */
+const BACKSTOP_MS = 1000;
 /** Bytes read past the kept part before giving up on reusing the connection. */
 const DRAIN_LIMIT = 64 * 1024;
 
@@ -95,8 +97,10 @@ export class Sender {
         headers,
         body: req.body,
         signal: signal as unknown as AbortSignal,
-        headersTimeout: req.timeoutMs,
-        bodyTimeout: req.timeoutMs,
+        // Backstops only: the deadline above is what ends an attempt (it lets
+        // an answer that already arrived be read first; undici's timers do not).
+        headersTimeout: req.timeoutMs + BACKSTOP_MS,
+        bodyTimeout: req.timeoutMs + BACKSTOP_MS,
       });
       const body = await readBounded(res.body, signal);
       this.clock.done(signal);

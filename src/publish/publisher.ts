@@ -12,8 +12,8 @@ export interface GroupCommitOptions {
   firstDelayMs?: number;
   /** Asks the local dispatcher for a lease so fresh deliveries skip the claim. */
   lease?: (now: number) => PublishOptions["lease"];
-  /** Receives the leased jobs of each committed batch. */
-  onJobs?: (jobs: DeliveryJob[]) => void;
+  /** Receives the leased jobs of each committed batch, and their lease deadline. */
+  onJobs?: (jobs: DeliveryJob[], leaseUntil: number) => void;
   /** Called after every commit (wakes a dispatcher that got no jobs in memory). */
   onCommitted?: () => void;
   logger?: Logger;
@@ -110,7 +110,7 @@ export class GroupCommitPublisher implements Publisher {
     if (lease) options.lease = lease;
     const results = await this.store.publish(requests, options);
     const jobs = results.flatMap((r) => r.jobs);
-    if (jobs.length > 0) this.options.onJobs?.(jobs);
+    if (jobs.length > 0 && lease) this.options.onJobs?.(jobs, lease.until);
     this.options.onCommitted?.();
     return results;
   }

@@ -107,7 +107,9 @@ export type AttemptErrorKind =
   | "auth"
   | "redirect"
   | "http_status"
-  | "network";
+  | "network"
+  /** A fault inside Herald while making the attempt (a bug, a stored value it could not use); retried on the schedule. */
+  | "internal";
 
 /** One HTTP attempt. Append-only. */
 export interface Attempt {

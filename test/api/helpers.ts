@@ -101,6 +101,7 @@ export async function recordAttempts(store: Store, endpointId: string, outcome: 
       };
       return {
         deliveryId: job.delivery.id,
+        lease: job.lease,
         endpointId: job.endpoint.id,
         attempt,
         status: outcome.success ? "succeeded" : "failed",
@@ -113,7 +114,8 @@ export async function recordAttempts(store: Store, endpointId: string, outcome: 
     now,
   );
   await store.releaseLeases(
-    jobs.filter((j) => j.endpoint.id !== endpointId).map((j) => j.delivery.id),
+    "test",
+    jobs.filter((j) => j.endpoint.id !== endpointId).map((j) => ({ id: j.delivery.id, gen: j.lease.gen })),
     now,
   );
   return mine.length;

@@ -1,6 +1,8 @@
 import { afterEach, beforeEach, describe } from "vitest";
 import { catalogContract } from "./catalog-contract.js";
+import { endpointContract } from "./endpoint-contract.js";
 import type { OpenTestStore, TestStore } from "./fixtures.js";
+import { fencingContract } from "./fencing-contract.js";
 import { queueContract } from "./queue-contract.js";
 
 /**
@@ -24,5 +26,7 @@ export function describeStore(name: string, open: OpenTestStore, options: { skip
     const ctx = () => current!;
     catalogContract(() => ctx().store);
     queueContract(ctx);
+    endpointContract(ctx);
+    fencingContract(ctx);
   });
 }

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { type AttemptId, type DeliveryId, type Id, type IdPrefix, newId } from "../../src/core/ids.js";
 import { idFloor } from "../../src/store/retention.js";
 import type { Application, Attempt, Endpoint, Message } from "../../src/store/model.js";
-import type { Completion, DeliveryJob, NewEndpoint, Store } from "../../src/store/store.js";
+import type { Completion, DeliveryJob, HeldLease, NewEndpoint, Store } from "../../src/store/store.js";
 import { endpointRow } from "../helpers/rows.js";
 
 /** A store under test and how to get rid of it. `reopen` opens a second store on the same data (another "process"). */
@@ -78,6 +78,7 @@ export function attemptOf(job: DeliveryJob, at: number, success: boolean, extra:
 export function succeeded(job: DeliveryJob, at: number): Completion {
   return {
     deliveryId: job.delivery.id as DeliveryId,
+    lease: job.lease,
     endpointId: job.endpoint.id,
     attempt: attemptOf(job, at, true),
     status: "succeeded",
@@ -92,6 +93,7 @@ export function succeeded(job: DeliveryJob, at: number): Completion {
 export function failed(job: DeliveryJob, at: number, retryAt: number | null, extra: Partial<Completion> = {}): Completion {
   return {
     deliveryId: job.delivery.id as DeliveryId,
+    lease: job.lease,
     endpointId: job.endpoint.id,
     attempt: attemptOf(job, at, false),
     status: retryAt === null ? "failed" : "pending",
@@ -111,3 +113,6 @@ export const claim = (store: Store, now: number, extra: { owner?: string; limit?
     limit: extra.limit ?? 100,
     excludeEndpoints: extra.exclude ?? [],
   });
+
+/** The lease a job was claimed under, as `extendLeases`, `releaseLeases` and `checkLeases` take it. */
+export const held = (job: DeliveryJob): HeldLease => ({ id: job.delivery.id, gen: job.lease.gen });

@@ -41,7 +41,7 @@ describe.skipIf(!available)("PostgreSQL workers: NOTIFY and presence", () => {
 
       // A leased publish (for an in-process worker) wakes nobody.
       woken = 0;
-      await publisher.publish([{ message: message(a) }], { now: T0, lease: { owner: "local", until: T0 + 60_000 } });
+      await publisher.publish([{ message: message(a) }], { now: T0, lease: { owner: "local", until: T0 + 60_000, max: 100 } });
       await new Promise((r) => setTimeout(r, 150));
       expect(woken).toBe(0);
 

@@ -1,7 +1,7 @@
 import { expect, it } from "vitest";
 import { type DeliveryId, newId } from "../../src/core/ids.js";
 import type { Store } from "../../src/store/store.js";
-import { T0, type TestStore, app, idAt, attemptOf, claim, endpoint, failed, message, publishOne, succeeded } from "./fixtures.js";
+import { T0, type TestStore, app, idAt, attemptOf, claim, endpoint, failed, held, message, publishOne, succeeded } from "./fixtures.js";
 
 /** Publishing, claiming, completing, leases, the log's reads, resend and recover. */
 export function queueContract(ctx: () => TestStore): void {
@@ -32,13 +32,14 @@ export function queueContract(ctx: () => TestStore): void {
     const s = store();
     const a = await app(s);
     const ep = await endpoint(s, a, { headers: { "x-k": "v" } });
-    const [r] = await s.publish([{ message: message(a) }], { now: T0, lease: { owner: "local", until: T0 + 60_000 } });
+    const [r] = await s.publish([{ message: message(a) }], { now: T0, lease: { owner: "local", until: T0 + 60_000, max: 10 } });
     expect(r!.jobs).toHaveLength(1);
+    expect(r!.jobs[0]!.lease).toEqual({ owner: "local", gen: 0 });
     expect(r!.jobs[0]).toMatchObject({ delivery: { endpointId: ep.id, attempts: 0, scheduleIndex: 0, cycleStartedAt: null }, message: { id: r!.message.id, payload: r!.message.payload }, endpoint: { id: ep.id, secret: ep.secret, headers: { "x-k": "v" } } });
     expect(await claim(s, T0 + 1000, { owner: "other" })).toEqual([]); // leased: nobody else takes it
     expect(await s.nextDueAt()).toBe(T0 + 60_000);
     // A first attempt scheduled later is not leased.
-    const [later] = await s.publish([{ message: message(a) }], { now: T0, firstDelayMs: 5000, lease: { owner: "local", until: T0 + 60_000 } });
+    const [later] = await s.publish([{ message: message(a) }], { now: T0, firstDelayMs: 5000, lease: { owner: "local", until: T0 + 60_000, max: 10 } });
     expect(later!.jobs).toEqual([]);
     expect((await s.listDeliveries(later!.message.id))[0]!.nextAttemptAt).toBe(T0 + 5000);
   });
@@ -98,7 +99,7 @@ export function queueContract(ctx: () => TestStore): void {
     const { message: m } = await publishOne(s, a);
     const [job] = await claim(s, T0);
     const effects = await s.complete([failed(job!, T0 + 5, T0 + 60_000, { attempt: attemptOf(job!, T0 + 5, false, { responseBody: "nul\u0000byte", statusCode: 503 }) })], T0 + 6);
-    expect(effects).toEqual({ disabled: [] });
+    expect(effects).toEqual({ disabled: [], fenced: [] });
     const [d] = await s.listDeliveries(m.id);
     expect(d).toMatchObject({ status: "pending", attempts: 1, scheduleIndex: 1, nextAttemptAt: T0 + 60_000, cycleStartedAt: T0 + 5, lastAttemptAt: T0 + 5, updatedAt: T0 + 6 });
     expect(await claim(s, T0 + 59_999)).toEqual([]); // the retry is not due yet
@@ -152,16 +153,17 @@ export function queueContract(ctx: () => TestStore): void {
     await publishOne(s, a);
     const [j1, j2, j3] = await claim(s, T0, { owner: "w1", limit: 3 });
     expect(await s.nextDueAt()).toBe(T0 + 60_000);
-    expect(await s.extendLeases("w1", [j1!.delivery.id, j2!.delivery.id], T0 + 90_000)).toBe(2);
-    expect(await s.extendLeases("w2", [j3!.delivery.id], T0 + 999_999)).toBe(0); // not its lease
+    expect((await s.extendLeases("w1", [held(j1!), held(j2!)], T0 + 90_000)).sort()).toEqual([j1!.delivery.id, j2!.delivery.id].sort());
+    expect(await s.extendLeases("w2", [held(j3!)], T0 + 999_999)).toEqual([]); // not its lease
     expect(await claim(s, T0 + 60_000, { owner: "w2" })).toHaveLength(1); // j3's lease ran out; j1, j2 renewed
-    await s.releaseLeases([j1!.delivery.id], T0 + 1);
+    await s.releaseLeases("w2", [held(j1!)], T0 + 1); // not w2's: nothing happens
+    await s.releaseLeases("w1", [held(j1!)], T0 + 1);
     const [back] = await claim(s, T0 + 1, { owner: "w3" });
     expect(back!.delivery.id).toBe(j1!.delivery.id);
     await s.complete([succeeded(back!, T0 + 2)], T0 + 2);
-    await s.releaseLeases([back!.delivery.id], T0 + 3); // finished: stays finished
+    await s.releaseLeases("w3", [held(back!)], T0 + 3); // finished: stays finished
     expect((await s.listDeliveries(back!.message.id))[0]!.status).toBe("succeeded");
-    expect(await s.extendLeases("w3", [back!.delivery.id], T0 + 9)).toBe(0);
+    expect(await s.extendLeases("w3", [held(back!)], T0 + 9)).toEqual([]);
     expect(await s.releaseAllLeases(T0 + 4)).toBe(2);
     expect(await s.nextDueAt()).toBe(T0 + 4);
     expect(await claim(s, T0 + 4)).toHaveLength(2);
@@ -226,6 +228,8 @@ export function queueContract(ctx: () => TestStore): void {
     const sick = await endpoint(s, a, { id: newId("ep", T0), status: "disabled", disabledReason: "failing" });
     await publishOne(s, a, {}, T0 + 10); // skipped for `sick`
     await publishOne(s, a, {}, T0 + 20);
+    expect(await s.recover(sick.id, T0 + 15, T0 + 30)).toBeNull(); // disabled: nothing re-queued
+    await s.setEndpointEnabled(a.id, sick.id, true, T0 + 25);
     expect(await s.recover(sick.id, T0 + 15, T0 + 30)).toBe(1);
     expect(await s.recover(sick.id, T0 + 15, T0 + 30)).toBe(0); // pending now, nothing left to recover
     const due = (await claim(s, T0 + 30)).filter((j) => j.endpoint.id === sick.id);
@@ -269,6 +273,6 @@ export function queueContract(ctx: () => TestStore): void {
   });
 
   it("renews nothing it does not hold", async () => {
-    expect(await store().extendLeases("w", [newId("dlv") as DeliveryId], T0)).toBe(0);
+    expect(await store().extendLeases("w", [{ id: newId("dlv") as DeliveryId, gen: 1 }], T0)).toEqual([]);
   });
 }

@@ -72,6 +72,8 @@ export async function publishBatch(
   const endpointsByApp = await loadEndpoints(q, s, [...new Set(fresh.map((r) => r.message.appId))]);
   const d = { id: [] as string[], message: [] as string[], endpoint: [] as string[], app: [] as string[], status: [] as string[], next: [] as (number | null)[], owner: [] as (string | null)[] };
   const jobsOf = new Map<string, DeliveryJob[]>();
+  // What the dispatcher has room for: the rest is written due now, for a claim.
+  let budget = lease?.max ?? 0;
   for (const { message, only } of fresh) {
     const endpoints = endpointsByApp.get(message.appId) ?? [];
     const targets = only ? endpoints.filter((e) => e.id === only) : endpoints.filter((e) => endpointWants(e, message));
@@ -81,18 +83,22 @@ export async function publishBatch(
       // Deliveries to a disabled endpoint are kept as `skipped`: nothing is
       // lost, and `recover` can queue them once it is enabled again.
       const active = endpoint.status === "active";
+      const leased = active && lease !== undefined && budget > 0;
+      if (leased) budget--;
       d.id.push(id);
       d.message.push(message.id);
       d.endpoint.push(endpoint.id);
       d.app.push(message.appId);
       d.status.push(active ? "pending" : "skipped");
-      d.next.push(active ? (lease ? lease.until : now + firstDelay) : null);
-      d.owner.push(active && lease ? lease.owner : null);
-      if (active && lease) {
+      d.next.push(active ? (leased ? lease.until : now + firstDelay) : null);
+      d.owner.push(leased ? lease.owner : null);
+      if (leased) {
         jobs.push({
           delivery: { id, messageId: message.id, endpointId: endpoint.id, appId: message.appId, attempts: 0, scheduleIndex: 0, cycleStartedAt: null },
           message: { id: message.id, eventType: message.eventType, payload: message.payload, createdAt: message.createdAt },
           endpoint,
+          // A new row starts at generation 0; every claim increments it.
+          lease: { owner: lease.owner, gen: 0 },
         });
       }
     }

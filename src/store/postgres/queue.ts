@@ -1,8 +1,8 @@
 import type { DeliveryId, EndpointId, MessageId } from "../../core/ids.js";
 import type { DisabledReason, Endpoint } from "../model.js";
 import { type EndpointRow, toEndpoint } from "../sqlite/rows.js";
-import { type ClaimedDeliveryRow, toClaimedDelivery } from "../claimed.js";
-import type { ClaimOptions, Completion, CompletionEffects, DeliveryJob } from "../store.js";
+import { CLAIMED_COLUMNS, type ClaimedDeliveryRow, toClaimedDelivery } from "../claimed.js";
+import type { ClaimOptions, Completion, CompletionEffects, DeliveryJob, HeldLease, LeaseCheck } from "../store.js";
 import { DUE_CHANNEL, type PgDb } from "./db.js";
 
 interface ClaimedRow extends ClaimedDeliveryRow {
@@ -17,15 +17,16 @@ interface ClaimedRow extends ClaimedDeliveryRow {
 // lets any number of workers claim at once without waiting on each other's
 // rows or taking the same one twice; the partial index `deliveries_due` holds
 // only pending rows, so the scan does not grow with the history. The payload
-// comes along once per message, not once per delivery.
+// comes along once per message, not once per delivery. Each claim starts a new
+// lease generation (fencing: see `complete`).
 const CLAIM = `WITH c AS (
-    UPDATE deliveries SET next_attempt_at = $1, lease_owner = $2
+    UPDATE deliveries SET next_attempt_at = $1, lease_owner = $2, lease_gen = lease_gen + 1
     WHERE id IN (
       SELECT id FROM deliveries
       WHERE status = 'pending' AND next_attempt_at <= $3 AND endpoint_id <> ALL($4::text[])
       ORDER BY next_attempt_at LIMIT $5
       FOR UPDATE SKIP LOCKED)
-    RETURNING id, message_id, endpoint_id, app_id, attempts, schedule_index, cycle_started_at)
+    RETURNING ${CLAIMED_COLUMNS})
   SELECT c.*, m.event_type, m.created_at AS message_created_at,
     CASE WHEN row_number() OVER (PARTITION BY c.message_id ORDER BY c.id) = 1 THEN m.payload END AS payload
   FROM c JOIN messages m ON m.id = c.message_id`;
@@ -52,16 +53,28 @@ export async function claimDue(db: PgDb, o: ClaimOptions): Promise<DeliveryJob[]
       delivery: toClaimedDelivery(r),
       message: { id: r.message_id as MessageId, eventType: r.event_type, payload: payloads.get(r.message_id)!, createdAt: r.message_created_at },
       endpoint,
+      lease: { owner: o.owner, gen: r.lease_gen },
     });
   }
   return jobs;
 }
 
 /**
- * Attempts, delivery transitions and the endpoints' last success of a whole
- * batch, in one statement whatever the batch size (arrays and `unnest`).
+ * Delivery transitions, their attempts and the endpoints' last success of a
+ * whole batch, in one statement whatever the batch size (arrays and `unnest`).
+ * Fenced: a transition applies only while the delivery is pending under the
+ * very lease it carries (owner and generation); the attempts and successes of
+ * the others are not written, and their ids are not returned.
  */
-const RECORD = `WITH a AS (
+const RECORD = `WITH d AS (
+    UPDATE deliveries d SET status = t.status, attempts = t.attempts, schedule_index = t.schedule_index,
+      next_attempt_at = t.next_attempt_at, cycle_started_at = t.cycle_started_at,
+      last_attempt_at = COALESCE(t.last_attempt_at, d.last_attempt_at), lease_owner = NULL, updated_at = $23
+    FROM unnest($16::text[], $17::text[], $18::int[], $19::int[], $20::bigint[], $21::bigint[], $22::bigint[], $24::text[], $25::int[])
+      AS t(id, status, attempts, schedule_index, next_attempt_at, cycle_started_at, last_attempt_at, owner, gen)
+    WHERE d.id = t.id AND d.status = 'pending' AND d.lease_owner = t.owner AND d.lease_gen = t.gen
+    RETURNING d.id),
+  a AS (
     INSERT INTO attempts (id, delivery_id, message_id, endpoint_id, app_id, attempt_number, url, created_at, duration_ms,
       success, status_code, response_headers, response_body, error_kind, error_message)
     SELECT id, delivery_id, message_id, endpoint_id, app_id, attempt_number, url, created_at, duration_ms,
@@ -69,17 +82,14 @@ const RECORD = `WITH a AS (
     FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::text[], $8::bigint[], $9::int[],
       $10::boolean[], $11::int[], $12::text[], $13::text[], $14::text[], $15::text[])
       AS t(id, delivery_id, message_id, endpoint_id, app_id, attempt_number, url, created_at, duration_ms,
-        success, status_code, response_headers, response_body, error_kind, error_message)),
-  d AS (
-    UPDATE deliveries d SET status = t.status, attempts = t.attempts, schedule_index = t.schedule_index,
-      next_attempt_at = t.next_attempt_at, cycle_started_at = t.cycle_started_at,
-      last_attempt_at = COALESCE(t.last_attempt_at, d.last_attempt_at), lease_owner = NULL, updated_at = $23
-    FROM unnest($16::text[], $17::text[], $18::int[], $19::int[], $20::bigint[], $21::bigint[], $22::bigint[])
-      AS t(id, status, attempts, schedule_index, next_attempt_at, cycle_started_at, last_attempt_at)
-    WHERE d.id = t.id)
-  UPDATE endpoints e SET last_success_at = t.at
-  FROM unnest($24::text[], $25::bigint[]) AS t(id, at)
-  WHERE e.id = t.id AND (e.last_success_at IS NULL OR e.last_success_at < t.at)`;
+        success, status_code, response_headers, response_body, error_kind, error_message)
+    WHERE delivery_id IN (SELECT id FROM d)
+    RETURNING endpoint_id, created_at, success),
+  s AS (
+    UPDATE endpoints e SET last_success_at = t.at
+    FROM (SELECT endpoint_id, max(created_at) AS at FROM a WHERE success GROUP BY endpoint_id) AS t
+    WHERE e.id = t.endpoint_id AND (e.last_success_at IS NULL OR e.last_success_at < t.at))
+  SELECT coalesce(array_agg(id), '{}') AS applied FROM d`;
 
 /**
  * Records a batch of finished attempts and delivery transitions: one statement
@@ -91,11 +101,7 @@ export async function complete(db: PgDb, batch: readonly Completion[], now: numb
   const last = new Map<string, Completion>();
   for (const c of batch) last.set(c.deliveryId, c);
   const transitions = [...last.values()].sort((a, b) => (a.deliveryId < b.deliveryId ? -1 : 1));
-  const attempts = batch.flatMap((c) => (c.attempt ? [c.attempt] : []));
-  const lastSuccess = new Map<string, number>();
-  for (const a of attempts) if (a.success) lastSuccess.set(a.endpointId, Math.max(lastSuccess.get(a.endpointId) ?? 0, a.createdAt));
-  // Sorted, so two workers touching the same endpoints lock them in the same order.
-  const successIds = [...lastSuccess.keys()].sort();
+  const attempts = transitions.flatMap((c) => (c.attempt ? [c.attempt] : []));
   const params = [
     attempts.map((a) => a.id), attempts.map((a) => a.deliveryId), attempts.map((a) => a.messageId),
     attempts.map((a) => a.endpointId), attempts.map((a) => a.appId), attempts.map((a) => a.attemptNumber),
@@ -106,18 +112,24 @@ export async function complete(db: PgDb, batch: readonly Completion[], now: numb
     transitions.map((t) => t.deliveryId), transitions.map((t) => t.status), transitions.map((t) => t.attempts),
     transitions.map((t) => t.scheduleIndex), transitions.map((t) => t.nextAttemptAt), transitions.map((t) => t.cycleStartedAt),
     transitions.map((t) => t.attempt?.createdAt ?? null), now,
-    successIds, successIds.map((id) => lastSuccess.get(id)),
+    transitions.map((t) => t.lease.owner), transitions.map((t) => t.lease.gen),
   ];
-  const disabling = batch.filter((c) => c.disableEndpoint);
+  const fencedOut = (applied: string[]): DeliveryId[] => {
+    const ok = new Set(applied);
+    return transitions.filter((t) => !ok.has(t.deliveryId)).map((t) => t.deliveryId);
+  };
+  const disabling = transitions.filter((c) => c.disableEndpoint);
   if (disabling.length === 0) {
-    await db.queue.query(RECORD, params);
-    return { disabled: [] };
+    const { rows } = await db.queue.query<{ applied: string[] }>(RECORD, params);
+    return { disabled: [], fenced: fencedOut(rows[0]?.applied ?? []) };
   }
   return db.tx(
     async (q) => {
-      await q.query(RECORD, params);
+      const { rows } = await q.query<{ applied: string[] }>(RECORD, params);
+      const applied = new Set(rows[0]?.applied ?? []);
       const disabled: { endpointId: EndpointId; reason: DisabledReason }[] = [];
       for (const t of disabling) {
+        if (!applied.has(t.deliveryId)) continue;
         // `failing` only when nothing succeeded since this delivery's schedule began:
         // one dead delivery must not disable an endpoint that is otherwise healthy.
         const { rowCount } =
@@ -133,7 +145,7 @@ export async function complete(db: PgDb, batch: readonly Completion[], now: numb
               );
         if (rowCount) disabled.push({ endpointId: t.endpointId, reason: t.disableEndpoint! });
       }
-      return { disabled };
+      return { disabled, fenced: fencedOut([...applied]) };
     },
     { queue: true },
   );
@@ -146,13 +158,14 @@ const stripNul = (s: string | null): string | null => (s === null || !s.includes
 const NOTIFY_IF_ANY = (cte: string) => `WITH r AS (${cte} RETURNING 1), n AS (SELECT count(*)::int AS n FROM r)
   SELECT n.n, CASE WHEN n.n > 0 THEN pg_notify('${DUE_CHANNEL}', current_schema()) END AS notified FROM n`;
 
-export async function releaseLeases(db: PgDb, ids: readonly DeliveryId[], now: number): Promise<void> {
-  if (ids.length === 0) return;
+export async function releaseLeases(db: PgDb, owner: string, held: readonly HeldLease[], now: number): Promise<void> {
+  if (held.length === 0) return;
   // Other workers may take what this one gives back: wake them.
   await db.queue.query(
-    NOTIFY_IF_ANY(`UPDATE deliveries SET next_attempt_at = $1, lease_owner = NULL, updated_at = $1
-      WHERE status = 'pending' AND id = ANY($2::text[])`),
-    [now, ids],
+    NOTIFY_IF_ANY(`UPDATE deliveries d SET next_attempt_at = $1, lease_owner = NULL, updated_at = $1
+      FROM unnest($2::text[], $3::int[]) AS t(id, gen)
+      WHERE d.id = t.id AND d.lease_gen = t.gen AND d.status = 'pending' AND d.lease_owner = $4`),
+    [now, held.map((h) => h.id), held.map((h) => h.gen), owner],
   );
 }
 
@@ -165,14 +178,29 @@ export async function releaseAllLeases(db: PgDb, now: number): Promise<number> {
   return rows[0]?.n ?? 0;
 }
 
-/** Moves the lease deadline of deliveries still leased to `owner`; the others are left alone. */
-export async function extendLeases(db: PgDb, owner: string, ids: readonly DeliveryId[], until: number): Promise<number> {
-  if (ids.length === 0) return 0;
-  const { rowCount } = await db.queue.query(
-    "UPDATE deliveries SET next_attempt_at = $1 WHERE id = ANY($2::text[]) AND lease_owner = $3 AND status = 'pending'",
-    [until, ids, owner],
+/** Moves the lease deadline of deliveries still leased to `owner` under the same generation; the others are left alone. */
+export async function extendLeases(db: PgDb, owner: string, held: readonly HeldLease[], until: number): Promise<DeliveryId[]> {
+  if (held.length === 0) return [];
+  const { rows } = await db.queue.query<{ id: DeliveryId }>(
+    `UPDATE deliveries d SET next_attempt_at = $1 FROM unnest($2::text[], $3::int[]) AS t(id, gen)
+     WHERE d.id = t.id AND d.lease_gen = t.gen AND d.lease_owner = $4 AND d.status = 'pending'
+     RETURNING d.id`,
+    [until, held.map((h) => h.id), held.map((h) => h.gen), owner],
   );
-  return rowCount ?? 0;
+  return rows.map((r) => r.id);
+}
+
+/** Which of `held` are still this worker's, unexpired, with their endpoint's status. */
+export async function checkLeases(db: PgDb, owner: string, held: readonly HeldLease[], now: number): Promise<LeaseCheck[]> {
+  if (held.length === 0) return [];
+  const { rows } = await db.queue.query<{ id: DeliveryId; status: Endpoint["status"]; updated_at: number }>(
+    `SELECT d.id, e.status, e.updated_at FROM unnest($1::text[], $2::int[]) AS t(id, gen)
+     JOIN deliveries d ON d.id = t.id AND d.lease_gen = t.gen
+     JOIN endpoints e ON e.id = d.endpoint_id
+     WHERE d.status = 'pending' AND d.lease_owner = $3 AND d.next_attempt_at > $4`,
+    [held.map((h) => h.id), held.map((h) => h.gen), owner, now],
+  );
+  return rows.map((r) => ({ id: r.id, endpointStatus: r.status, endpointUpdatedAt: r.updated_at }));
 }
 
 export async function nextDueAt(db: PgDb): Promise<number | null> {

@@ -21,6 +21,8 @@ export function publish(db: Db, batch: readonly PublishRequest[], options: Publi
   const { now } = options;
   const firstDelay = options.firstDelayMs ?? 0;
   const lease = firstDelay === 0 ? options.lease : undefined;
+  // What the dispatcher has room for: the rest is written due now, for a claim.
+  const budget = { left: lease?.max ?? 0 };
   return db.tx(() => {
     const endpointsByApp = new Map<string, Endpoint[]>();
     const byKey = new Map<string, PublishResult>();
@@ -35,7 +37,7 @@ export function publish(db: Db, batch: readonly PublishRequest[], options: Publi
         );
         if (existing) return { message: toMessage(existing), created: false, jobs: [] };
       }
-      const result = insertMessage(db, message, only, endpointsByApp, now, firstDelay, lease);
+      const result = insertMessage(db, message, only, endpointsByApp, now, firstDelay, lease, budget);
       if (message.eventId !== null) byKey.set(`${message.appId}\u0000${message.eventId}`, result);
       return result;
     });
@@ -50,6 +52,7 @@ function insertMessage(
   now: number,
   firstDelay: number,
   lease: PublishOptions["lease"],
+  budget: { left: number },
 ): PublishResult {
   db.run(
     INSERT_MESSAGE,
@@ -71,16 +74,20 @@ function insertMessage(
       db.run(INSERT_DELIVERY, id, message.id, endpoint.id, message.appId, "skipped", null, null, now, now);
       continue;
     }
+    const leased = lease !== undefined && budget.left > 0;
     db.run(
       INSERT_DELIVERY,
       id, message.id, endpoint.id, message.appId, "pending",
-      lease ? lease.until : now + firstDelay, lease ? lease.owner : null, now, now,
+      leased ? lease.until : now + firstDelay, leased ? lease.owner : null, now, now,
     );
-    if (lease) {
+    if (leased) {
+      budget.left--;
       jobs.push({
         delivery: { id, messageId: message.id, endpointId: endpoint.id, appId: message.appId, attempts: 0, scheduleIndex: 0, cycleStartedAt: null },
         message: { id: message.id, eventType: message.eventType, payload: message.payload, createdAt: message.createdAt },
         endpoint,
+        // A new row starts at generation 0; every claim increments it.
+        lease: { owner: lease.owner, gen: 0 },
       });
     }
   }

@@ -1,20 +1,21 @@
 import type { DeliveryId, EndpointId, MessageId } from "../../core/ids.js";
 import type { DisabledReason, Endpoint } from "../model.js";
-import { type ClaimedDeliveryRow, toClaimedDelivery } from "../claimed.js";
-import type { ClaimOptions, Completion, CompletionEffects, DeliveryJob } from "../store.js";
+import { CLAIMED_COLUMNS, type ClaimedDeliveryRow, heldJson, toClaimedDelivery } from "../claimed.js";
+import type { ClaimOptions, Completion, CompletionEffects, DeliveryJob, HeldLease, LeaseCheck } from "../store.js";
 import { type Db, jsonList } from "./db.js";
 import { type EndpointRow, toEndpoint } from "./rows.js";
 
 
 // A lease is written as next_attempt_at = lease deadline: a delivery whose
-// holder died simply becomes due again when the deadline passes.
-const CLAIM = `UPDATE deliveries SET next_attempt_at = @leaseUntil, lease_owner = @owner
+// holder died simply becomes due again when the deadline passes. Each claim
+// starts a new lease generation (fencing: see `complete`).
+const CLAIM = `UPDATE deliveries SET next_attempt_at = @leaseUntil, lease_owner = @owner, lease_gen = lease_gen + 1
   WHERE id IN (
     SELECT id FROM deliveries
     WHERE status = 'pending' AND next_attempt_at <= @now
       AND endpoint_id NOT IN (SELECT value FROM json_each(@exclude))
     ORDER BY next_attempt_at LIMIT @limit)
-  RETURNING id, message_id, endpoint_id, app_id, attempts, schedule_index, cycle_started_at`;
+  RETURNING ${CLAIMED_COLUMNS}`;
 
 export function claimDue(db: Db, o: ClaimOptions): DeliveryJob[] {
   return db.tx(() => {
@@ -46,7 +47,7 @@ export function claimDue(db: Db, o: ClaimOptions): DeliveryJob[] {
       const message = messages.get(r.message_id);
       const endpoint = endpoints.get(r.endpoint_id);
       if (!message || !endpoint) continue; // deleted meanwhile; cascades remove the delivery
-      jobs.push({ delivery: toClaimedDelivery(r), message, endpoint });
+      jobs.push({ delivery: toClaimedDelivery(r), message, endpoint, lease: { owner: o.owner, gen: r.lease_gen } });
     }
     return jobs;
   });
@@ -57,16 +58,34 @@ const INSERT_ATTEMPT = `INSERT INTO attempts
    status_code, response_headers, response_body, error_kind, error_message)
   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 
+// Fenced: only the holder of this very lease (owner and generation) may end it.
 const UPDATE_DELIVERY = `UPDATE deliveries SET status = ?, attempts = ?, schedule_index = ?, next_attempt_at = ?,
   cycle_started_at = ?, last_attempt_at = COALESCE(?, last_attempt_at), lease_owner = NULL, updated_at = ?
-  WHERE id = ?`;
+  WHERE id = ? AND status = 'pending' AND lease_owner = ? AND lease_gen = ?`;
 
-/** Records a batch of finished attempts and their delivery transitions in one transaction. */
+/**
+ * Records a batch of finished attempts and their delivery transitions in one
+ * transaction. A completion whose lease is no longer the delivery's (it ran
+ * out and someone claimed it again, or it was resent, re-queued or deleted)
+ * changes nothing and adds no attempt row: it is reported in `fenced`.
+ */
 export function complete(db: Db, batch: readonly Completion[], now: number): CompletionEffects {
   return db.tx(() => {
     const lastSuccess = new Map<string, number>();
+    const fenced: DeliveryId[] = [];
+    const applied: Completion[] = [];
     for (const c of batch) {
       const a = c.attempt;
+      const { changes } = db.run(
+        UPDATE_DELIVERY,
+        c.status, c.attempts, c.scheduleIndex, c.nextAttemptAt, c.cycleStartedAt, a ? a.createdAt : null, now, c.deliveryId,
+        c.lease.owner, c.lease.gen,
+      );
+      if (changes === 0) {
+        fenced.push(c.deliveryId);
+        continue;
+      }
+      applied.push(c);
       if (a) {
         db.run(
           INSERT_ATTEMPT,
@@ -76,16 +95,12 @@ export function complete(db: Db, batch: readonly Completion[], now: number): Com
         );
         if (a.success) lastSuccess.set(c.endpointId, Math.max(lastSuccess.get(c.endpointId) ?? 0, a.createdAt));
       }
-      db.run(
-        UPDATE_DELIVERY,
-        c.status, c.attempts, c.scheduleIndex, c.nextAttemptAt, c.cycleStartedAt, a ? a.createdAt : null, now, c.deliveryId,
-      );
     }
     for (const [endpointId, at] of lastSuccess) {
       db.run("UPDATE endpoints SET last_success_at = MAX(COALESCE(last_success_at, 0), ?) WHERE id = ?", at, endpointId);
     }
     const disabled: { endpointId: EndpointId; reason: DisabledReason }[] = [];
-    for (const c of batch) {
+    for (const c of applied) {
       if (!c.disableEndpoint) continue;
       // `failing` only when nothing succeeded since this delivery's schedule began:
       // one dead delivery must not disable an endpoint that is otherwise healthy.
@@ -102,15 +117,18 @@ export function complete(db: Db, batch: readonly Completion[], now: number): Com
             ).changes;
       if (changed > 0) disabled.push({ endpointId: c.endpointId, reason: c.disableEndpoint });
     }
-    return { disabled };
+    return { disabled, fenced };
   });
 }
 
-export function releaseLeases(db: Db, ids: readonly DeliveryId[], now: number): void {
+/** `(id, lease_gen)` of the deliveries in `@held` (a JSON list of `[id, gen]` pairs). */
+const HELD = "(id, lease_gen) IN (SELECT value ->> 0, value ->> 1 FROM json_each(@held))";
+
+export function releaseLeases(db: Db, owner: string, held: readonly HeldLease[], now: number): void {
   db.run(
-    `UPDATE deliveries SET next_attempt_at = ?, lease_owner = NULL, updated_at = ?
-     WHERE status = 'pending' AND id IN (SELECT value FROM json_each(?))`,
-    now, now, jsonList(ids),
+    `UPDATE deliveries SET next_attempt_at = @now, lease_owner = NULL, updated_at = @now
+     WHERE status = 'pending' AND lease_owner = @owner AND ${HELD}`,
+    { now, owner, held: heldJson(held) },
   );
 }
 
@@ -123,9 +141,21 @@ export const releaseAllLeases = (db: Db, now: number): number =>
 export const nextDueAt = (db: Db): number | null =>
   db.get<{ t: number | null }>("SELECT MIN(next_attempt_at) AS t FROM deliveries WHERE status = 'pending'")?.t ?? null;
 
-export const extendLeases = (db: Db, owner: string, ids: readonly DeliveryId[], until: number): number =>
-  db.run(
-    `UPDATE deliveries SET next_attempt_at = ?
-     WHERE lease_owner = ? AND status = 'pending' AND id IN (SELECT value FROM json_each(?))`,
-    until, owner, jsonList(ids),
-  ).changes;
+export const extendLeases = (db: Db, owner: string, held: readonly HeldLease[], until: number): DeliveryId[] =>
+  db
+    .all<{ id: DeliveryId }>(
+      `UPDATE deliveries SET next_attempt_at = @until
+       WHERE status = 'pending' AND lease_owner = @owner AND ${HELD} RETURNING id`,
+      { until, owner, held: heldJson(held) },
+    )
+    .map((r) => r.id);
+
+export const checkLeases = (db: Db, owner: string, held: readonly HeldLease[], now: number): LeaseCheck[] =>
+  db
+    .all<{ id: DeliveryId; status: Endpoint["status"]; updated_at: number }>(
+      `SELECT d.id, e.status, e.updated_at FROM deliveries d JOIN endpoints e ON e.id = d.endpoint_id
+       WHERE d.status = 'pending' AND d.lease_owner = @owner AND d.next_attempt_at > @now
+         AND (d.id, d.lease_gen) IN (SELECT value ->> 0, value ->> 1 FROM json_each(@held))`,
+      { now, owner, held: heldJson(held) },
+    )
+    .map((r) => ({ id: r.id, endpointStatus: r.status, endpointUpdatedAt: r.updated_at }));

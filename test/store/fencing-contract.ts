@@ -1,0 +1,108 @@
+import { expect, it } from "vitest";
+import { T0, type TestStore, app, claim, endpoint, failed, held, message, publishOne, succeeded } from "./fixtures.js";
+
+/**
+ * Lease fencing (docs/guarantees.md): a worker that lost its lease (it ran
+ * out and the delivery was claimed again, or an operator resent it) can
+ * neither undo what the new holder recorded, nor renew, release or start
+ * under the old lease.
+ */
+export function fencingContract(ctx: () => TestStore): void {
+  const store = () => ctx().store;
+
+  it("ignores the late completion of a worker whose lease ran out and was taken over", async () => {
+    const s = store();
+    const a = await app(s);
+    await endpoint(s, a);
+    const { message: m } = await publishOne(s, a);
+    const [stale] = await claim(s, T0, { owner: "frozen", leaseMs: 1000 });
+    // The frozen worker's lease runs out; another worker claims and delivers.
+    const [live] = await claim(s, T0 + 2000, { owner: "live" });
+    expect(live!.delivery.id).toBe(stale!.delivery.id);
+    expect(live!.lease.gen).toBeGreaterThan(stale!.lease.gen);
+    expect(await s.complete([succeeded(live!, T0 + 2001)], T0 + 2002)).toEqual({ disabled: [], fenced: [] });
+    // The frozen worker wakes up with a failure to record (and a retry to schedule).
+    const effects = await s.complete([failed(stale!, T0 + 3000, T0 + 4000)], T0 + 3001);
+    expect(effects.fenced).toEqual([stale!.delivery.id]);
+    const [d] = await s.listDeliveries(m.id);
+    expect(d).toMatchObject({ status: "succeeded", attempts: 1, nextAttemptAt: null });
+    const attempts = (await s.listMessageAttempts(m.id, { limit: 10 })).data;
+    expect(attempts.map((x) => x.success)).toEqual([true]); // the stale attempt left no row
+    expect(await claim(s, T0 + 10_000, { owner: "live" })).toEqual([]); // not pending again
+  });
+
+  it("fences by generation: the same owner's older lease does not count after a new claim", async () => {
+    const s = store();
+    const a = await app(s);
+    await endpoint(s, a);
+    const { message: m } = await publishOne(s, a);
+    const [first] = await claim(s, T0, { owner: "w", leaseMs: 1000 });
+    const [second] = await claim(s, T0 + 2000, { owner: "w" });
+    expect((await s.complete([succeeded(first!, T0 + 2001)], T0 + 2001)).fenced).toEqual([first!.delivery.id]);
+    expect(await s.extendLeases("w", [held(first!)], T0 + 99_000)).toEqual([]);
+    expect(await s.checkLeases("w", [held(first!)], T0 + 2002)).toEqual([]);
+    expect((await s.complete([succeeded(second!, T0 + 2003)], T0 + 2003)).fenced).toEqual([]);
+    expect((await s.listDeliveries(m.id))[0]!.status).toBe("succeeded");
+  });
+
+  it("fences a worker out of a delivery an operator resent while it held it", async () => {
+    const s = store();
+    const a = await app(s);
+    const ep = await endpoint(s, a);
+    const { message: m } = await publishOne(s, a);
+    const [job] = await claim(s, T0, { owner: "w" });
+    await s.resend(m, ep.id, T0 + 5);
+    expect((await s.complete([failed(job!, T0 + 6, T0 + 60_000)], T0 + 7)).fenced).toEqual([job!.delivery.id]);
+    expect((await s.listDeliveries(m.id))[0]).toMatchObject({ status: "pending", nextAttemptAt: T0 + 5 });
+    await s.releaseLeases("w", [held(job!)], T0 + 8); // no longer its own: changes nothing
+    const [again] = await claim(s, T0 + 9, { owner: "other" });
+    expect(again!.delivery.id).toBe(job!.delivery.id);
+  });
+
+  it("disables an endpoint only on a completion that was applied", async () => {
+    const s = store();
+    const a = await app(s);
+    const ep = await endpoint(s, a);
+    await publishOne(s, a);
+    const [stale] = await claim(s, T0, { owner: "frozen", leaseMs: 1000 });
+    const [live] = await claim(s, T0 + 2000, { owner: "live" });
+    await s.complete([succeeded(live!, T0 + 2001)], T0 + 2001);
+    const effects = await s.complete([failed(stale!, T0 + 3000, null, { disableEndpoint: "gone" })], T0 + 3000);
+    expect(effects).toEqual({ disabled: [], fenced: [stale!.delivery.id] });
+    expect((await s.getEndpoint(a.id, ep.id))!.status).toBe("active");
+  });
+
+  it("checks leases: only unexpired ones still held under the same generation, with the endpoint's status now", async () => {
+    const s = store();
+    const a = await app(s);
+    const ep = await endpoint(s, a);
+    await publishOne(s, a);
+    await publishOne(s, a, { id: message(a, {}, T0 + 1).id }, T0 + 1);
+    const [j1, j2] = await claim(s, T0 + 1, { owner: "w", leaseMs: 1000 });
+    const checked = await s.checkLeases("w", [held(j1!), held(j2!)], T0 + 500);
+    expect(checked.map((c) => c.id).sort()).toEqual([j1!.delivery.id, j2!.delivery.id].sort());
+    expect(checked[0]).toMatchObject({ endpointStatus: "active", endpointUpdatedAt: ep.updatedAt });
+    expect(await s.checkLeases("other", [held(j1!)], T0 + 500)).toEqual([]);
+    expect(await s.checkLeases("w", [{ id: j1!.delivery.id, gen: j1!.lease.gen + 1 }], T0 + 500)).toEqual([]);
+    expect(await s.checkLeases("w", [held(j1!)], T0 + 1001)).toEqual([]); // ran out by the worker's clock
+    await s.setEndpointEnabled(a.id, ep.id, false, T0 + 600);
+    const [after] = await s.checkLeases("w", [held(j1!)], T0 + 700);
+    expect(after).toMatchObject({ endpointStatus: "disabled", endpointUpdatedAt: T0 + 600 });
+    await s.deleteEndpoint(a.id, ep.id);
+    expect(await s.checkLeases("w", [held(j1!), held(j2!)], T0 + 800)).toEqual([]);
+  });
+
+  it("leases at most `max` deliveries of a publish to the local worker; the rest are due for anyone", async () => {
+    const s = store();
+    const a = await app(s);
+    await endpoint(s, a);
+    await endpoint(s, a);
+    await endpoint(s, a);
+    const [r] = await s.publish([{ message: message(a) }], { now: T0, lease: { owner: "local", until: T0 + 60_000, max: 2 } });
+    expect(r!.jobs).toHaveLength(2);
+    const rest = await claim(s, T0, { owner: "other" });
+    expect(rest).toHaveLength(1);
+    expect(rest[0]!.delivery.id).not.toBe(r!.jobs[0]!.delivery.id);
+    expect(rest[0]!.delivery.id).not.toBe(r!.jobs[1]!.delivery.id);
+  });
+}
