@@ -4,6 +4,7 @@ import { Ajv2020 } from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
 import { type FieldError, HeraldError } from "../core/errors.js";
 import { fieldErrors } from "../api/validation.js";
+import { re2RegExp } from "./regexp.js";
 
 /**
  * Event-type payload schemas: compiling them (with the JSON Schema dialect they
@@ -25,7 +26,8 @@ const DRAFT_2020 = /^https?:\/\/json-schema\.org\/draft\/2020-12\/schema#?$/;
 
 function ajvFor(schema: object): Ajv {
   const dialect = (schema as { $schema?: unknown }).$schema;
-  const options = { strict: false, allErrors: true, verbose: true, validateFormats: true } as const;
+  // Patterns run on RE2 (linear time): payloads come from every tenant.
+  const options = { strict: false, allErrors: true, verbose: true, validateFormats: true, code: { regExp: re2RegExp } } as const;
   let ajv: Ajv;
   if (dialect === undefined || (typeof dialect === "string" && DRAFT_2020.test(dialect))) ajv = new Ajv2020(options);
   else if (typeof dialect === "string" && DRAFT_2019.test(dialect)) ajv = new Ajv2019(options);
