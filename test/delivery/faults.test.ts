@@ -96,6 +96,29 @@ describe("misbehaving receivers", () => {
     expect(a.responseBody).toHaveLength(4096);
   });
 
+  // The stall under load (issue 8): with the answers 800 ms in and a 1 s
+  // timeout, a CPU-starved process ran its deadline timer before reading
+  // answers that had arrived in time, recorded timeouts, and (with a schedule
+  // of one attempt) disabled the slow endpoint as failing: two rounds of 32,
+  // then nothing. Reproduced here without any neighbour: the receiver (in
+  // this process) answers at once and then blocks the event loop past the
+  // deadline, so the answer and the deadline are both due when the loop
+  // resumes.
+  it("does not turn an answer that arrived before the deadline into a timeout when the event loop is late", async () => {
+    bad.behave((_r, res) => {
+      res.end("in time");
+      const until = Date.now() + 1500; // longer than the 1 s timeout
+      while (Date.now() < until) {
+        // a busy neighbour, a long synchronous task
+      }
+    });
+    const ep = await createEndpoint(herald, app, bad.url);
+    const { message } = await herald.publish({ appId: app.id, eventType: "a.b", payload: "{}", channels: null, eventId: null });
+    const a = await onlyAttempt(message.id);
+    expect(a).toMatchObject({ success: true, statusCode: 200, responseBody: "in time" });
+    expect((await herald.store.getEndpoint(app.id, ep.id))!.status).toBe("active");
+  });
+
   it("serves healthy endpoints while a slow one fills its own slots", async () => {
     bad.behave((_r, res) => {
       setTimeout(() => res.end(), 800);
