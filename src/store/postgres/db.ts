@@ -111,6 +111,7 @@ export class PgDb {
   readonly durable: Queryable;
   private readonly queueing: Queryable;
   private readonly searchPath: string;
+  private readonly appName: string | undefined;
 
   constructor(
     readonly connectionString: string,
@@ -120,8 +121,11 @@ export class PgDb {
     this.qschema = quoteIdent(this.schema);
     const searchPath = `-c search_path=${this.qschema.replaceAll(" ", "\\ ")}`;
     this.searchPath = searchPath;
-    this.pool = new pg.Pool({ connectionString, max: options.poolSize ?? 10, options: searchPath, types });
-    this.queuePool = new pg.Pool({ connectionString, max: QUEUE_POOL_SIZE, options: `${searchPath} -c synchronous_commit=off`, types });
+    // Herald's connections show as `herald:<schema>` in pg_stat_activity (unless the URL names one).
+    this.appName = applicationName(connectionString, this.schema);
+    const common = { connectionString, types, ...(this.appName ? { application_name: this.appName } : {}) };
+    this.pool = new pg.Pool({ ...common, max: options.poolSize ?? 10, options: searchPath });
+    this.queuePool = new pg.Pool({ ...common, max: QUEUE_POOL_SIZE, options: `${searchPath} -c synchronous_commit=off` });
     for (const pool of [this.pool, this.queuePool]) {
       // An idle connection that breaks (server restart) is dropped by the pool;
       // the error surfaces on the next query instead of crashing the process.
@@ -133,7 +137,12 @@ export class PgDb {
 
   /** A dedicated connection outside the pools (LISTEN, presence lock). */
   client(): pg.Client {
-    return new pg.Client({ connectionString: this.connectionString, options: this.searchPath, types });
+    return new pg.Client({
+      connectionString: this.connectionString,
+      options: this.searchPath,
+      types,
+      ...(this.appName ? { application_name: this.appName } : {}),
+    });
   }
 
   /** One statement on the main (durable) pool, prepared (see `prepared`). */
@@ -198,6 +207,16 @@ export class PgDb {
   async close(): Promise<void> {
     await Promise.all([this.pool.end(), this.queuePool.end()]);
   }
+}
+
+/** `herald:<schema>` (at most 63 bytes, PostgreSQL's limit), or undefined when the URL sets `application_name`. */
+function applicationName(connectionString: string, schema: string): string | undefined {
+  try {
+    if (new URL(connectionString).searchParams.has("application_name")) return undefined;
+  } catch {
+    // not a URL: keep ours
+  }
+  return `herald:${schema}`.slice(0, 63);
 }
 
 /** A `NOTIFY` channel is database-wide; its payload names the schema whose deliveries became due. */
