@@ -10,7 +10,13 @@ import type { Store } from "../store/store.js";
  * principal (issue #3's portal tokens) sees only its application, and every other
  * application's resources answer 404 to it.
  */
-export type Principal = { kind: "admin" } | { kind: "app"; appId: ApplicationId };
+export type Principal =
+  /** `keyId`: which admin key (`bootstrap` for `HERALD_API_KEY` or the generated key, else the `key_` id). */
+  | { kind: "admin"; keyId: string }
+  | { kind: "app"; appId: ApplicationId };
+
+/** The `keyId` of the bootstrap admin key (`HERALD_API_KEY`, or the key generated on first start). */
+export const BOOTSTRAP_KEY_ID = "bootstrap";
 
 declare module "fastify" {
   interface FastifyRequest {
@@ -78,7 +84,7 @@ export function adminKeyResolver(store: Store, config: HeraldConfig): TokenResol
       const want = await expected();
       if (!want) return null;
       const got = createHash("sha256").update(token, "utf8").digest();
-      return timingSafeEqual(got, want) ? { kind: "admin" } : null;
+      return timingSafeEqual(got, want) ? { kind: "admin", keyId: BOOTSTRAP_KEY_ID } : null;
     },
   };
 }
@@ -92,7 +98,8 @@ export function adminKeysResolver(store: Store): TokenResolver {
   return {
     async resolve(token) {
       if (!token.startsWith("hk_")) return null;
-      return (await store.getAdminKeyByHash(sha256Hex(token))) ? { kind: "admin" } : null;
+      const key = await store.getAdminKeyByHash(sha256Hex(token));
+      return key ? { kind: "admin", keyId: key.id } : null;
     },
   };
 }

@@ -1,7 +1,6 @@
-import { createHash } from "node:crypto";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { HeraldError } from "../core/errors.js";
-import { bearerToken } from "./auth.js";
+import type { Principal } from "./auth.js";
 
 /** A key's bucket holds this many seconds' worth of requests: short bursts pass, a sustained excess does not. */
 export const BURST_SECONDS = 2;
@@ -62,21 +61,27 @@ export class TokenBuckets {
 }
 
 /**
- * The `/api/v1` onRequest hook that runs after authentication: each key (the
- * SHA-256 of the bearer token, so the key itself is not kept) gets
- * `ratePerSecond` requests per second with a burst of `BURST_SECONDS` times that.
- * Over it: `429 rate_limited` with `Retry-After` (seconds). Routes marked
- * `unmetered` (publishing) are not counted. Null when the limit is 0 (off).
+ * Whose bucket a request draws from: the verified principal, not the text of
+ * its header (spellings of one credential share a bucket): each admin key has
+ * its own; an application's portal tokens share the application's.
+ */
+export const bucketKey = (principal: Principal): string => (principal.kind === "admin" ? `admin:${principal.keyId}` : `app:${principal.appId}`);
+
+/**
+ * The `/api/v1` onRequest hook that runs after authentication: each principal
+ * (`bucketKey`) gets `ratePerSecond` requests per second with a burst of
+ * `BURST_SECONDS` times that. Over it: `429 rate_limited` with `Retry-After`
+ * (seconds). Routes marked `unmetered` (publishing) are not counted for admin
+ * keys (the producer's data plane); a portal token's publishes are. Null when
+ * the limit is 0 (off).
  */
 export function rateLimiter(ratePerSecond: number) {
   if (ratePerSecond <= 0) return null;
   const buckets = new TokenBuckets(ratePerSecond, Math.max(1, Math.round(ratePerSecond * BURST_SECONDS)));
   const limit = String(buckets.burst);
   return async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
-    if (req.routeOptions.config.unmetered) return;
-    const token = bearerToken(req.headers.authorization) ?? "";
-    const key = createHash("sha256").update(token).digest("base64url");
-    const taken = buckets.take(key, Date.now());
+    if (req.routeOptions.config.unmetered && req.principal.kind === "admin") return;
+    const taken = buckets.take(bucketKey(req.principal), Date.now());
     reply.header("ratelimit-limit", limit);
     if (taken.ok) {
       reply.header("ratelimit-remaining", String(taken.remaining));
@@ -84,6 +89,6 @@ export function rateLimiter(ratePerSecond: number) {
     }
     const seconds = Math.max(1, Math.ceil(taken.retryAfterMs / 1000));
     reply.header("ratelimit-remaining", "0").header("retry-after", String(seconds));
-    throw new HeraldError("rate_limited", `too many requests with this key; retry in ${seconds} s (limit: ${ratePerSecond} per second, HERALD_API_RATE_LIMIT)`);
+    throw new HeraldError("rate_limited", `too many requests with this credential; retry in ${seconds} s (limit: ${ratePerSecond} per second, HERALD_API_RATE_LIMIT)`);
   };
 }

@@ -20,7 +20,7 @@ declare module "fastify" {
   interface FastifyContextConfig {
     /** Only the admin key may call it: an application-scoped token gets 403. */
     adminOnly?: boolean;
-    /** Not counted by the management API's rate limit (publishing). */
+    /** Not counted by the management API's rate limit for admin keys (publishing); portal tokens are counted everywhere. */
     unmetered?: boolean;
   }
 }

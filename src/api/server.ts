@@ -1,6 +1,7 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import { EventCatalog } from "../catalog/catalog.js";
 import { REDACT_PATHS, requestSerializer } from "../log.js";
+import { parseKeyRing } from "../security/keys.js";
 import { adminKeyResolver, adminKeysResolver, authenticate, type Principal, scopeGuard, type TokenResolver } from "./auth.js";
 import { clientErrorHandler } from "./client-errors.js";
 import type { ApiContext } from "./context.js";
@@ -88,7 +89,8 @@ export async function buildApi(context: ApiContext, options: BuildApiOptions = {
   openApiRoutes(root, ctx);
   portalPageRoutes(root);
 
-  const portalTokens = new PortalTokens(ctx.store);
+  // With HERALD_ENCRYPTION_KEY, the portal-token key is derived from it: the database alone cannot mint tokens.
+  const portalTokens = new PortalTokens(ctx.store, ctx.config.encryptionKey === undefined ? undefined : parseKeyRing(ctx.config.encryptionKey));
   const auth = authenticate([
     adminKeyResolver(ctx.store, ctx.config),
     adminKeysResolver(ctx.store),

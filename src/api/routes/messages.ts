@@ -56,7 +56,7 @@ export function messageRoutes(api: Api, ctx: ApiContext & { catalog: EventCatalo
   api.post(
     "/applications/:app/messages",
     {
-      // The data plane: not counted by the management API's rate limit.
+      // The data plane: not counted by the rate limit for admin keys (a portal token's publishes are).
       config: { unmetered: true },
       schema: {
         summary: "Publish a message",
