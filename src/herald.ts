@@ -1,24 +1,15 @@
 import type { FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import type { PublishInput } from "./api/context.js";
-import {
-  EndpointCreateBody,
-  type EndpointCreateInput,
-  EndpointPatchBody,
-  type EndpointPatchInput,
-  disabledPatch,
-  enabledPatch,
-  endpointPatch,
-  newEndpoint,
-} from "./api/endpoint-input.js";
-import { checker } from "./api/validation.js";
+import type { EndpointCreateInput, EndpointPatchInput } from "./api/endpoint-input.js";
 import { EventCatalog } from "./catalog/catalog.js";
 import { type HeraldConfig, type RawSettings, resolveConfig } from "./config/config.js";
-import { HeraldError, notFound } from "./core/errors.js";
+import { notFound } from "./core/errors.js";
 import { type EndpointId, newId } from "./core/ids.js";
 import { Dispatcher } from "./delivery/dispatcher.js";
 import { createLogger } from "./log.js";
 import { OperationalEvents } from "./ops/operational-events.js";
+import { EndpointWrites } from "./service/endpoints.js";
 import { publishWith, type SqliteTransaction, serializePayload, sqliteHandle, sqliteTransaction } from "./publish/outbox.js";
 import { GroupCommitPublisher } from "./publish/publisher.js";
 import { openStore } from "./store/open.js";
@@ -40,9 +31,6 @@ export interface PublishRequestInput {
   /** Same key, same message: a repeated publish creates no second delivery. */
   idempotencyKey?: string;
 }
-
-const checkEndpointCreate = checker(EndpointCreateBody);
-const checkEndpointPatch = checker(EndpointPatchBody);
 
 export interface HeraldOptions {
   /** Settings by variable name, as in the environment (`HERALD_DATABASE_URL` …). Default: none. */
@@ -253,55 +241,35 @@ export class Herald {
     return app;
   }
 
+  /** Checks, store writes and operational events of endpoints: the same code as the HTTP API's. */
+  private endpointWritesOnce: EndpointWrites | undefined;
+  private get endpointWrites(): EndpointWrites {
+    this.endpointWritesOnce ??= new EndpointWrites({
+      store: this.store,
+      ops: this.ops,
+      checkUrl: (url) => this.guard.checkUrl(url),
+      wake: () => this.dispatcher?.wake(),
+    });
+    return this.endpointWritesOnce;
+  }
+
   /** Creates an endpoint, checked exactly as the HTTP API checks it. The result holds the full secret. */
   async createEndpoint(app: string, input: EndpointCreateInput): Promise<Endpoint> {
-    const application = await this.application(app);
-    const row = newEndpoint(application.id, checkEndpointCreate(input), Date.now());
-    await this.checkTargets(row);
-    const endpoint = await this.store.createEndpoint(row);
-    await this.ops.endpoint("endpoint.created", application, endpoint);
-    return endpoint;
+    return this.endpointWrites.create(await this.application(app), input);
   }
 
+  /** Writes only the fields given (a concurrent status change is kept); `disabled` acts as `setEndpointEnabled`. */
   async updateEndpoint(app: string, endpointId: string, input: EndpointPatchInput): Promise<Endpoint> {
-    const current = await this.endpoint(app, endpointId);
-    const patch = endpointPatch(current, checkEndpointPatch(input));
-    await this.checkTargets(patch);
-    const updated = await this.store.updateEndpoint(current.appId, current.id, patch, Date.now());
-    if (!updated) throw notFound("endpoint", endpointId);
-    const application = await this.application(current.appId);
-    await this.ops.endpoint("endpoint.updated", application, updated);
-    if (updated.status !== current.status) await this.ops.endpoint(updated.status === "active" ? "endpoint.enabled" : "endpoint.disabled", application, updated);
-    return updated;
+    return this.endpointWrites.update(await this.application(app), endpointId, input);
   }
 
-  /** The SSRF guard's creation-time check of the URLs an endpoint calls, as the API makes it (422). */
-  private async checkTargets(fields: Pick<Partial<Endpoint>, "url" | "authentication">): Promise<void> {
-    const auth = fields.authentication;
-    const targets: [string, string | undefined][] = [
-      ["/url", fields.url],
-      ["/authentication/tokenUrl", auth?.type === "oauth2" ? auth.tokenUrl : undefined],
-    ];
-    for (const [path, url] of targets) {
-      const problem = url === undefined ? undefined : await this.guard.checkUrl(url);
-      if (problem) throw new HeraldError("validation_failed", `${path}: ${problem}`, [{ path, message: problem }]);
-    }
-  }
-
-  /** Enables (`true`) or disables (`false`, reason `manual`) an endpoint. */
+  /** Enables (`true`, failure state reset) or disables (`false`, reason `manual`) an endpoint; a no-op when already so. */
   async setEndpointEnabled(app: string, endpointId: string, enabled: boolean): Promise<Endpoint> {
-    const current = await this.endpoint(app, endpointId);
-    const updated = await this.store.updateEndpoint(current.appId, current.id, enabled ? enabledPatch : disabledPatch, Date.now());
-    if (!updated) throw notFound("endpoint", endpointId);
-    if (updated.status !== current.status) await this.ops.endpoint(enabled ? "endpoint.enabled" : "endpoint.disabled", await this.application(current.appId), updated);
-    return updated;
+    return this.endpointWrites.setEnabled(await this.application(app), endpointId, enabled);
   }
 
   async deleteEndpoint(app: string, endpointId: string): Promise<void> {
-    const current = await this.endpoint(app, endpointId);
-    if (await this.store.deleteEndpoint(current.appId, current.id)) {
-      await this.ops.endpoint("endpoint.deleted", await this.application(current.appId), current);
-    }
+    await this.endpointWrites.delete(await this.application(app), endpointId);
   }
 
   /** An endpoint of an application; throws `not_found`. */
@@ -312,13 +280,9 @@ export class Herald {
     return ep;
   }
 
-  /** Re-queues every failed or skipped delivery of an endpoint created since `since`. */
+  /** Re-queues every failed or skipped delivery of an endpoint created since `since`; `conflict` while it is disabled. */
   async recover(app: string, endpointId: string, since: Date): Promise<number> {
-    const ep = await this.endpoint(app, endpointId);
-    if (ep.status !== "active") throw new HeraldError("conflict", "the endpoint is disabled; enable it first");
-    const n = await this.store.recover(ep.id, since.getTime(), Date.now());
-    this.dispatcher?.wake();
-    return n;
+    return this.endpointWrites.recover(await this.application(app), endpointId, since.getTime());
   }
 
   /** Starts the HTTP API (and dashboard) on the configured host and port; `mount` adds routes first. */

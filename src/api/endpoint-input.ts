@@ -2,7 +2,7 @@ import { type Static, Type } from "@sinclair/typebox";
 import { type FieldError, HeraldError } from "../core/errors.js";
 import { type ApplicationId, newId } from "../core/ids.js";
 import { generateSecret, secretProblem } from "../signing/secret.js";
-import type { Endpoint, EndpointAuthentication } from "../store/model.js";
+import type { EndpointAuthentication } from "../store/model.js";
 import type { EndpointPatch, NewEndpoint } from "../store/store.js";
 import { Channel, EventPattern, Metadata, Nullable, Strict } from "./schemas.js";
 
@@ -72,10 +72,6 @@ export const EndpointCreateBody = Strict({ url: Url, secret: Type.Optional(Type.
 export const EndpointPatchBody = Strict({ url: Type.Optional(Url), ...EditableFields });
 export type EndpointCreateInput = Static<typeof EndpointCreateBody>;
 export type EndpointPatchInput = Static<typeof EndpointPatchBody>;
-
-/** What `disable` / `enable` (and PATCH `disabled`) write. */
-export const disabledPatch = { status: "disabled", disabledReason: "manual" } as const satisfies EndpointPatch;
-export const enabledPatch = { status: "active", disabledReason: null } as const satisfies EndpointPatch;
 
 /** Headers Herald sets itself, or that only make sense hop by hop. */
 const RESERVED_HEADERS = new Set([
@@ -168,8 +164,12 @@ export function newEndpoint(appId: ApplicationId, input: EndpointCreateInput, no
   };
 }
 
-/** A checked PATCH body → the store patch (only the fields sent). */
-export function endpointPatch(current: Endpoint, input: EndpointPatchInput): EndpointPatch {
+/**
+ * A checked PATCH body → the store patch: only the fields sent. `disabled` is
+ * not among them: it is a status change, made by its own conditional write
+ * (`EndpointWrites#update`).
+ */
+export function endpointPatch(input: EndpointPatchInput): EndpointPatch {
   check(input);
   const patch: EndpointPatch = {};
   if (input.url !== undefined) patch.url = input.url;
@@ -181,9 +181,5 @@ export function endpointPatch(current: Endpoint, input: EndpointPatchInput): End
   if (input.timeoutMs !== undefined) patch.timeoutMs = input.timeoutMs;
   if (input.rateLimit !== undefined) patch.rateLimit = input.rateLimit;
   if (input.metadata !== undefined) patch.metadata = input.metadata;
-  // Only a change of state touches the reason: disabling an endpoint the
-  // failure rule already disabled keeps "failing".
-  if (input.disabled === true && current.status === "active") Object.assign(patch, disabledPatch);
-  if (input.disabled === false && current.status === "disabled") Object.assign(patch, enabledPatch);
   return patch;
 }

@@ -56,8 +56,13 @@ export function encryptingStore(inner: Store, ring: KeyRing): Store {
       return { ...result, data: result.data.map(open) };
     },
     async updateEndpoint(appId: ApplicationId, id: EndpointId, patch: EndpointPatch, now: number) {
+      // A partial patch stays partial: only a credential that is sent is sealed (null clears it).
       const sealed = patch.authentication ? { ...patch, authentication: sealer.sealAuth(patch.authentication, id) } : patch;
       return openOrNull(await inner.updateEndpoint(appId, id, sealed, now));
+    },
+    async setEndpointEnabled(appId: ApplicationId, id: EndpointId, enabled: boolean, now: number) {
+      const change = await inner.setEndpointEnabled(appId, id, enabled, now);
+      return change && { ...change, endpoint: open(change.endpoint) };
     },
     async rotateEndpointSecret(appId: ApplicationId, id: EndpointId, secret: string, previousExpiresAt: number, now: number) {
       // The store moves the stored (sealed) newest secret into `previous` as is: it stays bound to this endpoint.

@@ -51,22 +51,20 @@ export type EventTypePatch = Partial<NewEventType & { archived: boolean }>;
 /** A new endpoint as the caller built it (id, secret and defaults already chosen). */
 export type NewEndpoint = Omit<Endpoint, "lastSuccessAt" | "previousSecret" | "previousSecretExpiresAt" | "updatedAt">;
 
+/**
+ * The configuration fields of an endpoint that a PATCH may change; only the
+ * fields present are written. Status is not among them: it changes only
+ * through `setEndpointEnabled` and the failure rules, each a conditional write.
+ */
 export type EndpointPatch = Partial<
-  Pick<
-    Endpoint,
-    | "url"
-    | "description"
-    | "events"
-    | "channels"
-    | "status"
-    | "disabledReason"
-    | "headers"
-    | "authentication"
-    | "timeoutMs"
-    | "rateLimit"
-    | "metadata"
-  >
+  Pick<Endpoint, "url" | "description" | "events" | "channels" | "headers" | "authentication" | "timeoutMs" | "rateLimit" | "metadata">
 >;
+
+/** What `setEndpointEnabled` did: the endpoint as it is now, and whether this call changed its status. */
+export interface EndpointStatusChange {
+  endpoint: Endpoint;
+  changed: boolean;
+}
 
 /** A message to publish in the caller's transaction, payload already serialized. */
 export interface OutboxMessage {
@@ -200,11 +198,28 @@ export interface Store {
   createEndpoint(endpoint: NewEndpoint): Promise<Endpoint>;
   getEndpoint(appId: ApplicationId, id: EndpointId): Promise<Endpoint | null>;
   listEndpoints(appId: ApplicationId, page: PageRequest): Promise<Page<Endpoint>>;
-  /** Enabling (status → active) also clears `disabledReason`. */
+  /**
+   * Writes the fields present in `patch` (and `updatedAt`) in one statement, and
+   * nothing else: a concurrent status change, rotation or other patch is kept.
+   * An empty patch writes nothing. Null when the endpoint does not exist.
+   */
   updateEndpoint(appId: ApplicationId, id: EndpointId, patch: EndpointPatch, now: number): Promise<Endpoint | null>;
+  /**
+   * A conditional status change, in one transaction. Enabling applies only to a
+   * disabled endpoint: status active, `disabledReason` cleared, and its failure
+   * state reset (its queued deliveries that wait for a retry start the schedule
+   * again). Disabling applies only to an active endpoint (reason `manual`): one
+   * the failure rules already disabled keeps its reason. `changed` tells whether
+   * this call made the change (operational events are emitted only then). Null
+   * when the endpoint does not exist.
+   */
+  setEndpointEnabled(appId: ApplicationId, id: EndpointId, enabled: boolean, now: number): Promise<EndpointStatusChange | null>;
   /** Deletes the endpoint with its deliveries and attempts. */
   deleteEndpoint(appId: ApplicationId, id: EndpointId): Promise<boolean>;
-  /** Makes `secret` the newest; the old one keeps signing until `previousExpiresAt`. */
+  /**
+   * Makes `secret` the newest; the old one keeps signing until `previousExpiresAt`.
+   * One statement: the secret moved into `previous` is the one stored at that instant.
+   */
   rotateEndpointSecret(appId: ApplicationId, id: EndpointId, secret: string, previousExpiresAt: number, now: number): Promise<Endpoint | null>;
 
   /**
@@ -261,8 +276,14 @@ export interface Store {
    * retry schedule (creating the delivery if the endpoint never had one).
    */
   resend(message: Message, endpointId: EndpointId, now: number): Promise<Delivery>;
-  /** Re-queues every failed or skipped delivery of the endpoint created at or after `since`. */
-  recover(endpointId: EndpointId, since: number, now: number): Promise<number>;
+  /**
+   * Re-queues every failed or skipped delivery of the endpoint created at or
+   * after `since`, and returns how many; null (nothing re-queued) when the
+   * endpoint is not active or does not exist. The endpoint's status is checked
+   * in the same statement, so a concurrent disable either comes first (null) or
+   * waits until the re-queue is committed.
+   */
+  recover(endpointId: EndpointId, since: number, now: number): Promise<number | null>;
 
   /** Stores a new admin key (its hash only). A `keyHash` already stored is a `conflict`. */
   createAdminKey(key: AdminKey): Promise<AdminKey>;

@@ -1,5 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { FastifyInstance } from "fastify";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { buildApi } from "../../src/api/server.js";
+import type { Herald } from "../../src/herald.js";
 import { generateSecret } from "../../src/signing/secret.js";
+import { eventually, openTestHerald } from "../helpers/herald.js";
+import { type Receiver, startReceiver } from "../helpers/receiver.js";
 import { openApi, recordAttempts, type TestApi } from "./helpers.js";
 
 let t: TestApi;
@@ -235,6 +240,84 @@ describe("endpoint actions", () => {
     // A leap second passes the format check but not Date: still a 422, not a NaN in the store.
     expect((await t.call("POST", `${eps}/${ep.id}/recover`, { since: "2016-12-31T23:59:60Z" })).body.errors).toEqual([
       { path: "/since", message: expect.stringContaining("ISO-8601") },
+    ]);
+  });
+});
+
+describe("endpoint state changes against a delivering worker", () => {
+  const KEY = "state-test-admin-key-0123456789";
+  let herald: Herald;
+  let closeHerald: () => Promise<void>;
+  let receiver: Receiver;
+  let api: FastifyInstance;
+  beforeEach(async () => {
+    ({ herald, close: closeHerald } = await openTestHerald({ HERALD_API_KEY: KEY, HERALD_API_RATE_LIMIT: "0" }));
+    receiver = await startReceiver((_r, res) => {
+      res.statusCode = 410; // Gone: the worker disables the endpoint at once
+      res.end();
+    });
+    api = await buildApi({
+      store: herald.store,
+      config: herald.config,
+      publisher: herald.publisher,
+      logger: herald.logger,
+      wake: () => herald.dispatcher?.wake(),
+      checkUrl: (url) => herald.guard.checkUrl(url),
+      catalog: herald.catalog,
+      ops: herald.ops,
+    });
+    await herald.start();
+  });
+  afterEach(async () => {
+    await api.close();
+    await closeHerald();
+    await receiver.close();
+  });
+
+  const call = async (method: "GET" | "POST" | "PATCH", url: string, body?: unknown) => {
+    const res = await api.inject({ method, url: `/api/v1${url}`, headers: { authorization: `Bearer ${KEY}` }, ...(body === undefined ? {} : { payload: body as object }) });
+    return { status: res.statusCode, body: res.json() };
+  };
+  const eventTypes = async (endpointId: string) => {
+    await herald.ops.flush();
+    const page = await herald.store.listOperationalEvents({ endpointId: endpointId as never }, { limit: 50 });
+    return page.data.map((e) => e.type).filter((t) => t.startsWith("endpoint.")).reverse();
+  };
+
+  it("keeps a worker's automatic disable through a PATCH, and reports each real transition once", async () => {
+    await call("POST", "/applications", { name: "Shop", uid: "shop" });
+    const ep = (await call("POST", "/applications/shop/endpoints", { url: `${receiver.url}/hook` })).body;
+    await call("POST", "/applications/shop/messages", { eventType: "order.created", payload: { id: 1 } });
+    await eventually(async () => (await eventTypes(ep.id)).includes("endpoint.disabled"));
+    expect((await call("GET", `/applications/shop/endpoints/${ep.id}`)).body).toMatchObject({ status: "disabled", disabledReason: "gone" });
+
+    const patched = await call("PATCH", `/applications/shop/endpoints/${ep.id}`, { description: "orders" });
+    expect(patched).toMatchObject({ status: 200, body: { description: "orders", status: "disabled", disabledReason: "gone" } });
+    // Asking for what already is changes nothing: the failure rule's reason stays.
+    expect((await call("PATCH", `/applications/shop/endpoints/${ep.id}`, { disabled: true })).body).toMatchObject({ status: "disabled", disabledReason: "gone" });
+    expect((await call("POST", `/applications/shop/endpoints/${ep.id}/disable`)).body).toMatchObject({ status: "disabled", disabledReason: "gone" });
+    expect((await call("POST", `/applications/shop/endpoints/${ep.id}/recover`, { since: new Date(0).toISOString() })).status).toBe(409);
+
+    const [on, again] = await Promise.all([
+      call("POST", `/applications/shop/endpoints/${ep.id}/enable`),
+      call("POST", `/applications/shop/endpoints/${ep.id}/enable`),
+    ]);
+    expect([on.body.status, again.body.status]).toEqual(["active", "active"]);
+    expect((await call("PATCH", `/applications/shop/endpoints/${ep.id}`, { disabled: false, metadata: { team: "a" } })).body).toMatchObject({
+      status: "active",
+      metadata: { team: "a" },
+      description: "orders",
+    });
+    await call("PATCH", `/applications/shop/endpoints/${ep.id}`, { disabled: true });
+    await call("POST", `/applications/shop/endpoints/${ep.id}/disable`);
+
+    expect(await eventTypes(ep.id)).toEqual([
+      "endpoint.created",
+      "endpoint.disabled", // by the worker (410)
+      "endpoint.updated", // the description
+      "endpoint.enabled", // once, for two concurrent enables
+      "endpoint.updated", // the metadata
+      "endpoint.disabled", // PATCH disabled: true; the disable action after it changed nothing
     ]);
   });
 });

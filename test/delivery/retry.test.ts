@@ -81,7 +81,7 @@ describe("retries and disabling", () => {
     expect(receiver.received).toHaveLength(3);
 
     receiver.behave((_r, res) => void res.end());
-    await herald.store.updateEndpoint(app.id, ep.id, { status: "active" }, Date.now());
+    await herald.store.setEndpointEnabled(app.id, ep.id, true, Date.now());
     const queued = await herald.store.recover(ep.id, 0, Date.now());
     expect(queued).toBe(2);
     herald.dispatcher!.wake();

@@ -9,6 +9,8 @@ import type { Store } from "../../src/store/store.js";
 import { tempDir } from "../helpers/herald.js";
 import { freshSchema, postgresAvailable } from "../helpers/postgres.js";
 import { describeStore } from "../store/conformance.js";
+import type { EndpointTestStore } from "../store/endpoint-contract.js";
+import { postgresRawAccess, sqliteRawAccess } from "../store/raw-access.js";
 import { KEY_A } from "./helpers.js";
 
 /**
@@ -25,19 +27,21 @@ describeStore("sqlite, encrypted", async () => {
   const path = join(dir, "herald.db");
   const store = encryptingStore(openSqliteStore(path), ring);
   const others: Store[] = [];
-  return {
+  const t: EndpointTestStore = {
     store,
     async reopen() {
       const other = encryptingStore(openSqliteStore(path), ring);
       others.push(other);
       return other;
     },
+    raw: sqliteRawAccess(path),
     async close() {
       for (const o of others) await o.close();
       await store.close();
       cleanup();
     },
   };
+  return t;
 });
 
 describeStore(
@@ -46,19 +50,21 @@ describeStore(
     const schema = freshSchema();
     const store = encryptingStore(openPostgresStore(schema.url), ring);
     const others: Store[] = [];
-    return {
+    const t: EndpointTestStore = {
       store,
       async reopen() {
         const other = encryptingStore(openPostgresStore(schema.url), ring);
         others.push(other);
         return other;
       },
+      raw: postgresRawAccess(schema),
       async close() {
         for (const o of others) await o.close();
         await store.close();
         await schema.drop();
       },
     };
+    return t;
   },
   { skip: !available },
 );

@@ -100,11 +100,9 @@ export function catalogContract(store: () => Store): void {
     expect((await s.listEndpoints(a.id, { limit: 1, cursor: page.nextCursor! })).data.map((e) => e.id)).toEqual([ep.id]);
     expect((await s.listEndpoints(other.id, { limit: 10 })).data).toEqual([]);
 
-    const off = await s.updateEndpoint(a.id, ep.id, { status: "disabled", disabledReason: "manual", url: "https://example.test/v2" }, T0 + 1);
-    expect(off).toMatchObject({ status: "disabled", disabledReason: "manual", url: "https://example.test/v2", events: ["order.*"], updatedAt: T0 + 1 });
-    const on = await s.updateEndpoint(a.id, ep.id, { status: "active" }, T0 + 2);
-    expect(on).toMatchObject({ status: "active", disabledReason: null });
-    expect(await s.getEndpoint(a.id, ep.id)).toEqual(on);
+    const patched = await s.updateEndpoint(a.id, ep.id, { url: "https://example.test/v2" }, T0 + 1);
+    expect(patched).toMatchObject({ status: "active", url: "https://example.test/v2", events: ["order.*"], headers: { "x-b": "2", "x-a": "1" }, updatedAt: T0 + 1 });
+    expect(await s.getEndpoint(a.id, ep.id)).toEqual(patched);
     expect(await s.updateEndpoint(other.id, ep.id, { description: "x" }, T0)).toBeNull();
 
     const rotated = await s.rotateEndpointSecret(a.id, ep.id, "whsec_new", T0 + 86_400_000, T0 + 3);

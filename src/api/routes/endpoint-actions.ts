@@ -1,19 +1,13 @@
 import { Type } from "@sinclair/typebox";
-import { invalid, notFound } from "../../core/errors.js";
-import { generateSecret, secretProblem } from "../../signing/secret.js";
-import type { Endpoint } from "../../store/model.js";
-import type { EndpointPatch } from "../../store/store.js";
+import { EndpointWrites } from "../../service/endpoints.js";
 import type { ApiContext } from "../context.js";
-import { disabledPatch, enabledPatch } from "../endpoint-input.js";
-import { findEndpoint, requireActive } from "../lookup.js";
+import { findApp, findEndpoint, requireActive } from "../lookup.js";
 import { PageQuery, pageOf, pageRequest } from "../pagination.js";
 import { DateTime, EmptyBody, epochMs, EndpointParams, EventTypeName, NoQuery, optionalBody, Strict } from "../schemas.js";
 import { Attempt, Endpoint as EndpointSchema, EndpointStats, Page, Secret } from "../responses.js";
 import { serializeAttempt, serializeEndpoint, serializeStats } from "../serializers.js";
 import type { Api } from "../validation.js";
 
-/** How long a rotated-out secret keeps signing (contract §3: both sign for 24 h). */
-const ROTATION_OVERLAP_MS = 24 * 3_600_000;
 const DEFAULT_STATS_WINDOW_MS = 24 * 3_600_000;
 
 const RotateBody = Strict({ secret: Type.Optional(Type.String({ maxLength: 256 })) });
@@ -28,22 +22,21 @@ const tags = ["Endpoints"];
 export function endpointActionRoutes(api: Api, ctx: ApiContext): void {
   const optional = { preValidation: optionalBody };
 
-  /** enable/disable: a no-op (200, unchanged) when the endpoint is already in that state. */
-  const setStatus = (path: string, want: Endpoint["status"], patch: EndpointPatch, summary: string) =>
+  // Checks, store writes and operational events: shared with the library (src/service/endpoints.ts).
+  const writes = new EndpointWrites(ctx);
+
+  /** enable/disable: a no-op (200, unchanged, no event) when the endpoint is already in that state. */
+  const setStatus = (path: string, enabled: boolean, summary: string) =>
     api.post(
       path,
       { ...optional, schema: { summary, tags, params: EndpointParams, body: EmptyBody, querystring: NoQuery, response: { 200: EndpointSchema } } },
       async (req) => {
-        const { app, endpoint } = await findEndpoint(ctx, req, req.params);
-        if (endpoint.status === want) return serializeEndpoint(endpoint);
-        const updated = await ctx.store.updateEndpoint(app.id, endpoint.id, patch, Date.now());
-        if (!updated) throw notFound("endpoint", endpoint.id);
-        await ctx.ops?.endpoint(want === "active" ? "endpoint.enabled" : "endpoint.disabled", app, updated, "manual");
-        return serializeEndpoint(updated);
+        const app = await findApp(ctx, req, req.params.app);
+        return serializeEndpoint(await writes.setEnabled(app, req.params.ep, enabled));
       },
     );
-  setStatus("/applications/:app/endpoints/:ep/enable", "active", enabledPatch, "Enable an endpoint (resets its failure state)");
-  setStatus("/applications/:app/endpoints/:ep/disable", "disabled", disabledPatch, "Disable an endpoint");
+  setStatus("/applications/:app/endpoints/:ep/enable", true, "Enable an endpoint (resets its failure state)");
+  setStatus("/applications/:app/endpoints/:ep/disable", false, "Disable an endpoint");
 
   api.get(
     "/applications/:app/endpoints/:ep/secret",
@@ -69,13 +62,8 @@ export function endpointActionRoutes(api: Api, ctx: ApiContext): void {
       },
     },
     async (req) => {
-      const problem = req.body.secret === undefined ? undefined : secretProblem(req.body.secret);
-      if (problem) throw invalid("/secret", problem);
-      const { app, endpoint } = await findEndpoint(ctx, req, req.params);
-      const secret = req.body.secret ?? generateSecret();
-      const now = Date.now();
-      const rotated = await ctx.store.rotateEndpointSecret(app.id, endpoint.id, secret, now + ROTATION_OVERLAP_MS, now);
-      if (!rotated) throw notFound("endpoint", endpoint.id);
+      const app = await findApp(ctx, req, req.params.app);
+      const rotated = await writes.rotateSecret(app, req.params.ep, req.body.secret);
       return { secret: rotated.secret };
     },
   );
@@ -121,10 +109,8 @@ export function endpointActionRoutes(api: Api, ctx: ApiContext): void {
       },
     },
     async (req, reply) => {
-    const { endpoint } = await findEndpoint(ctx, req, req.params);
-    requireActive(endpoint, "recover");
-    const queued = await ctx.store.recover(endpoint.id, epochMs(req.body.since, "/since"), Date.now());
-    if (queued > 0) ctx.wake();
+    const app = await findApp(ctx, req, req.params.app);
+    const queued = await writes.recover(app, req.params.ep, epochMs(req.body.since, "/since"));
     return reply.code(202).send({ queued });
     },
   );

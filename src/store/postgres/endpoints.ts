@@ -1,9 +1,9 @@
 import type { ApplicationId, EndpointId } from "../../core/ids.js";
 import type { Endpoint } from "../model.js";
-import { definedOnly } from "../sqlite/catalog.js";
+import { patchColumns, RESET_FAILURES_WHERE } from "../endpoint-patch.js";
 import { cursorOf, toPage } from "../sqlite/paging.js";
 import { type EndpointRow, jsonOrNull, toEndpoint } from "../sqlite/rows.js";
-import type { EndpointPatch, NewEndpoint, Page, PageRequest } from "../store.js";
+import type { EndpointPatch, EndpointStatusChange, NewEndpoint, Page, PageRequest } from "../store.js";
 import type { PgDb } from "./db.js";
 
 export async function createEndpoint(db: PgDb, ep: NewEndpoint): Promise<Endpoint> {
@@ -36,21 +36,43 @@ export async function listEndpoints(db: PgDb, appId: ApplicationId, page: PageRe
 }
 
 export async function updateEndpoint(db: PgDb, appId: ApplicationId, id: EndpointId, patch: EndpointPatch, now: number): Promise<Endpoint | null> {
-  const current = await getEndpoint(db, appId, id);
-  if (!current) return null;
-  const next: Endpoint = { ...current, ...definedOnly(patch), updatedAt: now };
-  if (next.status === "active") next.disabledReason = null;
-  await db.query(
-    `UPDATE endpoints SET url = $1, description = $2, events = $3, channels = $4, status = $5, disabled_reason = $6,
-       headers = $7, authentication = $8, timeout_ms = $9, rate_limit = $10, metadata = $11, updated_at = $12
-     WHERE id = $13`,
-    [
-      next.url, next.description, jsonOrNull(next.events), jsonOrNull(next.channels), next.status, next.disabledReason,
-      JSON.stringify(next.headers), jsonOrNull(next.authentication), next.timeoutMs, next.rateLimit, JSON.stringify(next.metadata),
-      now, id,
-    ],
+  const columns = patchColumns(patch);
+  if (columns.length === 0) return getEndpoint(db, appId, id);
+  const set = columns.map(([column], i) => `${column} = $${i + 1}`).join(", ");
+  const n = columns.length;
+  const [row] = await db.query<EndpointRow>(
+    `UPDATE endpoints SET ${set}, updated_at = $${n + 1} WHERE app_id = $${n + 2} AND id = $${n + 3} RETURNING *`,
+    [...columns.map(([, value]) => value), now, appId, id],
   );
-  return next;
+  return row ? toEndpoint(row) : null;
+}
+
+/**
+ * Enable: the endpoint's conditional UPDATE and the reset of its deliveries'
+ * failure state in one statement (the second runs only if the first changed a
+ * row). Disable: one conditional UPDATE. No row back: nothing to change.
+ */
+const ENABLE = `WITH e AS (
+    UPDATE endpoints SET status = 'active', disabled_reason = NULL, updated_at = $1
+    WHERE app_id = $2 AND id = $3 AND status = 'disabled' RETURNING *),
+  reset AS (
+    UPDATE deliveries SET schedule_index = 0, cycle_started_at = NULL, updated_at = $1
+    WHERE endpoint_id IN (SELECT id FROM e) AND ${RESET_FAILURES_WHERE})
+  SELECT * FROM e`;
+const DISABLE = `UPDATE endpoints SET status = 'disabled', disabled_reason = 'manual', updated_at = $1
+  WHERE app_id = $2 AND id = $3 AND status = 'active' RETURNING *`;
+
+export async function setEndpointEnabled(
+  db: PgDb,
+  appId: ApplicationId,
+  id: EndpointId,
+  enabled: boolean,
+  now: number,
+): Promise<EndpointStatusChange | null> {
+  const [row] = await db.query<EndpointRow>(enabled ? ENABLE : DISABLE, [now, appId, id]);
+  if (row) return { endpoint: toEndpoint(row), changed: true };
+  const current = await getEndpoint(db, appId, id);
+  return current ? { endpoint: current, changed: false } : null;
 }
 
 export async function deleteEndpoint(db: PgDb, appId: ApplicationId, id: EndpointId): Promise<boolean> {

@@ -71,6 +71,7 @@ export class PostgresStore implements Store {
   async getEndpoint(appId: ApplicationId, id: EndpointId) { return endpoints.getEndpoint(this.db, appId, id); }
   async listEndpoints(appId: ApplicationId, page: PageRequest) { return endpoints.listEndpoints(this.db, appId, page); }
   async updateEndpoint(appId: ApplicationId, id: EndpointId, patch: EndpointPatch, now: number) { return endpoints.updateEndpoint(this.db, appId, id, patch, now); }
+  async setEndpointEnabled(appId: ApplicationId, id: EndpointId, enabled: boolean, now: number) { return endpoints.setEndpointEnabled(this.db, appId, id, enabled, now); }
   async deleteEndpoint(appId: ApplicationId, id: EndpointId) { return endpoints.deleteEndpoint(this.db, appId, id); }
   async rotateEndpointSecret(appId: ApplicationId, id: EndpointId, secret: string, previousExpiresAt: number, now: number) {
     return endpoints.rotateEndpointSecret(this.db, appId, id, secret, previousExpiresAt, now);

@@ -83,16 +83,24 @@ export async function resend(db: PgDb, message: Message, endpointId: EndpointId,
   return toDelivery(delivery);
 }
 
-export async function recover(db: PgDb, endpointId: EndpointId, since: number, now: number): Promise<number> {
-  const [row] = await db.query<{ n: number }>(
-    `WITH r AS (
+/**
+ * The re-queue runs only while the endpoint is active, checked in the same
+ * statement under a share lock on its row: a concurrent disable either
+ * committed first (the re-evaluated status excludes the endpoint: null) or
+ * waits until this re-queue has committed.
+ */
+export async function recover(db: PgDb, endpointId: EndpointId, since: number, now: number): Promise<number | null> {
+  const [row] = await db.query<{ active: number; n: number }>(
+    `WITH ep AS (SELECT id FROM endpoints WHERE id = $2 AND status = 'active' FOR SHARE),
+     r AS (
        UPDATE deliveries SET status = 'pending', schedule_index = 0, next_attempt_at = $1,
          cycle_started_at = NULL, lease_owner = NULL, updated_at = $1
-       WHERE endpoint_id = $2 AND status IN ('failed', 'skipped') AND created_at >= $3
+       WHERE endpoint_id IN (SELECT id FROM ep) AND status IN ('failed', 'skipped') AND created_at >= $3
        RETURNING 1),
      n AS (SELECT count(*)::int AS n FROM r)
-     SELECT n.n, CASE WHEN n.n > 0 THEN pg_notify('${DUE_CHANNEL}', current_schema()) END AS notified FROM n`,
+     SELECT (SELECT count(*)::int FROM ep) AS active, n.n,
+       CASE WHEN n.n > 0 THEN pg_notify('${DUE_CHANNEL}', current_schema()) END AS notified FROM n`,
     [now, endpointId, since],
   );
-  return row?.n ?? 0;
+  return row && row.active > 0 ? row.n : null;
 }

@@ -1,7 +1,7 @@
 import type { ApplicationId, EndpointId } from "../../core/ids.js";
 import type { Endpoint } from "../model.js";
-import type { EndpointPatch, NewEndpoint, Page, PageRequest } from "../store.js";
-import { definedOnly } from "./catalog.js";
+import { patchColumns, RESET_FAILURES_WHERE } from "../endpoint-patch.js";
+import type { EndpointPatch, EndpointStatusChange, NewEndpoint, Page, PageRequest } from "../store.js";
 import type { Db } from "./db.js";
 import { cursorOf, toPage } from "./paging.js";
 import { type EndpointRow, jsonOrNull, toEndpoint } from "./rows.js";
@@ -42,19 +42,34 @@ export const endpointsOfApp = (db: Db, appId: string): Endpoint[] =>
   db.all<EndpointRow>("SELECT * FROM endpoints WHERE app_id = ?", appId).map(toEndpoint);
 
 export function updateEndpoint(db: Db, appId: ApplicationId, id: EndpointId, patch: EndpointPatch, now: number): Endpoint | null {
-  const current = getEndpoint(db, appId, id);
-  if (!current) return null;
-  const next: Endpoint = { ...current, ...definedOnly(patch), updatedAt: now };
-  if (next.status === "active") next.disabledReason = null;
-  db.run(
-    `UPDATE endpoints SET url = ?, description = ?, events = ?, channels = ?, status = ?, disabled_reason = ?,
-       headers = ?, authentication = ?, timeout_ms = ?, rate_limit = ?, metadata = ?, updated_at = ?
-     WHERE id = ?`,
-    next.url, next.description, jsonOrNull(next.events), jsonOrNull(next.channels), next.status, next.disabledReason,
-    JSON.stringify(next.headers), jsonOrNull(next.authentication), next.timeoutMs, next.rateLimit, JSON.stringify(next.metadata),
-    now, id,
+  const columns = patchColumns(patch);
+  if (columns.length === 0) return getEndpoint(db, appId, id);
+  const set = columns.map(([column]) => `${column} = ?`).join(", ");
+  const row = db.get<EndpointRow>(
+    `UPDATE endpoints SET ${set}, updated_at = ? WHERE app_id = ? AND id = ? RETURNING *`,
+    ...columns.map(([, value]) => value), now, appId, id,
   );
-  return next;
+  return row ? toEndpoint(row) : null;
+}
+
+const ENABLE = `UPDATE endpoints SET status = 'active', disabled_reason = NULL, updated_at = ?
+  WHERE app_id = ? AND id = ? AND status = 'disabled' RETURNING *`;
+const DISABLE = `UPDATE endpoints SET status = 'disabled', disabled_reason = 'manual', updated_at = ?
+  WHERE app_id = ? AND id = ? AND status = 'active' RETURNING *`;
+const RESET_FAILURES = `UPDATE deliveries SET schedule_index = 0, cycle_started_at = NULL, updated_at = ?
+  WHERE endpoint_id = ? AND ${RESET_FAILURES_WHERE}`;
+
+/** The conditional UPDATE carries the precondition; no row back means there was nothing to change. */
+export function setEndpointEnabled(db: Db, appId: ApplicationId, id: EndpointId, enabled: boolean, now: number): EndpointStatusChange | null {
+  return db.tx(() => {
+    const row = db.get<EndpointRow>(enabled ? ENABLE : DISABLE, now, appId, id);
+    if (row) {
+      if (enabled) db.run(RESET_FAILURES, now, id);
+      return { endpoint: toEndpoint(row), changed: true };
+    }
+    const current = getEndpoint(db, appId, id);
+    return current ? { endpoint: current, changed: false } : null;
+  });
 }
 
 export function deleteEndpoint(db: Db, appId: ApplicationId, id: EndpointId): boolean {
@@ -73,11 +88,11 @@ export function rotateEndpointSecret(
   previousExpiresAt: number,
   now: number,
 ): Endpoint | null {
-  const current = getEndpoint(db, appId, id);
-  if (!current) return null;
-  db.run(
-    "UPDATE endpoints SET secret = ?, previous_secret = ?, previous_secret_expires_at = ?, updated_at = ? WHERE id = ?",
-    secret, current.secret, previousExpiresAt, now, id,
+  // One statement: the secret moved into `previous` is the one stored at this instant.
+  const row = db.get<EndpointRow>(
+    `UPDATE endpoints SET previous_secret = secret, secret = ?, previous_secret_expires_at = ?, updated_at = ?
+     WHERE app_id = ? AND id = ? RETURNING *`,
+    secret, previousExpiresAt, now, appId, id,
   );
-  return { ...current, secret, previousSecret: current.secret, previousSecretExpiresAt: previousExpiresAt, updatedAt: now };
+  return row ? toEndpoint(row) : null;
 }

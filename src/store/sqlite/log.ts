@@ -90,9 +90,18 @@ export function resend(db: Db, message: Message, endpointId: EndpointId, now: nu
   });
 }
 
-export const recover = (db: Db, endpointId: EndpointId, since: number, now: number): number =>
-  db.run(`${REQUEUE} WHERE endpoint_id = @endpointId AND status IN ('failed', 'skipped') AND created_at >= @since`, {
-    now,
-    endpointId,
-    since,
-  }).changes;
+/**
+ * The endpoint's status is part of the statement (SQLite runs one writer at a
+ * time, so no disable can land between that check and the re-queue); the
+ * transaction only adds the read that tells "not active" from "nothing to do".
+ */
+export const recover = (db: Db, endpointId: EndpointId, since: number, now: number): number | null =>
+  db.tx(() => {
+    const { changes } = db.run(
+      `${REQUEUE} WHERE endpoint_id = @endpointId AND status IN ('failed', 'skipped') AND created_at >= @since
+         AND EXISTS (SELECT 1 FROM endpoints WHERE id = @endpointId AND status = 'active')`,
+      { now, endpointId, since },
+    );
+    if (changes > 0) return changes;
+    return db.get("SELECT 1 FROM endpoints WHERE id = ? AND status = 'active'", endpointId) ? 0 : null;
+  });
