@@ -3,8 +3,6 @@ import { Herald } from "../herald.js";
 import { addSettingFlags, settingsFrom } from "./settings.js";
 import { fail, onShutdownSignal } from "./process.js";
 
-const LOOPBACK = "127.0.0.0/8,::1/128";
-
 /** `herald serve`: API, dashboard and delivery workers in one process. */
 export function registerServe(program: Command): void {
   addSettingFlags(
@@ -15,10 +13,8 @@ export function registerServe(program: Command): void {
       .option("--petstore", "also serve the seeds' Pet Store API at /store/v1 (a reference producer)"),
   ).action(async (opts: Record<string, unknown>) => {
     const settings = settingsFrom(process.env, opts);
-    if (opts.dev) {
-      settings.HERALD_DEV = "1";
-      settings.HERALD_ALLOWED_NETWORKS = [settings.HERALD_ALLOWED_NETWORKS, LOOPBACK].filter(Boolean).join(",");
-    }
+    // The same as HERALD_DEV=1: the configuration adds loopback to the allowed networks.
+    if (opts.dev) settings.HERALD_DEV = "1";
     await runServer(settings, opts.petstore === true);
   });
 

@@ -1,6 +1,10 @@
 import { parseDuration } from "../core/duration.js";
 import { DEFAULT_SCHEDULE, type RetryPolicy } from "../core/retry.js";
+import { parseCidr } from "../security/ip.js";
 import { secretProblem } from "../signing/secret.js";
+import { type ConfigOverrides, overridesAsSettings } from "./overrides.js";
+
+export type { ConfigOverrides } from "./overrides.js";
 
 export type Role = "all" | "api" | "worker";
 
@@ -44,7 +48,10 @@ export interface HeraldConfig {
   encryptionKey: string | undefined;
   /** `HERALD_ROLE`. Default: `all`. */
   role: Role;
-  /** `--dev`: allow loopback targets. Default: false. */
+  /**
+   * `HERALD_DEV` (`herald serve --dev`): `1`/`true` or `0`/`false`. Adds
+   * loopback (`127.0.0.0/8`, `::1/128`) to `allowedNetworks`. Default: false.
+   */
   dev: boolean;
   /** `HERALD_LOG_LEVEL`. Default: `info`. */
   logLevel: string;
@@ -160,21 +167,48 @@ function retention(value: string | undefined): number | null {
   return ms;
 }
 
-const CIDR = /^([0-9.]+|[0-9a-fA-F:.]+)\/\d{1,3}$/;
+/** What development mode lets through, so that `herald listen` on the same machine can receive. */
+export const LOOPBACK_NETWORKS = ["127.0.0.0/8", "::1/128"] as const;
 
-/** Resolves raw settings into a checked configuration; throws ConfigError with one clear line. */
-export function resolveConfig(raw: RawSettings, overrides: Partial<HeraldConfig> = {}): HeraldConfig {
+function isCidr(text: string): boolean {
+  try {
+    parseCidr(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function devMode(value: string | undefined): boolean {
+  if (value === undefined) return false;
+  const v = value.trim().toLowerCase();
+  if (v === "1" || v === "true") return true;
+  if (v === "0" || v === "false") return false;
+  throw new ConfigError(`HERALD_DEV: expected 1, true, 0 or false, got ${JSON.stringify(value)}`);
+}
+
+/**
+ * Resolves raw settings into a checked configuration; throws ConfigError with
+ * one clear line. `overrides` (the library's `config` option) win over the
+ * settings and pass the same checks: each is written as its variable and
+ * parsed with the rest (see `ConfigOverrides`).
+ */
+export function resolveConfig(raw: RawSettings, overrides: ConfigOverrides = {}): HeraldConfig {
+  const { settings, extras } = overridesAsSettings(overrides, (message) => new ConfigError(message));
+  const merged: RawSettings = { ...raw, ...settings };
   const get = (name: string): string | undefined => {
-    const v = raw[name];
+    const v = merged[name];
     return v === undefined || v === "" ? undefined : v;
   };
   const role = get("HERALD_ROLE") ?? "all";
   if (role !== "all" && role !== "api" && role !== "worker") {
     throw new ConfigError(`HERALD_ROLE: expected all, api or worker, got ${JSON.stringify(role)}`);
   }
-  const networks = (get("HERALD_ALLOWED_NETWORKS") ?? "").split(",").map((s) => s.trim()).filter(Boolean);
-  for (const n of networks) {
-    if (!CIDR.test(n)) throw new ConfigError(`HERALD_ALLOWED_NETWORKS: expected comma-separated CIDRs such as 127.0.0.0/8,::1/128, got ${JSON.stringify(n)}`);
+  const dev = devMode(get("HERALD_DEV"));
+  const listed = (get("HERALD_ALLOWED_NETWORKS") ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+  const networks = dev ? [...new Set([...listed, ...LOOPBACK_NETWORKS])] : listed;
+  for (const n of listed) {
+    if (!isCidr(n)) throw new ConfigError(`HERALD_ALLOWED_NETWORKS: expected comma-separated CIDRs such as 127.0.0.0/8,::1/128, got ${JSON.stringify(n)}`);
   }
   const apiKey = get("HERALD_API_KEY");
   if (apiKey !== undefined && apiKey.length < 16) {
@@ -187,13 +221,13 @@ export function resolveConfig(raw: RawSettings, overrides: Partial<HeraldConfig>
     host: get("HERALD_HOST") ?? "127.0.0.1",
     port: integer("HERALD_PORT", get("HERALD_PORT") ?? "8080", 0, 65535),
     apiKey,
-    retry: { schedule: schedule ? parseSchedule(schedule) : DEFAULT_SCHEDULE, jitter: 0.1 },
+    retry: { schedule: schedule ? parseSchedule(schedule) : DEFAULT_SCHEDULE, jitter: extras.jitter ?? 0.1 },
     requestTimeoutMs: duration("HERALD_REQUEST_TIMEOUT", get("HERALD_REQUEST_TIMEOUT") ?? "5s", 100, 30_000),
     allowedNetworks: networks,
     maxPayloadBytes: integer("HERALD_MAX_PAYLOAD_BYTES", get("HERALD_MAX_PAYLOAD_BYTES") ?? "262144", 1, 64 * 1024 * 1024),
     encryptionKey,
     role,
-    dev: get("HERALD_DEV") === "1" || get("HERALD_DEV") === "true",
+    dev,
     logLevel: get("HERALD_LOG_LEVEL") ?? "info",
     apiRateLimit: integer("HERALD_API_RATE_LIMIT", get("HERALD_API_RATE_LIMIT") ?? "100", 0, 1_000_000),
     publicUrl: get("HERALD_PUBLIC_URL") === undefined ? undefined : httpUrl("HERALD_PUBLIC_URL", get("HERALD_PUBLIC_URL")!).replace(/\/+$/, ""),
@@ -204,5 +238,5 @@ export function resolveConfig(raw: RawSettings, overrides: Partial<HeraldConfig>
   if (!["fatal", "error", "warn", "info", "debug", "trace", "silent"].includes(config.logLevel)) {
     throw new ConfigError(`HERALD_LOG_LEVEL: expected one of fatal, error, warn, info, debug, trace, silent, got ${JSON.stringify(config.logLevel)}`);
   }
-  return { ...config, ...overrides, delivery: { ...config.delivery, ...overrides.delivery } };
+  return { ...config, delivery: { ...config.delivery, ...extras.delivery } };
 }
