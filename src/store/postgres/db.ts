@@ -1,6 +1,6 @@
 import pg from "pg";
 import { ConfigError } from "../../config/config.js";
-import { MIGRATIONS } from "./migrations.js";
+import { type AppliedMigration, migrationsOf, planMigrations } from "../sql/migrations.js";
 
 /** What runs Herald's statements: one of the store's pools or connections, or (outbox) the caller's client. */
 export interface Queryable {
@@ -180,11 +180,15 @@ export class PgDb {
   }
 
   /**
-   * Applies pending migrations in one transaction under an advisory lock per
-   * schema, so processes starting at once apply each migration exactly once
-   * (the second waits, then finds nothing left to do).
+   * Applies the pending files of `migrations/` (see `src/store/sql/migrations.ts`),
+   * each recorded in `herald_migrations` with its checksum, in one transaction
+   * under an advisory lock per schema, so processes starting at once apply each
+   * migration exactly once (the second waits, then finds nothing left to do). A
+   * refusal (an applied file edited since, or a migration from a newer Herald)
+   * rolls everything back.
    */
   async migrate(): Promise<void> {
+    const migrations = migrationsOf("postgres");
     await this.tx(async (c) => {
       await c.query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [`herald:migrate:${this.schema}`]);
       // Only when missing: CREATE SCHEMA needs a privilege on the database that a
@@ -193,13 +197,22 @@ export class PgDb {
       if (rows.length === 0) await c.query(`CREATE SCHEMA ${this.qschema}`);
       await c.query(`SET LOCAL search_path TO ${this.qschema}`);
       await c.query(
-        "CREATE TABLE IF NOT EXISTS herald_migrations (id INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)",
+        "CREATE TABLE IF NOT EXISTS herald_migrations (id INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL, checksum TEXT)",
       );
-      const applied = new Set((await c.query<{ id: number }>("SELECT id FROM herald_migrations")).rows.map((r) => r.id));
-      for (const m of MIGRATIONS) {
-        if (applied.has(m.id)) continue;
+      // Databases from before checksums have the table without the column (and
+      // rows without a checksum, which planMigrations has recorded below).
+      await c.query("ALTER TABLE herald_migrations ADD COLUMN IF NOT EXISTS checksum TEXT");
+      const applied = (await c.query<AppliedMigration>("SELECT id, name, checksum FROM herald_migrations ORDER BY id")).rows;
+      const { pending, unrecorded } = planMigrations(applied, migrations);
+      for (const m of unrecorded) await c.query("UPDATE herald_migrations SET checksum = $1 WHERE id = $2", [m.checksum, m.id]);
+      for (const m of pending) {
         await c.query(m.sql);
-        await c.query("INSERT INTO herald_migrations (id, name, applied_at) VALUES ($1, $2, $3)", [m.id, m.name, Date.now()]);
+        await c.query("INSERT INTO herald_migrations (id, name, applied_at, checksum) VALUES ($1, $2, $3, $4)", [
+          m.id,
+          m.name,
+          Date.now(),
+          m.checksum,
+        ]);
       }
     });
   }

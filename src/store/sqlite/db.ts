@@ -1,7 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
-import { MIGRATIONS } from "./migrations.js";
+import { type AppliedMigration, migrationsOf, planMigrations } from "../sql/migrations.js";
 
 /**
  * A better-sqlite3 handle with a prepared-statement cache. Statements are
@@ -54,20 +54,32 @@ export class Db {
     return this.raw.transaction(fn).immediate();
   }
 
+  /**
+   * Applies the pending files of `migrations/` (see `src/store/sql/migrations.ts`),
+   * each recorded in `herald_migrations` with its checksum, all in one
+   * transaction: a refusal (an applied file edited since, or a migration from a
+   * newer Herald) changes nothing.
+   */
   migrate(): void {
-    this.raw.exec(
-      "CREATE TABLE IF NOT EXISTS herald_migrations (id INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)",
-    );
+    const migrations = migrationsOf("sqlite");
     // IMMEDIATE takes the write lock before reading the applied set, so two
     // processes starting at once apply each migration exactly once.
     this.tx(() => {
-      const applied = new Set(
-        (this.raw.prepare("SELECT id FROM herald_migrations").all() as { id: number }[]).map((r) => r.id),
+      this.raw.exec(
+        "CREATE TABLE IF NOT EXISTS herald_migrations (id INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL, checksum TEXT)",
       );
-      for (const m of MIGRATIONS) {
-        if (applied.has(m.id)) continue;
+      // Databases from before checksums have the table without the column (and
+      // rows without a checksum, which planMigrations has recorded below).
+      const columns = this.raw.pragma("table_info(herald_migrations)") as { name: string }[];
+      if (!columns.some((c) => c.name === "checksum")) this.raw.exec("ALTER TABLE herald_migrations ADD COLUMN checksum TEXT");
+      const applied = this.raw.prepare("SELECT id, name, checksum FROM herald_migrations ORDER BY id").all() as AppliedMigration[];
+      const { pending, unrecorded } = planMigrations(applied, migrations);
+      for (const m of unrecorded) this.raw.prepare("UPDATE herald_migrations SET checksum = ? WHERE id = ?").run(m.checksum, m.id);
+      for (const m of pending) {
         this.raw.exec(m.sql);
-        this.raw.prepare("INSERT INTO herald_migrations (id, name, applied_at) VALUES (?, ?, ?)").run(m.id, m.name, Date.now());
+        this.raw
+          .prepare("INSERT INTO herald_migrations (id, name, applied_at, checksum) VALUES (?, ?, ?, ?)")
+          .run(m.id, m.name, Date.now(), m.checksum);
       }
     });
   }

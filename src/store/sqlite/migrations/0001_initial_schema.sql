@@ -1,13 +1,4 @@
-/**
- * Forward-only, numbered migrations for SQLite. Never edit a released entry:
- * add a new one. Each runs in its own transaction together with the row that
- * records it in `herald_migrations`.
- */
-export const MIGRATIONS: readonly { id: number; name: string; sql: string }[] = [
-  {
-    id: 1,
-    name: "initial schema",
-    sql: `
+
 CREATE TABLE settings (
   key TEXT PRIMARY KEY,
   value TEXT NOT NULL
@@ -110,44 +101,3 @@ CREATE TABLE attempts (
 );
 CREATE INDEX attempts_by_message ON attempts(message_id, id);
 CREATE INDEX attempts_by_endpoint ON attempts(endpoint_id, id);
-`,
-  },
-  {
-    id: 2,
-    name: "admin keys and operational events",
-    sql: `
--- Admin API keys created through the API; only the SHA-256 of each key is kept.
-CREATE TABLE admin_keys (
-  id TEXT PRIMARY KEY,
-  name TEXT NOT NULL,
-  key_hash TEXT NOT NULL UNIQUE,
-  created_at INTEGER NOT NULL
-);
-
--- Herald's own events (contract §5), kept for the dashboard. No foreign keys:
--- the log outlives the endpoints and applications it talks about.
-CREATE TABLE operational_events (
-  id TEXT PRIMARY KEY,
-  type TEXT NOT NULL,
-  app_id TEXT NOT NULL,
-  endpoint_id TEXT NOT NULL,
-  message_id TEXT,
-  data TEXT NOT NULL,
-  created_at INTEGER NOT NULL
-);
-CREATE INDEX operational_events_by_app ON operational_events(app_id, id);
-CREATE INDEX operational_events_by_endpoint ON operational_events(endpoint_id, id);
-`,
-  },
-  {
-    id: 3,
-    name: "lease generations",
-    sql: `
--- Every claim increments lease_gen; completions, releases and renewals apply
--- only to the (lease_owner, lease_gen) they were given, so a worker that lost
--- its lease (frozen past the deadline, its presence lost) cannot undo what the
--- worker that claimed the delivery after it recorded.
-ALTER TABLE deliveries ADD COLUMN lease_gen INTEGER NOT NULL DEFAULT 0;
-`,
-  },
-];

@@ -1,23 +1,4 @@
-/**
- * Forward-only, numbered migrations for PostgreSQL. Never edit a released
- * entry: add a new one. They run in one transaction with the rows that record
- * them in `herald_migrations`, under an advisory lock (see `PgDb.migrate`), with
- * `search_path` set to the store's schema.
- *
- * Same tables as SQLite. Times are BIGINT epoch milliseconds. Ids are TEXT in
- * the "C" collation: time-sortable ids must compare byte-wise for keyset
- * pagination and retention, whatever the database's default collation is.
- * Payloads are TEXT (the exact bytes that are sent); documents that are shown
- * back as written (event-type schemas and examples, operational event data)
- * are JSON, which keeps their text and key order, as are responses' headers
- * (written on the hot path, never searched: JSON only checks its input); the
- * other maps and lists are JSONB.
- */
-export const MIGRATIONS: readonly { id: number; name: string; sql: string }[] = [
-  {
-    id: 1,
-    name: "initial schema",
-    sql: `
+
 CREATE TABLE settings (
   key TEXT PRIMARY KEY,
   value TEXT NOT NULL
@@ -155,38 +136,3 @@ CREATE TABLE workers (
   owner TEXT PRIMARY KEY,
   attached_at BIGINT NOT NULL
 );
-`,
-  },
-  {
-    id: 2,
-    name: "repair databases migrated by the first form of migration 1",
-    sql: `
--- Migration 1 was edited after release (a mistake: a database that had applied
--- it never got the change). This brings such a database to migration 1's final
--- form, and does nothing on one created from it.
-CREATE TABLE IF NOT EXISTS workers (
-  owner TEXT PRIMARY KEY,
-  attached_at BIGINT NOT NULL
-);
-DROP INDEX IF EXISTS deliveries_leased;
-DO $$
-BEGIN
-  IF (SELECT data_type FROM information_schema.columns
-      WHERE table_schema = current_schema() AND table_name = 'attempts' AND column_name = 'response_headers') = 'jsonb' THEN
-    ALTER TABLE attempts ALTER COLUMN response_headers TYPE JSON USING response_headers::json;
-  END IF;
-END $$;
-`,
-  },
-  {
-    id: 3,
-    name: "lease generations",
-    sql: `
--- Every claim increments lease_gen; completions, releases and renewals apply
--- only to the (lease_owner, lease_gen) they were given, so a worker that lost
--- its lease (frozen past the deadline, its presence lost) cannot undo what the
--- worker that claimed the delivery after it recorded.
-ALTER TABLE deliveries ADD COLUMN lease_gen INTEGER NOT NULL DEFAULT 0;
-`,
-  },
-];

@@ -1,0 +1,19 @@
+// Copies what `tsc` does not emit into dist/, after it: each store's migration
+// files (src/store/<dialect>/migrations/*.sql → dist/store/<dialect>/migrations/),
+// where src/store/sql/migrations.ts looks for them first. The target folders are
+// emptied first, so dist/ holds exactly the source's files. Plain Node, no shell
+// globs: runs the same on every platform.
+import { copyFileSync, mkdirSync, readdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+
+for (const dialect of ["sqlite", "postgres"]) {
+  const from = join(root, "src", "store", dialect, "migrations");
+  const to = join(root, "dist", "store", dialect, "migrations");
+  rmSync(to, { recursive: true, force: true });
+  mkdirSync(to, { recursive: true });
+  const files = readdirSync(from).filter((file) => file.endsWith(".sql"));
+  for (const file of files) copyFileSync(join(from, file), join(to, file));
+}
