@@ -11,9 +11,9 @@ export interface Spawned {
   exited: Promise<number | null>;
 }
 
-/** Runs the built `herald` CLI (npm test builds dist/ first). */
-export function spawnHerald(args: string[], env: Record<string, string>, cwd?: string): Spawned {
-  const child = spawn(process.execPath, [HERALD_BIN, ...args], {
+/** Runs the built `herald` CLI (npm test builds dist/ first); `bin` runs another build's `bin/herald.js`. */
+export function spawnHerald(args: string[], env: Record<string, string>, cwd?: string, bin: string = HERALD_BIN): Spawned {
+  const child = spawn(process.execPath, [bin, ...args], {
     env: { PATH: process.env.PATH ?? "", HERALD_LOG_LEVEL: "warn", ...env },
     cwd,
     stdio: ["ignore", "pipe", "pipe"],
