@@ -5,6 +5,7 @@ import type { EndpointCreateInput, EndpointPatchInput } from "./api/endpoint-inp
 import { EventCatalog } from "./catalog/catalog.js";
 import { type HeraldConfig, type RawSettings, resolveConfig } from "./config/config.js";
 import { notFound } from "./core/errors.js";
+import { checkJsonText } from "./core/json-limits.js";
 import { type EndpointId, newId } from "./core/ids.js";
 import { Dispatcher } from "./delivery/dispatcher.js";
 import { createLogger } from "./log.js";
@@ -63,6 +64,7 @@ export class Herald {
   readonly ops: OperationalEvents;
   private server: FastifyInstance | null = null;
   private stopping: Promise<void> | null = null;
+  private starting: Promise<void> | null = null;
   /** Unregisters this process as a delivering worker (PostgreSQL LISTEN and presence). */
   private detachWorker: (() => Promise<void>) | null = null;
   private retention: Retention | null = null;
@@ -91,7 +93,7 @@ export class Herald {
     this.publisher = new GroupCommitPublisher(store, {
       firstDelayMs: config.retry.schedule[0] ?? 0,
       lease: (now) => dispatcher?.leaseForPublish(now),
-      onJobs: (jobs) => dispatcher?.offer(jobs),
+      onJobs: (jobs, until) => dispatcher?.offer(jobs, until),
       onCommitted: () => dispatcher?.wake(),
       logger,
     });
@@ -124,19 +126,33 @@ export class Herald {
     return herald;
   }
 
-  /** Starts delivering (no-op for the `api` role). Idempotent. */
-  async start(): Promise<void> {
-    if (!this.dispatcher || this.dispatcher.running) return;
+  /**
+   * Starts delivering (no-op for the `api` role). Idempotent, also when called
+   * concurrently. On SQLite, refuses (`conflict`) while another process
+   * delivers from the same file.
+   */
+  start(): Promise<void> {
+    // Concurrent calls share one start: one worker attached, one dispatcher.
+    this.starting ??= this.startDelivering().catch((err: unknown) => {
+      this.starting = null;
+      throw err;
+    });
+    return this.starting;
+  }
+
+  private async startDelivering(): Promise<void> {
+    if (!this.dispatcher || this.dispatcher.running || this.stopping) return;
+    const dispatcher = this.dispatcher;
+    // SQLite: takes the file's delivery lock, or refuses (another process
+    // delivers from it). PostgreSQL: LISTEN and presence; other processes
+    // share the queue, and only the leases of dead workers are taken back.
+    this.detachWorker ??= await this.store.attachWorker(dispatcher.owner, () => dispatcher.wake());
     if (this.store.kind === "sqlite") {
-      // One delivering process per SQLite file: whatever is leased was leased by
-      // our own previous run, which is gone. Take it back now, not at lease expiry.
+      // Holding the lock, whatever is leased was leased by a previous
+      // delivering process, which is gone. Take it back now, not at lease expiry.
       const n = await this.store.releaseAllLeases(Date.now());
       if (n > 0) this.logger.info({ deliveries: n }, "took back deliveries leased by a previous run");
     }
-    // PostgreSQL: other processes share the queue, so no blanket take-back; the
-    // store wakes us on NOTIFY and takes back only the leases of dead workers.
-    const dispatcher = this.dispatcher;
-    this.detachWorker ??= await this.store.attachWorker(dispatcher.owner, () => dispatcher.wake());
     dispatcher.start();
     if (this.config.retentionMs !== null && !this.retention) {
       this.retention = new Retention({ store: this.store, logger: this.logger, maxAgeMs: this.config.retentionMs });
@@ -152,6 +168,7 @@ export class Herald {
   async publish(input: PublishRequestInput | PublishInput): Promise<{ message: Message; created: boolean }> {
     if ("appId" in input) {
       const app = await this.application(input.appId);
+      checkJsonText(input.payload, "the payload"); // depth and round-trip, as every other publish
       await this.checkPayload(input.eventType, input.payload);
       return this.publisher.publish({ ...input, appId: app.id });
     }
@@ -202,8 +219,10 @@ export class Herald {
    * await client.query("COMMIT");
    */
   async publishWith(client: SqlClient, input: PublishRequestInput): Promise<{ message: Message; created: boolean }> {
+    // Depth and round-trip are checked (by serializing) before the catalog's validator reads the value.
+    const payload = serializePayload(input.payload, this.config.maxPayloadBytes);
     await this.checkPayload(input.eventType, input.payload);
-    return publishWith(this.outboxContext(), client, input);
+    return publishWith(this.outboxContext(), client, { ...input, payload });
   }
 
   /** The SQLite store's better-sqlite3 connection, for your own tables in Herald's file (see `transaction`). */

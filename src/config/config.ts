@@ -18,8 +18,14 @@ export interface DeliveryTuning {
   perEndpointConcurrency: number;
   /** Deliveries claimed per database round trip. Default: 200. */
   claimBatch: number;
-  /** How long a claim holds a delivery beyond its request timeout before others may take it. Default: 30s. */
-  leaseMarginMs: number;
+  /**
+   * `HERALD_LEASE`: how long a worker's hold on a delivery lasts unless it
+   * renews it (it does, every third of this, for everything it holds, in
+   * flight included); after that other workers may take the delivery. Longer
+   * rides out longer pauses (GC, a stopped VM); shorter hands a dead worker's
+   * work on sooner. 1s to 10m. Default: 60s.
+   */
+  leaseMs: number;
   /** Longest sleep between looks for due work when nothing wakes the worker. Default: 1000 ms. */
   pollIntervalMs: number;
   /** How long a graceful stop waits for in-flight attempts. Default: 10s. */
@@ -88,7 +94,7 @@ export const DEFAULT_DELIVERY: DeliveryTuning = {
   concurrency: 256,
   perEndpointConcurrency: 32,
   claimBatch: 200,
-  leaseMarginMs: 30_000,
+  leaseMs: 60_000,
   pollIntervalMs: 1000,
   shutdownTimeoutMs: 10_000,
 };
@@ -233,7 +239,7 @@ export function resolveConfig(raw: RawSettings, overrides: ConfigOverrides = {})
     publicUrl: get("HERALD_PUBLIC_URL") === undefined ? undefined : httpUrl("HERALD_PUBLIC_URL", get("HERALD_PUBLIC_URL")!).replace(/\/+$/, ""),
     operationalWebhook: operationalWebhook(get("HERALD_OPERATIONAL_WEBHOOK_URL"), get("HERALD_OPERATIONAL_WEBHOOK_SECRET")),
     retentionMs: retention(get("HERALD_RETENTION")),
-    delivery: { ...DEFAULT_DELIVERY },
+    delivery: { ...DEFAULT_DELIVERY, leaseMs: duration("HERALD_LEASE", get("HERALD_LEASE") ?? "60s", 1000, 600_000) },
   };
   if (!["fatal", "error", "warn", "info", "debug", "trace", "silent"].includes(config.logLevel)) {
     throw new ConfigError(`HERALD_LOG_LEVEL: expected one of fatal, error, warn, info, debug, trace, silent, got ${JSON.stringify(config.logLevel)}`);

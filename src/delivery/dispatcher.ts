@@ -411,6 +411,11 @@ export class Dispatcher {
     if (!this.stillHeld(job)) return;
     const verdict = await this.checker.check(job);
     if (verdict.kind === "lost") return; // someone else's now, or deleted: nothing to send or record
+    if (verdict.kind === "unknown") {
+      // The store did not answer: send nothing; give the lease back (fenced) so the work is due again.
+      this.toRelease.push(leaseOfJob(job));
+      return;
+    }
     if (verdict.kind === "changed") {
       const fresh = await this.reload(job);
       if (!fresh) return; // deleted meanwhile

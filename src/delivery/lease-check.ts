@@ -7,8 +7,13 @@ export type Verdict =
   | { kind: "held" }
   /** Still ours, but the endpoint changed since the job was loaded (URL, secret, status): re-read it. */
   | { kind: "changed"; status: LeaseCheck["endpointStatus"] }
-  /** Not ours any more (ran out and was claimed again, resent, re-queued, deleted), or the check failed: drop it. */
-  | { kind: "lost" };
+  /** Not ours any more (ran out and was claimed again, resent, re-queued, deleted): drop it. */
+  | { kind: "lost" }
+  /** The store could not be asked (after a few tries): send nothing, give the lease back if possible. */
+  | { kind: "unknown" };
+
+/** Tries of one check before its jobs are given up as `unknown` (a dropped connection is retried on a new one). */
+const TRIES = 3;
 
 /**
  * Asks the store, right before attempts start, whether this worker still
@@ -23,7 +28,7 @@ export type Verdict =
  * anything; see docs/guarantees.md.
  */
 export class LeaseChecker {
-  private pending: { job: DeliveryJob; resolve: (v: Verdict) => void }[] = [];
+  private pending: { job: DeliveryJob; resolve: (v: Verdict) => void; tries: number }[] = [];
   private scheduled = false;
   private running = false;
 
@@ -35,18 +40,20 @@ export class LeaseChecker {
 
   check(job: DeliveryJob): Promise<Verdict> {
     return new Promise((resolve) => {
-      this.pending.push({ job, resolve });
+      this.pending.push({ job, resolve, tries: 0 });
       this.schedule();
     });
   }
 
-  private schedule(): void {
+  private schedule(delayMs = 0): void {
     if (this.scheduled || this.running || this.pending.length === 0) return;
     this.scheduled = true;
-    setImmediate(() => {
+    const go = () => {
       this.scheduled = false;
       void this.flush();
-    });
+    };
+    if (delayMs > 0) setTimeout(go, delayMs);
+    else setImmediate(go);
   }
 
   private async flush(): Promise<void> {
@@ -65,12 +72,21 @@ export class LeaseChecker {
         } else resolve({ kind: "held" });
       }
     } catch (err) {
-      // Unknown is not ours: nothing is sent; the lease runs out and the work is claimed again.
-      this.onError(err, batch.length);
-      for (const { resolve } of batch) resolve({ kind: "lost" });
-    } finally {
+      // Unknown is not ours: nothing is sent until the store answers.
+      let retried = 0;
+      for (const entry of batch) {
+        entry.tries++;
+        if (entry.tries < TRIES) {
+          this.pending.push(entry);
+          retried++;
+        } else entry.resolve({ kind: "unknown" });
+      }
+      if (retried < batch.length) this.onError(err, batch.length - retried);
       this.running = false;
-      this.schedule();
+      this.schedule(100);
+      return;
     }
+    this.running = false;
+    this.schedule();
   }
 }

@@ -91,8 +91,12 @@ export interface PublishOptions {
   now: number;
   /** Delay before the first attempt (the retry schedule's first entry). Default: 0. */
   firstDelayMs?: number;
-  /** Only honoured when the first attempt is due at once. */
-  lease?: { owner: string; until: number };
+  /**
+   * Only honoured when the first attempt is due at once. At most `max`
+   * deliveries of the batch are leased (what the dispatcher has room for);
+   * the rest are written due now, for any worker to claim.
+   */
+  lease?: { owner: string; until: number; max: number };
 }
 
 export interface PublishResult {
@@ -103,11 +107,38 @@ export interface PublishResult {
   jobs: DeliveryJob[];
 }
 
+/**
+ * The lease a worker holds on a delivery: its owner and the generation the
+ * claim gave it. Every claim increments the generation, so a lease that ran out
+ * and was claimed again (by anyone) never matches the old one: completions,
+ * releases and renewals are fenced by both (see docs/guarantees.md).
+ */
+export interface Lease {
+  owner: string;
+  gen: number;
+}
+
+/** A delivery and the lease under which a worker holds it. */
+export interface HeldLease {
+  id: DeliveryId;
+  gen: number;
+}
+
 /** Everything the sender needs for one attempt, loaded in the claim. */
 export interface DeliveryJob {
   delivery: Pick<Delivery, "id" | "messageId" | "endpointId" | "appId" | "attempts" | "scheduleIndex" | "cycleStartedAt">;
   message: Pick<Message, "id" | "eventType" | "payload" | "createdAt">;
   endpoint: Endpoint;
+  /** Whose lease this job runs under; a completion carries it back. */
+  lease: Lease;
+}
+
+/** What `checkLeases` says of a delivery this worker still holds. */
+export interface LeaseCheck {
+  id: DeliveryId;
+  /** The endpoint's status now, and when it last changed (a stale in-memory copy is re-read). */
+  endpointStatus: Endpoint["status"];
+  endpointUpdatedAt: number;
 }
 
 export interface ClaimOptions {
@@ -123,6 +154,8 @@ export interface ClaimOptions {
 /** What to record when one attempt (or a skip) is done. Computed by the dispatcher. */
 export interface Completion {
   deliveryId: DeliveryId;
+  /** Applied only while the delivery is still under this lease (fencing); otherwise dropped, attempt row included. */
+  lease: Lease;
   endpointId: EndpointId;
   /** Absent for a delivery skipped without an attempt (its endpoint is disabled). */
   attempt?: Attempt;
@@ -141,6 +174,12 @@ export interface Completion {
 export interface CompletionEffects {
   /** Endpoints this batch disabled (for operational events and caches). */
   disabled: { endpointId: EndpointId; reason: DisabledReason }[];
+  /**
+   * Completions not applied because their lease was lost meanwhile (it ran
+   * out and was claimed again, the delivery was resent, re-queued or deleted):
+   * nothing of them was written.
+   */
+  fenced: DeliveryId[];
 }
 
 export interface MessageFilter {
@@ -231,21 +270,34 @@ export interface Store {
 
   /** Leases up to `limit` due deliveries, oldest due first. */
   claimDue(options: ClaimOptions): Promise<DeliveryJob[]>;
-  /** Records finished attempts and delivery transitions in one transaction. */
+  /**
+   * Records finished attempts and delivery transitions in one transaction.
+   * Each completion applies only if its delivery is still pending under the
+   * completion's lease (owner and generation); the others are reported in
+   * `fenced` and leave no trace.
+   */
   complete(batch: readonly Completion[], now: number): Promise<CompletionEffects>;
-  /** Makes leased deliveries due again at `now` (graceful stop). */
-  releaseLeases(ids: readonly DeliveryId[], now: number): Promise<void>;
+  /** Makes deliveries still held under these leases due again at `now` (graceful stop, overflow). */
+  releaseLeases(owner: string, held: readonly HeldLease[], now: number): Promise<void>;
   /** Makes every leased delivery due now; for an embedded server taking back its own previous run's work. */
   releaseAllLeases(now: number): Promise<number>;
   /** Earliest `nextAttemptAt` of any pending delivery, or null. */
   nextDueAt(): Promise<number | null>;
   /**
-   * Moves the lease deadline of those of `ids` still leased to `owner` to
-   * `until` (the others are left alone); returns how many were. A worker
-   * renews what it holds in memory, so work waiting behind slow or
-   * rate-limited endpoints is never taken by another worker while it lives.
+   * Moves the lease deadline of those of `held` still leased to `owner` under
+   * the same generation to `until` (the others are left alone); returns the
+   * ids it moved. A worker renews what it holds in memory, so work waiting
+   * behind slow or rate-limited endpoints is never taken by another worker
+   * while it lives; what it did not get back is no longer its own.
    */
-  extendLeases(owner: string, ids: readonly DeliveryId[], until: number): Promise<number>;
+  extendLeases(owner: string, held: readonly HeldLease[], until: number): Promise<DeliveryId[]>;
+  /**
+   * Of `held`, the deliveries still pending under `owner`'s lease of that
+   * generation with a deadline after `now`, with their endpoint's status:
+   * what a worker asks right before it starts attempts, so that it never
+   * sends under a lease it lost, nor to an endpoint deleted or disabled meanwhile.
+   */
+  checkLeases(owner: string, held: readonly HeldLease[], now: number): Promise<LeaseCheck[]>;
   /**
    * Registers a delivering process for as long as it runs; the returned
    * function unregisters it. PostgreSQL: a dedicated connection LISTENs for

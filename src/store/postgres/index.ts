@@ -1,4 +1,4 @@
-import type { AdminKeyId, ApplicationId, DeliveryId, EndpointId, MessageId } from "../../core/ids.js";
+import type { AdminKeyId, ApplicationId, EndpointId, MessageId } from "../../core/ids.js";
 import type { AdminKey, Application, EventType, Message, OperationalEvent } from "../model.js";
 import type {
   ApplicationPatch,
@@ -6,6 +6,7 @@ import type {
   Completion,
   EndpointPatch,
   EventTypePatch,
+  HeldLease,
   MessageFilter,
   NewEndpoint,
   OperationalEventFilter,
@@ -87,10 +88,11 @@ export class PostgresStore implements Store {
 
   async claimDue(options: ClaimOptions) { return queue.claimDue(this.db, options); }
   async complete(batch: readonly Completion[], now: number) { return queue.complete(this.db, batch, now); }
-  async releaseLeases(ids: readonly DeliveryId[], now: number) { await queue.releaseLeases(this.db, ids, now); }
+  async releaseLeases(owner: string, held: readonly HeldLease[], now: number) { await queue.releaseLeases(this.db, owner, held, now); }
   async releaseAllLeases(now: number) { return queue.releaseAllLeases(this.db, now); }
   async nextDueAt() { return queue.nextDueAt(this.db); }
-  async extendLeases(owner: string, ids: readonly DeliveryId[], until: number) { return queue.extendLeases(this.db, owner, ids, until); }
+  async extendLeases(owner: string, held: readonly HeldLease[], until: number) { return queue.extendLeases(this.db, owner, held, until); }
+  async checkLeases(owner: string, held: readonly HeldLease[], now: number) { return queue.checkLeases(this.db, owner, held, now); }
   async attachWorker(owner: string, onDue: () => void) {
     const link = new WorkerLink(this.db, owner, onDue);
     try {

@@ -1,4 +1,4 @@
-import type { AdminKeyId, ApplicationId, DeliveryId, EndpointId, MessageId } from "../../core/ids.js";
+import type { AdminKeyId, ApplicationId, EndpointId, MessageId } from "../../core/ids.js";
 import type { AdminKey, Application, EventType, Message, OperationalEvent } from "../model.js";
 import type {
   ApplicationPatch,
@@ -6,6 +6,7 @@ import type {
   Completion,
   EndpointPatch,
   EventTypePatch,
+  HeldLease,
   MessageFilter,
   NewEndpoint,
   OperationalEventFilter,
@@ -19,6 +20,7 @@ import type {
 import * as admin from "./admin.js";
 import * as catalog from "./catalog.js";
 import { Db } from "./db.js";
+import { acquireDeliveryLock } from "./delivery-lock.js";
 import * as endpoints from "./endpoints.js";
 import * as log from "./log.js";
 import { publishInTransaction } from "./outbox.js";
@@ -83,12 +85,22 @@ export class SqliteStore implements Store {
 
   async claimDue(options: ClaimOptions) { return queue.claimDue(this.queue, options); }
   async complete(batch: readonly Completion[], now: number) { return queue.complete(this.queue, batch, now); }
-  async releaseLeases(ids: readonly DeliveryId[], now: number) { queue.releaseLeases(this.queue, ids, now); }
+  async releaseLeases(owner: string, held: readonly HeldLease[], now: number) { queue.releaseLeases(this.queue, owner, held, now); }
   async releaseAllLeases(now: number) { return queue.releaseAllLeases(this.queue, now); }
   async nextDueAt() { return queue.nextDueAt(this.queue); }
-  async extendLeases(owner: string, ids: readonly DeliveryId[], until: number) { return queue.extendLeases(this.queue, owner, ids, until); }
-  /** One delivering process per file: nobody to hear from, nobody to take over from. */
-  async attachWorker(_owner: string, _onDue: () => void) { return async () => {}; }
+  async extendLeases(owner: string, held: readonly HeldLease[], until: number) { return queue.extendLeases(this.queue, owner, held, until); }
+  async checkLeases(owner: string, held: readonly HeldLease[], now: number) { return queue.checkLeases(this.queue, owner, held, now); }
+  /**
+   * One delivering process per file, enforced by an exclusive lock on a side
+   * file (see `acquireDeliveryLock`): a second one is refused with a clear
+   * `conflict`. Nothing to listen to: publishes in other processes are found
+   * by the poll.
+   */
+  async attachWorker(owner: string, _onDue: () => void) {
+    if (this.path === ":memory:") return async () => {};
+    const release = acquireDeliveryLock(this.db, this.path, owner);
+    return async () => release();
+  }
   async purge(before: number, limit: number) { return purge(this.queue, before, limit); }
 
   /**
