@@ -78,6 +78,22 @@ describe("Herald.publish", () => {
   });
 });
 
+describe("Herald.publish with the engine's own input (JSON text already serialized)", () => {
+  it("checks the text the same way", async () => {
+    const before = await count();
+    const app = await herald.application("lib");
+    for (const [payload, code] of [
+      [`${"[".repeat(100)}${"]".repeat(100)}`, "too_deep"],
+      ['{"name":"\\ud800"}', "validation_failed"],
+      ['{"n":1e400}', "validation_failed"],
+    ] as const) {
+      const input = { appId: app.id, eventType: "x.engine", payload, channels: null, eventId: null };
+      await expect(herald.publish(input), payload).rejects.toMatchObject({ code });
+    }
+    expect(await count()).toBe(before);
+  });
+});
+
 describe("the SQLite outbox", () => {
   it("refuses a deep or unencodable payload inside the transaction, which rolls back", async () => {
     const before = await count();
