@@ -41,7 +41,7 @@ describe("portal tokens are accepted only as issued", () => {
     const token = (await t.call("POST", `/api/v1/applications/${appId}/portal-token`)).body.token as string;
     expect((await t.call("GET", `/api/v1/applications/${appId}/endpoints`, undefined, bearer(token))).status).toBe(200);
     const spellings = variants(token);
-    expect(spellings.length).toBeGreaterThanOrEqual(6);
+    expect(spellings.length).toBeGreaterThanOrEqual(5); // the standard-alphabet spelling only when the signature has - or _
     for (const variant of spellings) {
       const res = await t.call("GET", `/api/v1/applications/${appId}/endpoints`, undefined, bearer(variant));
       expect(res.status, variant).toBe(401);
