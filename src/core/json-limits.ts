@@ -30,6 +30,11 @@ function unencodable(path: string, message: string): HeraldError {
   return new HeraldError("validation_failed", `${path}: ${message}`, [{ path, message }]);
 }
 
+/** The same for a problem found in JSON text (`what`: "the request body", "the payload"), located by offset. */
+function unencodableText(what: string, problem: string): HeraldError {
+  return new HeraldError("validation_failed", `${what}: ${problem}`, [{ path: "/", message: problem }]);
+}
+
 /**
  * Checks JSON text, in one pass and before it is parsed: nesting depth (`too_deep`),
  * lone surrogate escapes and numbers outside a double's range (`validation_failed`),
@@ -55,7 +60,7 @@ export function scanJsonText(text: string, what: string, maxDepth: number): void
       let j = i + 1;
       while (j < n && isNumberChar(text.charCodeAt(j))) j++;
       const problem = numberProblem(text.slice(i, j));
-      if (problem) throw unencodable("/", `${what}: ${problem} (at character ${i})`);
+      if (problem) throw unencodableText(what, `${problem} (at character ${i})`);
       i = j - 1;
     }
   }
@@ -83,7 +88,7 @@ function endOfString(text: string, from: number, what: string): number {
       }
     }
     if (unit >= 0xd800 && unit <= 0xdfff) {
-      throw unencodable("/", `${what}: the escape \\u${text.slice(i + 2, i + 6)} at character ${i} is a lone UTF-16 surrogate, which cannot be encoded as UTF-8`);
+      throw unencodableText(what, `the escape \\u${text.slice(i + 2, i + 6)} at character ${i} is a lone UTF-16 surrogate, which cannot be encoded as UTF-8`);
     }
     i += 5;
   }
@@ -118,7 +123,7 @@ const illFormed = (s: string): boolean => !(s as unknown as { isWellFormed(): bo
  * no lone surrogate characters in the text itself.
  */
 export function checkJsonText(text: string, what: string, maxDepth = MAX_JSON_DEPTH): void {
-  if (illFormed(text)) throw unencodable("/", `${what} contains a lone UTF-16 surrogate, which cannot be encoded as UTF-8`);
+  if (illFormed(text)) throw unencodableText(what, "contains a lone UTF-16 surrogate, which cannot be encoded as UTF-8");
   scanJsonText(text, what, maxDepth);
 }
 
