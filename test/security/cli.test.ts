@@ -10,7 +10,7 @@ const KEY = "cli-security-admin-key-0123456789";
 describe("herald serve: security configuration", () => {
   it.each([
     [{ HERALD_ENCRYPTION_KEY: "hunter2" }, /^herald: HERALD_ENCRYPTION_KEY: key 1 is not valid; expected one or more comma-separated 32-byte keys/],
-    [{ HERALD_ALLOWED_NETWORKS: "10.0.0.0/40" }, /^herald: HERALD_ALLOWED_NETWORKS: expected a CIDR such as 10\.1\.0\.0\/16/],
+    [{ HERALD_ALLOWED_NETWORKS: "10.0.0.0/40" }, /^herald: HERALD_ALLOWED_NETWORKS: expected comma-separated CIDRs such as 127\.0\.0\.0\/8,::1\/128, got "10\.0\.0\.0\/40"$/],
   ])("refuses %j with one line and exit code 2", async (env, message) => {
     const { dir, cleanup } = tempDir();
     try {
