@@ -1,6 +1,7 @@
 import { describe, expect, it, onTestFinished } from "vitest";
 import { postgresAvailable } from "../helpers/postgres.js";
-import { APP, type EndpointSpec, Load, type Setup, drain, sleep, startPostgres, startSqlite } from "./harness.js";
+import { APP, sleep } from "./harness.js";
+import { type EndpointSpec, type Setup, drain, startPostgres, startSqlite } from "./setups.js";
 import { type Removal, checkInvariants, expectClean } from "./invariants.js";
 
 const available = await postgresAvailable();
@@ -30,7 +31,7 @@ async function pendingFor(setup: Setup, name: string): Promise<number> {
 
 /** Deletes one endpoint and disables another through the API while 60 messages a second are published. */
 async function removeUnderLoad(setup: Setup, scenario: string): Promise<void> {
-  const load = new Load(setup.api, { ratePerSec: 60 });
+  const load = setup.startLoad({ ratePerSec: 60 });
   setup.note("load started");
   await sleep(2000);
   const removals: Removal[] = [];

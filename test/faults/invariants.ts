@@ -29,7 +29,8 @@
  *    freeze, a terminated connection). Resets are failures, not processing.
  */
 import { expect } from "vitest";
-import type { Hit, Publish, Setup } from "./harness.js";
+import { type Hit, type Publish, VERBOSE } from "./harness.js";
+import type { Setup } from "./setups.js";
 
 export interface Removal {
   endpoint: string;
@@ -198,7 +199,7 @@ export async function checkInvariants(o: CheckOptions): Promise<Report> {
   };
   const violations: Record<string, string[]> = {};
   for (const [name, list] of Object.entries(v)) {
-    if (list.length > EXAMPLES) violations[name] = [...list.slice(0, EXAMPLES), `… and ${list.length - EXAMPLES} more`];
+    if (list.length > EXAMPLES && !VERBOSE) violations[name] = [...list.slice(0, EXAMPLES), `… and ${list.length - EXAMPLES} more`];
     else if (list.length > 0) violations[name] = list;
   }
   // Refused publishes are not a violation (only a 202 promises anything), but they are reported.

@@ -1,6 +1,8 @@
 import { describe, expect, it, onTestFinished } from "vitest";
 import { postgresAvailable } from "../helpers/postgres.js";
-import { Load, bucket, drain, pendingCount, probe, sleep, startPostgres, until } from "./harness.js";
+import { bucket, sleep, until } from "./harness.js";
+import { drain, probe, startPostgres } from "./setups.js";
+import { pendingCount } from "./store.js";
 import { checkInvariants, expectClean } from "./invariants.js";
 
 const available = await postgresAvailable();
@@ -19,7 +21,7 @@ describe.skipIf(!available)("fault injection: PostgreSQL connections, one API pr
       { workers: 2, endpoints: [{ name: "a" }, { name: "b" }, { name: "slow", behaviour: { delayMs: 200 } }] },
       onTestFinished,
     );
-    const load = new Load(setup.api, { ratePerSec: 60 });
+    const load = setup.startLoad({ ratePerSec: 60 });
     setup.note(`load started; connections ${JSON.stringify(await setup.connections())}`);
     await sleep(2000);
     // Only this setup's backends: they carry its application_name prefix.
@@ -84,7 +86,7 @@ describe.skipIf(!available)("fault injection: PostgreSQL connections, one API pr
       },
       onTestFinished,
     );
-    const load = new Load(setup.api, { ratePerSec: 60 });
+    const load = setup.startLoad({ ratePerSec: 60 });
     setup.note("load started");
     await sleep(4000);
     await load.stop();

@@ -1,6 +1,8 @@
 import { describe, expect, it, onTestFinished } from "vitest";
 import { postgresAvailable } from "../helpers/postgres.js";
-import { type Behaviour, Load, drain, leasedTo, sleep, startPostgres, until } from "./harness.js";
+import { type Behaviour, sleep, until } from "./harness.js";
+import { drain, startPostgres } from "./setups.js";
+import { leasedTo } from "./store.js";
 import { checkInvariants, expectClean } from "./invariants.js";
 
 const available = await postgresAvailable();
@@ -21,7 +23,7 @@ describe.skipIf(!available)("fault injection: PostgreSQL, one API process and tw
       onTestFinished,
     );
     const [frozen] = setup.workers;
-    const load = new Load(setup.api, { ratePerSec: 60 });
+    const load = setup.startLoad({ ratePerSec: 60 });
     setup.note("load started");
     await sleep(1500);
     // The slow receiver now answers just within the attempt timeout: each worker
@@ -68,6 +70,7 @@ describe.skipIf(!available)("fault injection: PostgreSQL, one API process and tw
       faultWindows: [[frozenAt - 3000, thawedAt + 500]],
     });
     expectClean(report);
+    // The freeze really caught work in hand (found by lease owners `host:pid:random`), and it was taken over.
     expect(held.length).toBeGreaterThan(0);
     expect(takenOver).toBe(true);
   }, 120_000);
@@ -78,7 +81,7 @@ describe.skipIf(!available)("fault injection: PostgreSQL, one API process and tw
       onTestFinished,
     );
     const [victim] = setup.workers;
-    const load = new Load(setup.api, { ratePerSec: 60 });
+    const load = setup.startLoad({ ratePerSec: 60 });
     setup.note("load started");
     await sleep(2500);
     const held = (await leasedTo(setup.db, victim!.pid)).length;

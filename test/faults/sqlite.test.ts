@@ -1,5 +1,7 @@
 import { describe, expect, it, onTestFinished } from "vitest";
-import { Load, bucket, drain, pendingCount, sleep, startSqlite } from "./harness.js";
+import { bucket, sleep } from "./harness.js";
+import { drain, startSqlite } from "./setups.js";
+import { pendingCount } from "./store.js";
 import { checkInvariants, expectClean } from "./invariants.js";
 
 /**
@@ -13,7 +15,7 @@ describe("fault injection: SQLite, one herald serve", () => {
       { endpoints: [{ name: "a" }, { name: "b" }, { name: "slow", behaviour: { delayMs: 300 } }] },
       onTestFinished,
     );
-    const load = new Load(setup.api, { ratePerSec: 80 });
+    const load = setup.startLoad({ ratePerSec: 80 });
     setup.note("load started");
     await sleep(2500);
     const inFlight = setup.receivers.open;
@@ -55,7 +57,7 @@ describe("fault injection: SQLite, one herald serve", () => {
       },
       onTestFinished,
     );
-    const load = new Load(setup.api, { ratePerSec: 80 });
+    const load = setup.startLoad({ ratePerSec: 80 });
     setup.note("load started");
     await sleep(4000);
     await load.stop();
