@@ -114,4 +114,29 @@ describe.skipIf(!available)("PostgreSQL workers: NOTIFY and presence", () => {
     await Promise.all(many.map((s) => s.migrate()));
     expect(await schema.query("SELECT id FROM herald_migrations ORDER BY id")).toEqual([{ id: 1 }, { id: 2 }, { id: 3 }]);
   });
+
+  it("publishes past an endpoint deleted between reading the endpoints and writing the deliveries", async () => {
+    const s = await open();
+    const a = await app(s);
+    const doomed = await endpoint(s, a);
+    const kept = await endpoint(s, a);
+    // The delete runs first but commits only after the publish has read the endpoints.
+    const deleter = new pg.Client({ connectionString: POSTGRES_URL, options: `-c search_path=${schema.schema}` });
+    await deleter.connect();
+    try {
+      await deleter.query("BEGIN");
+      await deleter.query("DELETE FROM endpoints WHERE id = $1", [doomed.id]);
+      const published = publishOne(s, a);
+      // The publish reads both endpoints (the delete is not committed), then its insert waits on the row.
+      await eventually(
+        async () => (await schema.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock'"))[0]!.n > 0,
+        5000,
+      );
+      await deleter.query("COMMIT");
+      const { message: m } = await published;
+      expect((await s.listDeliveries(m.id)).map((d) => d.endpointId)).toEqual([kept.id]);
+    } finally {
+      await deleter.end();
+    }
+  });
 });

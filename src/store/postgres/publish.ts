@@ -127,6 +127,10 @@ export async function publishBatch(
          FROM unnest($8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::bigint[], $14::text[])
            AS t(id, message_id, endpoint_id, app_id, status, next_attempt_at, lease_owner)
          WHERE message_id IN (SELECT id FROM m)
+           -- An endpoint deleted since it was read gets no delivery (instead of a
+           -- foreign-key error failing the whole batch); the share lock keeps the
+           -- ones that remain from being deleted until this commits.
+           AND endpoint_id IN (SELECT id FROM ${s}.endpoints WHERE id = ANY($10::text[]) FOR KEY SHARE)
          RETURNING status = 'pending' AND lease_owner IS NULL AS claimable)
        SELECT (SELECT coalesce(array_agg(id), '{}') FROM m) AS inserted,
          -- Wakes the workers at commit, if any delivery is theirs to claim.
