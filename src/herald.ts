@@ -1,7 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import type { Logger } from "pino";
-import type { PublishInput } from "./api/context.js";
-import type { EndpointCreateInput, EndpointPatchInput } from "./api/endpoint-input.js";
+import type { PublishInput, PublishRequestInput } from "./publish/types.js";
+import type { EndpointCreateInput, EndpointPatchInput } from "./service/endpoint-input.js";
 import { EventCatalog } from "./catalog/catalog.js";
 import { type HeraldConfig, type RawSettings, resolveConfig } from "./config/config.js";
 import { notFound } from "./core/errors.js";
@@ -16,22 +16,11 @@ import { GroupCommitPublisher } from "./publish/publisher.js";
 import { openStore } from "./store/open.js";
 import { SsrfGuard, type HostResolver } from "./security/guard.js";
 import { parseKeyRing } from "./security/keys.js";
-import { openEncrypted } from "./store/encrypting.js";
+import { openEncrypted } from "./security/encrypting-store.js";
 import type { Application, Endpoint, EventType, Message } from "./store/model.js";
 import type { SqlClient } from "./store/postgres/index.js";
 import { Retention } from "./store/retention.js";
 import type { Store } from "./store/store.js";
-
-/** What the library's `publish` takes: the payload as a value (serialized once) or as JSON text. */
-export interface PublishRequestInput {
-  /** The application's `app_` id or its `uid`. */
-  app: string;
-  eventType: string;
-  payload: unknown;
-  channels?: string[];
-  /** Same key, same message: a repeated publish creates no second delivery. */
-  idempotencyKey?: string;
-}
 
 export interface HeraldOptions {
   /** Settings by variable name, as in the environment (`HERALD_DATABASE_URL` …). Default: none. */
@@ -55,6 +44,8 @@ export interface HeraldOptions {
  * await herald.publish({ appId, eventType: "order.created", payload: JSON.stringify(order), channels: null, eventId: null });
  * await herald.stop();
  */
+export type { PublishRequestInput } from "./publish/types.js";
+
 export class Herald {
   readonly dispatcher: Dispatcher | null;
   readonly publisher: GroupCommitPublisher;

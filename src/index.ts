@@ -4,6 +4,7 @@
  */
 export { Herald, type HeraldOptions } from "./herald.js";
 export type { SqliteTransaction } from "./publish/outbox.js";
+export type { PublishRequestInput } from "./publish/types.js";
 export type { SqlClient } from "./store/postgres/index.js";
 export { resolveConfig, ConfigError, type HeraldConfig } from "./config/config.js";
 export { HeraldError, type ErrorCode } from "./core/errors.js";

@@ -1,28 +1,12 @@
 import type { Logger } from "pino";
 import type { EventCatalog } from "../catalog/catalog.js";
 import type { HeraldConfig } from "../config/config.js";
-import type { ApplicationId, EndpointId } from "../core/ids.js";
 import type { OperationalEvents } from "../ops/operational-events.js";
-import type { Message } from "../store/model.js";
+import type { Publisher } from "../publish/types.js";
 import type { Store } from "../store/store.js";
 
-/** What a publish call carries after the HTTP layer validated it. */
-export interface PublishInput {
-  appId: ApplicationId;
-  eventType: string;
-  /** Compact JSON of the payload, serialized once by the caller. */
-  payload: string;
-  channels: string[] | null;
-  /** Idempotency key (`Idempotency-Key` header or body `id`). */
-  eventId: string | null;
-  /** Restrict fan-out to one endpoint (the endpoint `test` action). */
-  only?: EndpointId;
-}
-
-export interface Publisher {
-  /** Resolves once the message and its deliveries are committed and synced. */
-  publish(input: PublishInput): Promise<{ message: Message; created: boolean }>;
-}
+// Defined with publishing; re-exported for the routes.
+export type { PublishInput, Publisher } from "../publish/types.js";
 
 /** Everything the HTTP layer needs; built once by the server. */
 export interface ApiContext {

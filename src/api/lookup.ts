@@ -1,5 +1,5 @@
 import type { FastifyRequest } from "fastify";
-import { HeraldError, notFound } from "../core/errors.js";
+import { notFound } from "../core/errors.js";
 import { isId } from "../core/ids.js";
 import type { Application, Endpoint, Message } from "../store/model.js";
 import { canSeeApp } from "./auth.js";
@@ -29,11 +29,4 @@ export async function findMessage(ctx: ApiContext, req: FastifyRequest, params: 
   const message = isId("msg", params.msg) ? await ctx.store.getMessage(app.id, params.msg) : null;
   if (!message) throw notFound("message", params.msg);
   return { app, message };
-}
-
-/** Resend, recover and test would only record `skipped` deliveries for a disabled endpoint. */
-export function requireActive(endpoint: Endpoint, action: string): void {
-  if (endpoint.status === "disabled") {
-    throw new HeraldError("conflict", `endpoint ${endpoint.id} is disabled (${endpoint.disabledReason ?? "manual"}); enable it first, then ${action}`);
-  }
 }

@@ -1,5 +1,5 @@
 import { type TSchema, Type } from "@sinclair/typebox";
-import { Nullable, StringEnum } from "./schemas.js";
+import { Nullable, StringEnum } from "../core/schemas.js";
 
 /**
  * The objects the API answers with, as JSON Schemas. They document the API in

@@ -3,7 +3,7 @@ import { Ajv2019 } from "ajv/dist/2019.js";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
 import { type FieldError, HeraldError } from "../core/errors.js";
-import { fieldErrors } from "../api/validation.js";
+import { fieldErrors } from "../core/validation.js";
 import { re2RegExp } from "./regexp.js";
 
 /**

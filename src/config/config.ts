@@ -1,14 +1,16 @@
 import { parseDuration } from "../core/duration.js";
 import { DEFAULT_SCHEDULE, type RetryPolicy } from "../core/retry.js";
+import { ConfigError } from "../core/errors.js";
 import { parseCidr } from "../security/ip.js";
 import { secretProblem } from "../signing/secret.js";
+import type { StoreLocation } from "../store/open.js";
 import { type ConfigOverrides, overridesAsSettings } from "./overrides.js";
 
 export type { ConfigOverrides } from "./overrides.js";
 
-export type Role = "all" | "api" | "worker";
+export type { StoreLocation } from "../store/open.js";
 
-export type StoreLocation = { kind: "sqlite"; path: string } | { kind: "postgres"; url: string };
+export type Role = "all" | "api" | "worker";
 
 /** Tuning of the delivery engine; every field has a default. */
 export interface DeliveryTuning {
@@ -86,9 +88,8 @@ export interface HeraldConfig {
   delivery: DeliveryTuning;
 }
 
-export class ConfigError extends Error {
-  override name = "ConfigError";
-}
+// Defined in core (the security module throws it too); re-exported where configuration lives.
+export { ConfigError } from "../core/errors.js";
 
 export const DEFAULT_DELIVERY: DeliveryTuning = {
   concurrency: 256,

@@ -69,3 +69,8 @@ export const notFound = (what: string, id: string): HeraldError =>
 
 export const invalid = (path: string, message: string): HeraldError =>
   new HeraldError("validation_failed", `${path}: ${message}`, [{ path, message }]);
+
+/** Bad configuration: start-up stops with its message, one line naming the setting and the accepted form (exit code 2). */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}

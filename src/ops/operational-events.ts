@@ -1,5 +1,5 @@
 import type { Logger } from "pino";
-import type { Publisher } from "../api/context.js";
+import type { Publisher } from "../publish/types.js";
 import { type ApplicationId, type EndpointId, type MessageId, newId } from "../core/ids.js";
 import type { Application, DisabledReason, Endpoint, OperationalEvent, OperationalEventType } from "../store/model.js";
 import type { Completion, DeliveryJob, Store } from "../store/store.js";

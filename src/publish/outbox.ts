@@ -1,7 +1,7 @@
 import type Database from "better-sqlite3";
 import { HeraldError } from "../core/errors.js";
 import { checkJsonText, checkJsonValue } from "../core/json-limits.js";
-import type { PublishRequestInput } from "../herald.js";
+import type { PublishRequestInput } from "./types.js";
 import type { EventType, Message } from "../store/model.js";
 import { PostgresStore, type SqlClient } from "../store/postgres/index.js";
 import { SqliteStore } from "../store/sqlite/index.js";

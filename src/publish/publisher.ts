@@ -1,5 +1,5 @@
 import type { Logger } from "pino";
-import type { Publisher, PublishInput } from "../api/context.js";
+import type { Publisher, PublishInput } from "./types.js";
 import { HeraldError } from "../core/errors.js";
 import { newId } from "../core/ids.js";
 import type { Message } from "../store/model.js";

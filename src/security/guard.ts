@@ -1,6 +1,6 @@
 import { lookup as dnsLookup } from "node:dns/promises";
 import type { LookupFunction } from "node:net";
-import { ConfigError } from "../config/config.js";
+import { ConfigError } from "../core/errors.js";
 import { type Cidr, formatIp, inCidr, type IpAddress, parseCidr, parseIp, unmap } from "./ip.js";
 import { blockedReason } from "./ranges.js";
 

@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from "node:crypto";
-import { ConfigError } from "../config/config.js";
+import { ConfigError } from "../core/errors.js";
 
 /**
  * Encryption at rest of endpoint secrets and credentials: AES-256-GCM with a

@@ -5,9 +5,8 @@ import {
   type EndpointPatchInput,
   endpointPatch,
   newEndpoint,
-} from "../api/endpoint-input.js";
-import { requireActive } from "../api/lookup.js";
-import { checker } from "../api/validation.js";
+} from "./endpoint-input.js";
+import { checker } from "../core/validation.js";
 import { HeraldError, invalid, notFound } from "../core/errors.js";
 import { type EndpointId, isId } from "../core/ids.js";
 import type { OperationalEvents } from "../ops/operational-events.js";
@@ -163,4 +162,11 @@ export class EndpointWrites {
 function endpointIdOf(value: string): EndpointId {
   if (!isId("ep", value)) throw notFound("endpoint", value);
   return value;
+}
+
+/** Resend, recover and test would only record `skipped` deliveries for a disabled endpoint. */
+export function requireActive(endpoint: Endpoint, action: string): void {
+  if (endpoint.status === "disabled") {
+    throw new HeraldError("conflict", `endpoint ${endpoint.id} is disabled (${endpoint.disabledReason ?? "manual"}); enable it first, then ${action}`);
+  }
 }

@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { newId } from "../../src/core/ids.js";
 import { parseKeyRing } from "../../src/security/keys.js";
-import { encryptingStore } from "../../src/store/encrypting.js";
+import { encryptingStore } from "../../src/security/encrypting-store.js";
 import { openPostgresStore } from "../../src/store/postgres/index.js";
 import { openSqliteStore } from "../../src/store/sqlite/index.js";
 import type { Store } from "../../src/store/store.js";

@@ -6,7 +6,7 @@ import { generateAdminKey, sha256Hex } from "../auth.js";
 import type { ApiContext } from "../context.js";
 import { PageQuery, pageOf, pageRequest } from "../pagination.js";
 import { AdminKey, NewAdminKey, NoContent, Page } from "../responses.js";
-import { NoQuery, Strict } from "../schemas.js";
+import { NoQuery, Strict } from "../../core/schemas.js";
 import type { Api } from "../validation.js";
 
 /**

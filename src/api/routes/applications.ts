@@ -5,7 +5,7 @@ import type { ApiContext } from "../context.js";
 import { findApp } from "../lookup.js";
 import { PageQuery, pageOf, pageRequest } from "../pagination.js";
 import { Application, NoContent, Page } from "../responses.js";
-import { AppParams, Metadata, NoQuery, Nullable, Strict } from "../schemas.js";
+import { AppParams, Metadata, NoQuery, Nullable, Strict } from "../../core/schemas.js";
 import { serializeApplication } from "../serializers.js";
 import type { Api } from "../validation.js";
 

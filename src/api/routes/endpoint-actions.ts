@@ -1,9 +1,10 @@
 import { Type } from "@sinclair/typebox";
 import { EndpointWrites } from "../../service/endpoints.js";
 import type { ApiContext } from "../context.js";
-import { findApp, findEndpoint, requireActive } from "../lookup.js";
+import { findApp, findEndpoint } from "../lookup.js";
+import { requireActive } from "../../service/endpoints.js";
 import { PageQuery, pageOf, pageRequest } from "../pagination.js";
-import { DateTime, EmptyBody, epochMs, EndpointParams, EventTypeName, NoQuery, optionalBody, Strict } from "../schemas.js";
+import { DateTime, EmptyBody, epochMs, EndpointParams, EventTypeName, NoQuery, optionalBody, Strict } from "../../core/schemas.js";
 import { Attempt, Endpoint as EndpointSchema, EndpointStats, Page, Secret } from "../responses.js";
 import { serializeAttempt, serializeEndpoint, serializeStats } from "../serializers.js";
 import type { Api } from "../validation.js";

@@ -1,10 +1,10 @@
 import { EndpointWrites } from "../../service/endpoints.js";
 import type { ApiContext } from "../context.js";
-import { EndpointCreateBody, EndpointPatchBody } from "../endpoint-input.js";
+import { EndpointCreateBody, EndpointPatchBody } from "../../service/endpoint-input.js";
 import { findApp, findEndpoint } from "../lookup.js";
 import { PageQuery, pageOf, pageRequest } from "../pagination.js";
 import { Endpoint, NoContent, Page } from "../responses.js";
-import { AppParams, EndpointParams, NoQuery, Strict } from "../schemas.js";
+import { AppParams, EndpointParams, NoQuery, Strict } from "../../core/schemas.js";
 import { serializeEndpoint } from "../serializers.js";
 import type { Api } from "../validation.js";
 

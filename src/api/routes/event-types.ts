@@ -5,7 +5,7 @@ import { newId } from "../../core/ids.js";
 import type { ApiContext } from "../context.js";
 import { PageQuery, pageOf, pageRequest } from "../pagination.js";
 import { EventType, NoContent, Page } from "../responses.js";
-import { AnyObject, EventTypeName, NoQuery, Nullable, Strict } from "../schemas.js";
+import { AnyObject, EventTypeName, NoQuery, Nullable, Strict } from "../../core/schemas.js";
 import { serializeEventType } from "../serializers.js";
 import type { Api } from "../validation.js";
 

@@ -4,7 +4,8 @@ import { HeraldError, invalid, notFound } from "../../core/errors.js";
 import { isId } from "../../core/ids.js";
 import type { ApiContext } from "../context.js";
 import { headerCount } from "../headers.js";
-import { findApp, findMessage, requireActive } from "../lookup.js";
+import { findApp, findMessage } from "../lookup.js";
+import { requireActive } from "../../service/endpoints.js";
 import { PageQuery, pageOf, pageRequest } from "../pagination.js";
 import {
   AnyObject,
@@ -20,7 +21,7 @@ import {
   optionalBody,
   StringEnum,
   Strict,
-} from "../schemas.js";
+} from "../../core/schemas.js";
 import { Attempt, Delivery, Message, Page } from "../responses.js";
 import { serializeAttempt, serializeDelivery, serializeMessage } from "../serializers.js";
 import type { Api } from "../validation.js";

@@ -5,7 +5,7 @@ import type { ApiContext } from "../context.js";
 import { findApp } from "../lookup.js";
 import { PageQuery, pageOf, pageRequest } from "../pagination.js";
 import { OperationalEvent, Page } from "../responses.js";
-import { StringEnum, Strict } from "../schemas.js";
+import { StringEnum, Strict } from "../../core/schemas.js";
 import type { Api } from "../validation.js";
 
 export const OPERATIONAL_EVENT_TYPES = [

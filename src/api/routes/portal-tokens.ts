@@ -4,7 +4,7 @@ import type { ApiContext } from "../context.js";
 import { findApp } from "../lookup.js";
 import { DEFAULT_PORTAL_TOKEN_TTL_S, MAX_PORTAL_TOKEN_TTL_S, type PortalTokens } from "../portal-tokens.js";
 import { PortalToken } from "../responses.js";
-import { AppParams, NoQuery, optionalBody, Strict } from "../schemas.js";
+import { AppParams, NoQuery, optionalBody, Strict } from "../../core/schemas.js";
 import type { Api } from "../validation.js";
 
 const Body = Strict({

@@ -1,5 +1,5 @@
 import { Type } from "@sinclair/typebox";
-import { StringEnum, Strict } from "../../api/schemas.js";
+import { StringEnum, Strict } from "../../core/schemas.js";
 import { FULFILMENT_STATUSES, PET_STATUSES } from "../lifecycle.js";
 import { DECIMAL_PATTERN } from "../money.js";
 
@@ -78,4 +78,4 @@ export const Fulfilment = Strict({
 });
 
 /** For actions without a body: none, or `{}` (pair with the `optionalBody` preValidation hook). */
-export { EmptyBody as NoBody, optionalBody } from "../../api/schemas.js";
+export { EmptyBody as NoBody, optionalBody } from "../../core/schemas.js";

@@ -1,5 +1,5 @@
 import pg from "pg";
-import { ConfigError } from "../../config/config.js";
+import { ConfigError } from "../../core/errors.js";
 import { type AppliedMigration, migrationsOf, planMigrations } from "../sql/migrations.js";
 
 /** What runs Herald's statements: one of the store's pools or connections, or (outbox) the caller's client. */

@@ -4,7 +4,7 @@ import { type ApplicationId, newId } from "../core/ids.js";
 import { generateSecret, secretProblem } from "../signing/secret.js";
 import type { EndpointAuthentication } from "../store/model.js";
 import type { EndpointPatch, NewEndpoint } from "../store/store.js";
-import { Channel, EventPattern, Metadata, Nullable, Strict } from "./schemas.js";
+import { Channel, EventPattern, Metadata, Nullable, Strict } from "../core/schemas.js";
 
 /**
  * Endpoint request bodies: their schemas, the checks a schema cannot express

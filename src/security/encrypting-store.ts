@@ -1,9 +1,9 @@
 import type { Logger } from "pino";
 import type { ApplicationId, EndpointId } from "../core/ids.js";
-import type { KeyRing } from "../security/keys.js";
-import { EndpointSealer } from "../security/sealing.js";
-import type { Endpoint } from "./model.js";
-import type { ClaimOptions, DeliveryJob, EndpointPatch, NewEndpoint, PageRequest, PublishOptions, PublishRequest, Store } from "./store.js";
+import type { KeyRing } from "./keys.js";
+import { EndpointSealer } from "./sealing.js";
+import type { Endpoint } from "../store/model.js";
+import type { ClaimOptions, DeliveryJob, EndpointPatch, NewEndpoint, PageRequest, PublishOptions, PublishRequest, Store } from "../store/store.js";
 
 /**
  * Encryption at rest as a Store decorator, so it works the same on every

@@ -1,5 +1,5 @@
 import { type Static, type TObject, type TProperties, type TSchema, Type } from "@sinclair/typebox";
-import { invalid } from "../core/errors.js";
+import { invalid } from "./errors.js";
 
 /**
  * Request-schema building blocks shared by the routes. Every string and array is
