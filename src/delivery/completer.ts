@@ -56,7 +56,7 @@ export class Completer {
     for (let tries = 1; ; tries++) {
       try {
         const effects = await this.store.complete(batch, Date.now());
-        if (effects.disabled.length > 0) this.options.onEffects?.(effects);
+        if (effects.disabled.length > 0 || effects.fenced.length > 0) this.options.onEffects?.(effects);
         return;
       } catch (err) {
         // The leases still protect these deliveries: if the store stays down,

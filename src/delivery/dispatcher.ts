@@ -7,9 +7,11 @@ import type { RetryPolicy } from "../core/retry.js";
 import type { SsrfGuard } from "../security/guard.js";
 import type { DisabledReason } from "../store/model.js";
 import type { Endpoint } from "../store/model.js";
-import type { Completion, DeliveryJob, HeldLease, Store } from "../store/store.js";
+import type { Completion, DeliveryJob, Store } from "../store/store.js";
+import { ClaimLoop } from "./claim-loop.js";
 import { Completer } from "./completer.js";
 import { EndpointSlot } from "./endpoint-slot.js";
+import { HeldLeases } from "./held-leases.js";
 import { LeaseChecker } from "./lease-check.js";
 import { decide, skip } from "./outcome.js";
 import { attemptHeaders, oauth2Request } from "./request.js";
@@ -30,14 +32,7 @@ export interface DispatcherOptions {
   onOutcome?: (job: DeliveryJob, completion: Completion) => void;
 }
 
-/** Pause after a claim that came back short. */
-const MIN_CLAIM_GAP_MS = 5;
 
-/** A job this worker holds, and until when its lease runs as far as this worker knows. */
-interface Held {
-  job: DeliveryJob;
-  until: number;
-}
 
 /**
  * The delivery engine of one process. Work arrives two ways: freshly published
@@ -67,7 +62,8 @@ export class Dispatcher {
   private readonly maxHeld: number;
   private readonly waitingCap: number;
 
-  private readonly held = new Map<DeliveryId, Held>();
+  /** Everything held in memory (queued, waiting or in flight), with its lease. */
+  private readonly held: HeldLeases;
   private ready: DeliveryJob[] = [];
   private readyHead = 0;
   private readonly slots = new Map<EndpointId, EndpointSlot>();
@@ -76,16 +72,13 @@ export class Dispatcher {
   private readonly inflight = new Set<Promise<void>>();
   /** Endpoints disabled by an outcome here, and when: their queued jobs are skipped. */
   private readonly disabledAt = new Map<EndpointId, number>();
-  private toRelease: HeldLease[] = [];
   private readonly checker: LeaseChecker;
   /** Fresh copies of endpoints that changed while their work was held, by id and `updatedAt`. */
   private readonly reloads = new Map<string, Promise<Endpoint | null>>();
 
   private state: "idle" | "running" | "stopping" | "stopped" = "idle";
-  private loop: Promise<void> | null = null;
+  private readonly claims: ClaimLoop;
   private stopping: Promise<void> | null = null;
-  private wakeUp: (() => void) | null = null;
-  private woken = false;
   private renewal: NodeJS.Timeout | null = null;
 
   constructor(private readonly options: DispatcherOptions) {
@@ -94,6 +87,7 @@ export class Dispatcher {
     this.tuning = options.tuning;
     this.sender = options.sender ?? new Sender({ connectionsPerOrigin: options.tuning.perEndpointConcurrency * 2, guard: options.guard });
     this.leaseMs = options.tuning.leaseMs;
+    this.held = new HeldLeases(options.store, this.owner, this.leaseMs, options.logger);
     this.maxHeld = options.tuning.concurrency * 8;
     this.waitingCap = options.tuning.perEndpointConcurrency * 4;
     this.completer = new Completer(options.store, options.logger, {
@@ -105,8 +99,17 @@ export class Dispatcher {
         }
       },
     });
+    this.claims = new ClaimLoop(
+      options.store,
+      this.owner,
+      this.leaseMs,
+      options.tuning,
+      this.maxHeld,
+      { room: () => this.maxHeld - this.held.size, saturated: () => this.saturated(), offer: (jobs, until) => this.offer(jobs, until) },
+      options.logger,
+    );
     this.checker = new LeaseChecker(options.store, this.owner, (err, count) =>
-      this.logger.warn({ err, count }, "could not check leases; those attempts wait for their leases to run out"),
+      this.logger.warn({ err, count }, "could not check leases; those attempts are given back, not sent"),
     );
   }
 
@@ -114,35 +117,20 @@ export class Dispatcher {
   start(): void {
     if (this.state !== "idle") return;
     this.state = "running";
-    this.loop = this.run();
+    this.claims.start();
     // Work can wait in memory longer than one lease (behind a slow or
     // rate-limited endpoint, or the global cap): renewing every third of a
     // lease keeps it ours, so no other worker takes it while this one lives.
-    this.renewal = setInterval(() => void this.renewLeases(), this.leaseMs / 3);
+    this.renewal = setInterval(() => {
+      this.sweepSlots();
+      void this.renewLeases();
+    }, this.leaseMs / 3);
     this.renewal.unref();
   }
 
-  /**
-   * Moves the lease of every delivery held here (queued, waiting or in flight)
-   * a whole lease ahead. What the store did not extend is no longer ours: its
-   * in-memory deadline is left to pass, so it is never started (and an
-   * attempt already running is fenced off when it completes).
-   */
-  async renewLeases(): Promise<void> {
-    if (this.held.size === 0) return;
-    const entries = [...this.held.values()];
-    const until = Date.now() + this.leaseMs;
-    try {
-      const extended = new Set(await this.store.extendLeases(this.owner, entries.map(leaseOf), until));
-      let lost = 0;
-      for (const h of entries) {
-        if (extended.has(h.job.delivery.id)) h.until = Math.max(h.until, until);
-        else lost++;
-      }
-      if (lost > 0) this.logger.warn({ deliveries: lost }, "leases lost; that work is no longer this worker's");
-    } catch (err) {
-      this.logger.warn({ err, count: this.held.size }, "could not renew leases; retrying at the next renewal");
-    }
+  /** Moves the lease of every delivery held here a whole lease ahead (see `HeldLeases.renew`). */
+  renewLeases(): Promise<void> {
+    return this.held.renew();
   }
 
   get running(): boolean {
@@ -167,28 +155,17 @@ export class Dispatcher {
   /** Takes jobs leased to this worker (by a publish or a claim) until `until`. */
   offer(jobs: readonly DeliveryJob[], until: number): void {
     if (this.state !== "running") {
-      this.toRelease.push(...jobs.map(leaseOfJob));
-      this.flushReleases();
+      for (const job of jobs) this.held.release(job);
+      void this.held.flush();
       return;
     }
-    for (const job of jobs) {
-      const known = this.held.get(job.delivery.id);
-      if (known) {
-        // Claimed again by us (our lease had run out): the newer lease is the one to complete under.
-        known.job.lease = job.lease;
-        known.until = until;
-        continue;
-      }
-      this.held.set(job.delivery.id, { job, until });
-      this.ready.push(job);
-    }
+    for (const job of jobs) if (this.held.take(job, until)) this.ready.push(job);
     this.pump();
   }
 
   /** Tells the claim loop to look for due work now. */
   wake(): void {
-    this.woken = true;
-    this.wakeUp?.();
+    this.claims.wake();
   }
 
   /**
@@ -208,8 +185,7 @@ export class Dispatcher {
   private async shutdown(): Promise<void> {
     this.state = "stopping";
     if (this.renewal) clearInterval(this.renewal);
-    this.wake();
-    await this.loop;
+    await this.claims.stop();
     const queued = this.ready.slice(this.readyHead);
     this.starved.clear();
     for (const slot of this.slots.values()) {
@@ -219,10 +195,7 @@ export class Dispatcher {
     }
     this.ready = [];
     this.readyHead = 0;
-    for (const job of queued) {
-      this.held.delete(job.delivery.id);
-      this.toRelease.push(leaseOfJob(job));
-    }
+    for (const job of queued) this.held.release(job);
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
       Promise.allSettled([...this.inflight]),
@@ -233,74 +206,10 @@ export class Dispatcher {
     clearTimeout(timer);
     await this.completer.flush();
     const unfinished = this.inflight.size > 0;
-    this.toRelease.push(...[...this.held.values()].map(leaseOf));
+    this.held.releaseAll();
     this.state = "stopped";
-    await this.flushReleases();
+    await this.held.flush();
     await this.sender.close(unfinished);
-  }
-
-  private async run(): Promise<void> {
-    while (this.state === "running") {
-      const room = this.maxHeld - this.held.size;
-      if (room >= Math.min(this.tuning.claimBatch, this.maxHeld / 4)) {
-        const limit = Math.min(this.tuning.claimBatch, room);
-        const now = Date.now();
-        let jobs: DeliveryJob[];
-        try {
-          jobs = await this.store.claimDue({
-            owner: this.owner,
-            now,
-            leaseUntil: now + this.leaseMs,
-            limit,
-            excludeEndpoints: this.saturated(),
-          });
-        } catch (err) {
-          this.logger.error({ err }, "claiming due deliveries failed; retrying in 1s");
-          await this.sleep(1000);
-          continue;
-        }
-        this.offer(jobs, now + this.leaseMs);
-        if (jobs.length === limit) {
-          await new Promise((r) => setImmediate(r));
-          continue;
-        }
-        // A short claim means what is due belongs to busy endpoints or is
-        // nothing at all: pause briefly so completions do not turn into a
-        // stream of near-empty claims.
-        await new Promise((r) => setTimeout(r, MIN_CLAIM_GAP_MS));
-      }
-      await this.sleep(await this.idleWait(room));
-    }
-  }
-
-  private async idleWait(room: number): Promise<number> {
-    const poll = this.tuning.pollIntervalMs;
-    if (room < this.tuning.claimBatch) return poll; // completions wake us when there is room
-    try {
-      const next = await this.store.nextDueAt();
-      if (next === null) return poll;
-      return Math.min(poll, Math.max(20, next - Date.now()));
-    } catch {
-      return poll;
-    }
-  }
-
-  private sleep(ms: number): Promise<void> {
-    if (this.woken || this.state !== "running") {
-      this.woken = false;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      const self = this;
-      function done() {
-        clearTimeout(timer);
-        self.wakeUp = null;
-        self.woken = false;
-        resolve();
-      }
-      this.wakeUp = done;
-    });
   }
 
   /** Endpoints with a full round of work already waiting: claiming more of theirs would only queue it. */
@@ -324,6 +233,10 @@ export class Dispatcher {
     const { concurrency, perEndpointConcurrency } = this.tuning;
     while (this.inflight.size < concurrency && this.readyHead < this.ready.length) {
       const job = this.ready[this.readyHead++]!;
+      if (this.knownDisabled(job)) {
+        this.skipNow(job); // takes no slot and no rate-limit token
+        continue;
+      }
       const slot = this.slot(job.delivery.endpointId);
       slot.rateLimit = job.endpoint.rateLimit;
       if (slot.waiting.length === 0 && slot.tryStart(perEndpointConcurrency, Date.now())) {
@@ -332,24 +245,14 @@ export class Dispatcher {
         slot.waiting.push(job);
         this.scheduleWaiting(slot);
       } else {
-        this.held.delete(job.delivery.id);
-        this.toRelease.push(leaseOfJob(job));
+        this.held.release(job);
       }
     }
     if (this.readyHead > 1024 && this.readyHead * 2 > this.ready.length) {
       this.ready = this.ready.slice(this.readyHead);
       this.readyHead = 0;
     }
-    this.flushReleases();
-  }
-
-  private flushReleases(): Promise<void> {
-    if (this.toRelease.length === 0) return Promise.resolve();
-    const ids = this.toRelease;
-    this.toRelease = [];
-    return this.store.releaseLeases(this.owner, ids, Date.now()).catch((err) => {
-      this.logger.warn({ err, count: ids.length }, "could not release leases; they will expire");
-    });
+    void this.held.flush();
   }
 
   private begin(job: DeliveryJob, slot: EndpointSlot): void {
@@ -359,7 +262,7 @@ export class Dispatcher {
       .finally(() => {
         this.inflight.delete(p);
         slot.inflight--;
-        this.held.delete(job.delivery.id);
+        this.held.drop(job);
         if (this.state !== "running") return;
         this.startWaiting(slot);
         this.feedStarved();
@@ -385,7 +288,41 @@ export class Dispatcher {
       this.begin(slot.waiting.shift()!, slot);
     }
     this.scheduleWaiting(slot);
-    if (slot.idle) this.slots.delete(slot.id);
+    if (slot.forgettable(Date.now())) this.slots.delete(slot.id);
+  }
+
+  /** Slots with nothing to do and a full bucket again: a new slot would start the same. */
+  private sweepSlots(): void {
+    const now = Date.now();
+    for (const slot of this.slots.values()) if (slot.forgettable(now)) this.slots.delete(slot.id);
+  }
+
+  /** Whether the job's endpoint is known to be disabled since the job's copy of it was read. */
+  private knownDisabled(job: DeliveryJob): boolean {
+    const at = this.disabledAt.get(job.endpoint.id);
+    return job.endpoint.status !== "active" || (at !== undefined && at >= job.endpoint.updatedAt);
+  }
+
+  /** Records a held job as skipped (its endpoint is disabled), without an attempt. Fenced like any completion. */
+  private skipNow(job: DeliveryJob): void {
+    this.held.drop(job);
+    this.completer.add(skip(job));
+  }
+
+  /** An endpoint was disabled: what waits for it here is skipped now, not one rate-limit token at a time. */
+  private drainDisabled(endpointId: EndpointId): void {
+    const slot = this.slots.get(endpointId);
+    if (!slot || slot.waiting.length === 0) return;
+    const keep: DeliveryJob[] = [];
+    for (const job of slot.waiting.splice(0)) {
+      if (this.knownDisabled(job)) this.skipNow(job);
+      else keep.push(job);
+    }
+    slot.waiting.push(...keep);
+    if (keep.length === 0 && slot.timer) {
+      clearTimeout(slot.timer);
+      slot.timer = null;
+    }
   }
 
   /** Gives a freed global slot to an endpoint whose waiting work was held back by the global cap. */
@@ -408,27 +345,30 @@ export class Dispatcher {
   }
 
   private async attempt(job: DeliveryJob): Promise<void> {
-    if (!this.stillHeld(job)) return;
+    if (!this.held.stillHeld(job)) return;
     const verdict = await this.checker.check(job);
     if (verdict.kind === "lost") return; // someone else's now, or deleted: nothing to send or record
     if (verdict.kind === "unknown") {
       // The store did not answer: send nothing; give the lease back (fenced) so the work is due again.
-      this.toRelease.push(leaseOfJob(job));
+      this.held.release(job);
       return;
     }
     if (verdict.kind === "changed") {
       const fresh = await this.reload(job);
       if (!fresh) return; // deleted meanwhile
       job.endpoint = fresh;
+      if (fresh.status !== "active") {
+        this.disabledAt.set(fresh.id, Math.max(this.disabledAt.get(fresh.id) ?? 0, fresh.updatedAt));
+        this.drainDisabled(fresh.id);
+      }
     }
     const { endpoint } = job;
-    const disabledAt = this.disabledAt.get(endpoint.id);
-    if (endpoint.status !== "active" || (disabledAt !== undefined && disabledAt >= endpoint.updatedAt)) {
+    if (this.knownDisabled(job)) {
       this.completer.add(skip(job));
       return;
     }
     // The check took a round trip: a worker frozen meanwhile must not send late.
-    if (!this.stillHeld(job) || this.stopped) return;
+    if (!this.held.stillHeld(job) || this.stopped) return;
     const startedAt = Date.now();
     const attemptNumber = job.delivery.attempts + 1;
     let completion: Completion;
@@ -462,12 +402,6 @@ export class Dispatcher {
     return this.state === "stopped";
   }
 
-  /** Whether this worker's lease on the job has not run out by its own clock. */
-  private stillHeld(job: DeliveryJob): boolean {
-    const h = this.held.get(job.delivery.id);
-    return h !== undefined && h.job.lease === job.lease && Date.now() < h.until;
-  }
-
   /** The endpoint as stored now (shared by every job of it waiting on the same change). */
   private reload(job: DeliveryJob): Promise<Endpoint | null> {
     const key = `${job.endpoint.id}:${job.endpoint.updatedAt}`;
@@ -482,13 +416,12 @@ export class Dispatcher {
 
   private endpointDisabled(endpointId: EndpointId, reason: DisabledReason): void {
     this.disabledAt.set(endpointId, Date.now());
+    this.drainDisabled(endpointId);
     this.logger.warn({ endpointId, reason }, "endpoint disabled");
     this.options.onEndpointDisabled?.(endpointId, reason);
   }
 }
 
-const leaseOfJob = (job: DeliveryJob): HeldLease => ({ id: job.delivery.id, gen: job.lease.gen });
-const leaseOf = (h: Held): HeldLease => leaseOfJob(h.job);
 
 function internalFailure(err: unknown, startedAt: number): SendResult {
   return {

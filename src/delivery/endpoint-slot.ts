@@ -48,4 +48,17 @@ export class EndpointSlot {
   get idle(): boolean {
     return this.inflight === 0 && this.waiting.length === 0 && this.timer === null;
   }
+
+  /**
+   * Whether forgetting this slot changes nothing: no work, and (rate-limited)
+   * a bucket that has refilled, since a new slot starts with a full one.
+   * Forgetting a half-empty bucket would let an endpoint whose requests are
+   * short and spaced out go past its rate.
+   */
+  forgettable(now: number): boolean {
+    if (!this.idle) return false;
+    const rate = this.rateLimit;
+    if (rate === null || this.refilledAt === 0) return true;
+    return this.tokens + ((now - this.refilledAt) / 1000) * rate >= rate;
+  }
 }

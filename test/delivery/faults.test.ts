@@ -139,6 +139,28 @@ describe("misbehaving receivers", () => {
 });
 
 describe("an endpoint's rate limit", () => {
+  it("holds for requests that are short and spaced out (an idle endpoint keeps its spent tokens)", async () => {
+    const { herald, close } = await openTestHerald();
+    const receiver = await startReceiver();
+    try {
+      await herald.start();
+      const app = await createApp(herald);
+      await createEndpoint(herald, app, receiver.url, { rateLimit: 5 });
+      // Twenty a second offered, one at a time: each attempt finishes long before the next arrives.
+      const started = Date.now();
+      for (let i = 0; i < 40; i++) {
+        await herald.publish({ appId: app.id, eventType: "a.b", payload: `{"i":${i}}`, channels: null, eventId: null });
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const elapsed = (Date.now() - started) / 1000;
+      // A burst of one second's worth, then 5 a second.
+      expect(receiver.received.filter((r) => r.at - started <= elapsed * 1000).length).toBeLessThanOrEqual(5 + Math.ceil(elapsed * 5) + 1);
+    } finally {
+      await close();
+      await receiver.close();
+    }
+  });
+
   it("spaces attempts to at most rateLimit per second", async () => {
     const { herald, close } = await openTestHerald();
     const receiver = await startReceiver();

@@ -129,8 +129,9 @@ describe("a worker that lost its leases", () => {
       const seen = [receiver.received.length, other.received.length];
       await sleep(2500);
       expect([receiver.received.length, other.received.length]).toEqual(seen);
-      // The disabled endpoint's waiting work is kept as skipped, for a recovery (one a second: its rate limit).
-      await eventually(async () => (await deliveries()).filter((d) => d.status === "skipped").length === 4 - seen[0]!, 6000);
+      // The disabled endpoint's waiting work is kept as skipped, for a recovery.
+      // At once, not one rate-limit token (a second) at a time.
+      await eventually(async () => (await deliveries()).filter((d) => d.status === "skipped").length === 4 - seen[0]!, 1500);
       expect((await deliveries()).some((d) => d.status === "pending")).toBe(false);
     } finally {
       await other.close();

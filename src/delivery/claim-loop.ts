@@ -1,0 +1,123 @@
+import type { Logger } from "pino";
+import type { DeliveryTuning } from "../config/config.js";
+import type { EndpointId } from "../core/ids.js";
+import type { DeliveryJob, Store } from "../store/store.js";
+
+/** Pause after a claim that came back short. */
+const MIN_CLAIM_GAP_MS = 5;
+
+/** What the claim loop asks of the dispatcher it feeds. */
+export interface ClaimTarget {
+  /** How many more jobs the dispatcher may hold now. */
+  room(): number;
+  /** Endpoints with a full round of work already waiting: claiming more of theirs would only queue it. */
+  saturated(): EndpointId[];
+  /** Takes claimed jobs, leased until `until`. */
+  offer(jobs: DeliveryJob[], until: number): void;
+}
+
+/**
+ * Claims due work from the store for one dispatcher: in batches while there
+ * is room, then asleep until woken (a publish, a release, a completion that
+ * made room, a NOTIFY) or until the next retry is due, at most
+ * `pollIntervalMs`. A store error is logged and retried a second later.
+ */
+export class ClaimLoop {
+  private running = false;
+  private loop: Promise<void> | null = null;
+  private wakeUp: (() => void) | null = null;
+  private woken = false;
+
+  constructor(
+    private readonly store: Store,
+    private readonly owner: string,
+    private readonly leaseMs: number,
+    private readonly tuning: DeliveryTuning,
+    private readonly maxHeld: number,
+    private readonly target: ClaimTarget,
+    private readonly logger: Logger,
+  ) {}
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  /** Stops claiming; resolves when the claim in progress (if any) is done. */
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake();
+    await this.loop;
+  }
+
+  /** Look for due work now. */
+  wake(): void {
+    this.woken = true;
+    this.wakeUp?.();
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      const room = this.target.room();
+      if (room >= Math.min(this.tuning.claimBatch, this.maxHeld / 4)) {
+        const limit = Math.min(this.tuning.claimBatch, room);
+        const now = Date.now();
+        let jobs: DeliveryJob[];
+        try {
+          jobs = await this.store.claimDue({
+            owner: this.owner,
+            now,
+            leaseUntil: now + this.leaseMs,
+            limit,
+            excludeEndpoints: this.target.saturated(),
+          });
+        } catch (err) {
+          this.logger.error({ err }, "claiming due deliveries failed; retrying in 1s");
+          await this.sleep(1000);
+          continue;
+        }
+        this.target.offer(jobs, now + this.leaseMs);
+        if (jobs.length === limit) {
+          await new Promise((r) => setImmediate(r));
+          continue;
+        }
+        // A short claim means what is due belongs to busy endpoints or is
+        // nothing at all: pause briefly so completions do not turn into a
+        // stream of near-empty claims.
+        await new Promise((r) => setTimeout(r, MIN_CLAIM_GAP_MS));
+      }
+      await this.sleep(await this.idleWait(room));
+    }
+  }
+
+  private async idleWait(room: number): Promise<number> {
+    const poll = this.tuning.pollIntervalMs;
+    if (room < this.tuning.claimBatch) return poll; // completions wake us when there is room
+    try {
+      const next = await this.store.nextDueAt();
+      if (next === null) return poll;
+      return Math.min(poll, Math.max(20, next - Date.now()));
+    } catch {
+      return poll;
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    if (this.woken || !this.running) {
+      this.woken = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      const self = this;
+      function done() {
+        clearTimeout(timer);
+        self.wakeUp = null;
+        self.woken = false;
+        resolve();
+      }
+      this.wakeUp = done;
+    });
+  }
+}
