@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
 import { type ErrorCode, HeraldError } from "../core/errors.js";
+import { storeUnavailable } from "../store/unavailable.js";
 import { applySecurityHeaders } from "./security-headers.js";
 import { fieldErrors } from "./validation.js";
 
@@ -29,6 +30,7 @@ const TITLES: Record<ErrorCode, string> = {
   rate_limited: "Too many requests",
   method_not_allowed: "Method not allowed",
   invalid_configuration: "Invalid configuration",
+  store_unavailable: "Store unavailable",
   internal_error: "Internal server error",
 };
 
@@ -86,6 +88,13 @@ export function sendProblem(reply: FastifyReply, error: HeraldError): FastifyRep
 export function errorHandler(error: FastifyError, req: FastifyRequest, reply: FastifyReply): FastifyReply {
   const problem = classify(error);
   if (problem && problem.status < 500) return sendProblem(reply, problem);
+  if (storeUnavailable(error)) {
+    // Not a bug: the database went away for a moment (a restart, a failover, a
+    // killed connection). The request may or may not have been committed.
+    req.log.warn({ err: error }, "the database is unavailable");
+    reply.header("retry-after", "1");
+    return sendProblem(reply, new HeraldError("store_unavailable", "the database is unavailable for a moment; retry (a publish with the same Idempotency-Key cannot be stored twice)"));
+  }
   req.log.error({ err: error }, "unexpected error");
   return sendProblem(reply, new HeraldError("internal_error", "an unexpected error occurred; see the server log"));
 }

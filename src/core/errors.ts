@@ -21,6 +21,7 @@ export type ErrorCode =
   | "rate_limited"
   | "method_not_allowed"
   | "invalid_configuration"
+  | "store_unavailable"
   | "internal_error";
 
 export interface FieldError {
@@ -47,6 +48,7 @@ const STATUS: Record<ErrorCode, number> = {
   rate_limited: 429,
   method_not_allowed: 405,
   invalid_configuration: 500,
+  store_unavailable: 503,
   internal_error: 500,
 };
 

@@ -4,6 +4,7 @@ import { HeraldError } from "../core/errors.js";
 import { newId } from "../core/ids.js";
 import type { Message } from "../store/model.js";
 import type { DeliveryJob, PublishOptions, PublishRequest, PublishResult, Store } from "../store/store.js";
+import { storeUnavailable } from "../store/unavailable.js";
 
 export interface GroupCommitOptions {
   /** Most publishes written in one transaction. Default: 256. */
@@ -91,8 +92,11 @@ export class GroupCommitPublisher implements Publisher {
     try {
       results = await this.commit(batch.map((p) => p.request));
     } catch (err) {
-      if (batch.length === 1) {
-        batch[0]!.reject(err);
+      // A lost database connection fails every request alike, and the commit
+      // may even have happened before the answer was lost: no retries here
+      // (each publish is answered 503; a retry with its Idempotency-Key is safe).
+      if (batch.length === 1 || storeUnavailable(err)) {
+        for (const p of batch) p.reject(err);
         return;
       }
       // One bad request (its application deleted meanwhile, say) must not fail

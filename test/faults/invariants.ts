@@ -118,7 +118,16 @@ export async function checkInvariants(o: CheckOptions): Promise<Report> {
   const attemptsOf = group(attempts, (a) => `${a.message_id} ${nameOf.get(a.endpoint_id)}`);
   const oks = (key: string) => (hitsOf.get(key) ?? []).filter((h) => h.answer === "ok");
 
-  const v: Record<string, string[]> = { lost: [], notReceived: [], unfinished: [], sendAfterSuccess: [], regressed: [], afterRemoval: [], unexpectedDuplicates: [] };
+  const v: Record<string, string[]> = {
+    lost: [],
+    notReceived: [],
+    unfinished: [],
+    sendAfterSuccess: [],
+    regressed: [],
+    afterRemoval: [],
+    unexpectedDuplicates: [],
+    serverErrors: [],
+  };
   const acked = o.publishes.filter((p) => p.status === 202 && p.id);
 
   // 1. Nothing acknowledged is lost.
@@ -133,6 +142,10 @@ export async function checkInvariants(o: CheckOptions): Promise<Report> {
       const d = deliveryOf.get(`${p.id} ${r.endpoint}`);
       if (d && d.status !== "succeeded" && d.status !== "skipped") v.lost!.push(`${p.id} ${r.endpoint} (disabled): delivery ${d.status}`);
     }
+  }
+  // 1b. A refused publish is refused with a meaning (503 store_unavailable while the database is away), never a 500.
+  for (const p of o.publishes) {
+    if (p.status !== undefined && p.status >= 500 && p.status !== 503) v.serverErrors!.push(`publish answered ${p.status}: ${(p.error ?? "").slice(0, 200)}`);
   }
   // 2. Nothing left behind.
   for (const d of deliveries) {
