@@ -105,4 +105,23 @@ export function fencingContract(ctx: () => TestStore): void {
     expect(rest[0]!.delivery.id).not.toBe(r!.jobs[0]!.delivery.id);
     expect(rest[0]!.delivery.id).not.toBe(r!.jobs[1]!.delivery.id);
   });
+
+  it("does not disable an endpoint as failing for a retry cycle that began before it was enabled again", async () => {
+    const s = store();
+    const a = await app(s);
+    const ep = await endpoint(s, a);
+    await publishOne(s, a);
+    const [job] = await claim(s, T0 + 1, { owner: "w" });
+    // While the delivery's last attempt is in flight, the endpoint is disabled and enabled again.
+    await s.setEndpointEnabled(a.id, ep.id, false, T0 + 2);
+    await s.setEndpointEnabled(a.id, ep.id, true, T0 + 3);
+    const effects = await s.complete([failed(job!, T0 + 4, null, { disableEndpoint: "failing", cycleStartedAt: T0 + 1 })], T0 + 5);
+    expect(effects.disabled).toEqual([]);
+    expect((await s.getEndpoint(a.id, ep.id))!.status).toBe("active");
+    // A cycle that began after the enable still counts.
+    await publishOne(s, a, { id: message(a, {}, T0 + 6).id }, T0 + 6);
+    const [later] = await claim(s, T0 + 6, { owner: "w" });
+    const after = await s.complete([failed(later!, T0 + 8, null, { disableEndpoint: "failing", cycleStartedAt: T0 + 7 })], T0 + 9);
+    expect(after.disabled).toEqual([{ endpointId: ep.id, reason: "failing" }]);
+  });
 }

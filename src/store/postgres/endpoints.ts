@@ -53,7 +53,7 @@ export async function updateEndpoint(db: PgDb, appId: ApplicationId, id: Endpoin
  * row). Disable: one conditional UPDATE. No row back: nothing to change.
  */
 const ENABLE = `WITH e AS (
-    UPDATE endpoints SET status = 'active', disabled_reason = NULL, updated_at = $1
+    UPDATE endpoints SET status = 'active', disabled_reason = NULL, updated_at = $1, enabled_at = $1
     WHERE app_id = $2 AND id = $3 AND status = 'disabled' RETURNING *),
   reset AS (
     UPDATE deliveries SET schedule_index = 0, cycle_started_at = NULL, updated_at = $1

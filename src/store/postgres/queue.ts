@@ -130,8 +130,9 @@ export async function complete(db: PgDb, batch: readonly Completion[], now: numb
       const disabled: { endpointId: EndpointId; reason: DisabledReason }[] = [];
       for (const t of disabling) {
         if (!applied.has(t.deliveryId)) continue;
-        // `failing` only when nothing succeeded since this delivery's schedule began:
-        // one dead delivery must not disable an endpoint that is otherwise healthy.
+        // `failing` only when nothing succeeded since this delivery's schedule began
+        // (one dead delivery must not disable an endpoint that is otherwise healthy),
+        // and the endpoint was not enabled again since (enabling resets the count).
         const { rowCount } =
           t.disableEndpoint === "gone"
             ? await q.query(
@@ -140,7 +141,8 @@ export async function complete(db: PgDb, batch: readonly Completion[], now: numb
               )
             : await q.query(
                 `UPDATE endpoints SET status = 'disabled', disabled_reason = 'failing', updated_at = $1
-                 WHERE id = $2 AND status = 'active' AND (last_success_at IS NULL OR last_success_at < $3)`,
+                 WHERE id = $2 AND status = 'active' AND (last_success_at IS NULL OR last_success_at < $3)
+                   AND (enabled_at IS NULL OR enabled_at <= $3)`,
                 [now, t.endpointId, t.cycleStartedAt ?? 0],
               );
         if (rowCount) disabled.push({ endpointId: t.endpointId, reason: t.disableEndpoint! });

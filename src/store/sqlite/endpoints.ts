@@ -52,8 +52,8 @@ export function updateEndpoint(db: Db, appId: ApplicationId, id: EndpointId, pat
   return row ? toEndpoint(row) : null;
 }
 
-const ENABLE = `UPDATE endpoints SET status = 'active', disabled_reason = NULL, updated_at = ?
-  WHERE app_id = ? AND id = ? AND status = 'disabled' RETURNING *`;
+const ENABLE = `UPDATE endpoints SET status = 'active', disabled_reason = NULL, updated_at = @now, enabled_at = @now
+  WHERE app_id = @appId AND id = @id AND status = 'disabled' RETURNING *`;
 const DISABLE = `UPDATE endpoints SET status = 'disabled', disabled_reason = 'manual', updated_at = ?
   WHERE app_id = ? AND id = ? AND status = 'active' RETURNING *`;
 const RESET_FAILURES = `UPDATE deliveries SET schedule_index = 0, cycle_started_at = NULL, updated_at = ?
@@ -62,7 +62,7 @@ const RESET_FAILURES = `UPDATE deliveries SET schedule_index = 0, cycle_started_
 /** The conditional UPDATE carries the precondition; no row back means there was nothing to change. */
 export function setEndpointEnabled(db: Db, appId: ApplicationId, id: EndpointId, enabled: boolean, now: number): EndpointStatusChange | null {
   return db.tx(() => {
-    const row = db.get<EndpointRow>(enabled ? ENABLE : DISABLE, now, appId, id);
+    const row = enabled ? db.get<EndpointRow>(ENABLE, { now, appId, id }) : db.get<EndpointRow>(DISABLE, now, appId, id);
     if (row) {
       if (enabled) db.run(RESET_FAILURES, now, id);
       return { endpoint: toEndpoint(row), changed: true };

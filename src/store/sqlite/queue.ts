@@ -102,8 +102,9 @@ export function complete(db: Db, batch: readonly Completion[], now: number): Com
     const disabled: { endpointId: EndpointId; reason: DisabledReason }[] = [];
     for (const c of applied) {
       if (!c.disableEndpoint) continue;
-      // `failing` only when nothing succeeded since this delivery's schedule began:
-      // one dead delivery must not disable an endpoint that is otherwise healthy.
+      // `failing` only when nothing succeeded since this delivery's schedule began
+      // (one dead delivery must not disable an endpoint that is otherwise healthy),
+      // and the endpoint was not enabled again since (enabling resets the count).
       const changed =
         c.disableEndpoint === "gone"
           ? db.run(
@@ -111,9 +112,10 @@ export function complete(db: Db, batch: readonly Completion[], now: number): Com
               now, c.endpointId,
             ).changes
           : db.run(
-              `UPDATE endpoints SET status = 'disabled', disabled_reason = 'failing', updated_at = ?
-               WHERE id = ? AND status = 'active' AND (last_success_at IS NULL OR last_success_at < ?)`,
-              now, c.endpointId, c.cycleStartedAt ?? 0,
+              `UPDATE endpoints SET status = 'disabled', disabled_reason = 'failing', updated_at = @now
+               WHERE id = @id AND status = 'active' AND (last_success_at IS NULL OR last_success_at < @cycle)
+                 AND (enabled_at IS NULL OR enabled_at <= @cycle)`,
+              { now, id: c.endpointId, cycle: c.cycleStartedAt ?? 0 },
             ).changes;
       if (changed > 0) disabled.push({ endpointId: c.endpointId, reason: c.disableEndpoint });
     }
