@@ -84,7 +84,7 @@ export class Herald {
     this.publisher = new GroupCommitPublisher(store, {
       firstDelayMs: config.retry.schedule[0] ?? 0,
       lease: (now) => dispatcher?.leaseForPublish(now),
-      onJobs: (jobs, until) => dispatcher?.offer(jobs, until),
+      onJobs: (jobs, lease) => dispatcher?.offer(jobs, lease.until, lease.epoch),
       onCommitted: () => dispatcher?.wake(),
       logger,
     });

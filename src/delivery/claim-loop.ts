@@ -12,8 +12,8 @@ export interface ClaimTarget {
   room(): number;
   /** Endpoints with a full round of work already waiting: claiming more of theirs would only queue it. */
   saturated(): EndpointId[];
-  /** Takes claimed jobs, leased until `until`. */
-  offer(jobs: DeliveryJob[], until: number): void;
+  /** Takes claimed jobs, leased until `until`; `epoch` is `Store.changeEpoch()` read before the claim. */
+  offer(jobs: DeliveryJob[], until: number, epoch: number): void;
 }
 
 /**
@@ -63,6 +63,7 @@ export class ClaimLoop {
       if (room >= Math.min(this.tuning.claimBatch, this.maxHeld / 4)) {
         const limit = Math.min(this.tuning.claimBatch, room);
         const now = Date.now();
+        const epoch = this.store.changeEpoch(); // before the claim reads the endpoints
         let jobs: DeliveryJob[];
         try {
           jobs = await this.store.claimDue({
@@ -77,7 +78,7 @@ export class ClaimLoop {
           await this.sleep(1000);
           continue;
         }
-        this.target.offer(jobs, now + this.leaseMs);
+        this.target.offer(jobs, now + this.leaseMs, epoch);
         if (jobs.length === limit) {
           await new Promise((r) => setImmediate(r));
           continue;

@@ -8,6 +8,7 @@ import type { SsrfGuard } from "../security/guard.js";
 import type { DisabledReason, Endpoint } from "../store/model.js";
 import type { Completion, DeliveryJob, Store } from "../store/store.js";
 import { ClaimLoop } from "./claim-loop.js";
+import type { LocalLease } from "../publish/publisher.js";
 import { Completer } from "./completer.js";
 import { EndpointSlot } from "./endpoint-slot.js";
 import { HeldLeases } from "./held-leases.js";
@@ -104,7 +105,7 @@ export class Dispatcher {
       this.leaseMs,
       options.tuning,
       this.maxHeld,
-      { room: () => this.maxHeld - this.held.size, saturated: () => this.saturated(), offer: (jobs, until) => this.offer(jobs, until) },
+      { room: () => this.maxHeld - this.held.size, saturated: () => this.saturated(), offer: (jobs, until, epoch) => this.offer(jobs, until, epoch) },
       options.logger,
     );
     this.checker = new LeaseChecker(options.store, this.owner, (err, count) =>
@@ -145,20 +146,20 @@ export class Dispatcher {
    * The lease a publish may write so that its deliveries come straight here,
    * or undefined when this dispatcher is not running or already holds enough.
    */
-  leaseForPublish(now: number): { owner: string; until: number; max: number } | undefined {
+  leaseForPublish(now: number): LocalLease | undefined {
     const room = this.maxHeld - this.held.size;
     if (this.state !== "running" || room <= 0) return undefined;
-    return { owner: this.owner, until: now + this.leaseMs, max: room };
+    return { owner: this.owner, until: now + this.leaseMs, max: room, epoch: this.store.changeEpoch() };
   }
 
-  /** Takes jobs leased to this worker (by a publish or a claim) until `until`. */
-  offer(jobs: readonly DeliveryJob[], until: number): void {
+  /** Takes jobs leased to this worker (by a publish or a claim) until `until`; `epoch` was read before they were loaded. */
+  offer(jobs: readonly DeliveryJob[], until: number, epoch: number): void {
     if (this.state !== "running") {
       for (const job of jobs) this.held.release(job);
       void this.held.flush();
       return;
     }
-    for (const job of jobs) if (this.held.take(job, until)) this.ready.push(job);
+    for (const job of jobs) if (this.held.take(job, until, epoch)) this.ready.push(job);
     this.pump();
   }
 
@@ -345,7 +346,8 @@ export class Dispatcher {
 
   private async attempt(job: DeliveryJob): Promise<void> {
     if (!this.held.stillHeld(job)) return;
-    const verdict = await this.checker.check(job);
+    // Asking the store costs a round trip per batch: only when something may have changed.
+    const verdict = this.held.unchangedSince(job, this.store.changeEpoch()) ? ({ kind: "held" } as const) : await this.checker.check(job);
     if (verdict.kind === "lost") return; // someone else's now, or deleted: nothing to send or record
     if (verdict.kind === "unknown") {
       // The store did not answer: send nothing; give the lease back (fenced) so the work is due again.

@@ -6,6 +6,8 @@ import type { DeliveryJob, HeldLease, Store } from "../store/store.js";
 interface Held {
   job: DeliveryJob;
   until: number;
+  /** `Store.changeEpoch()` read before the claim (or publish) that loaded the job. */
+  epoch: number;
 }
 
 const leaseOf = (job: DeliveryJob): HeldLease => ({ id: job.delivery.id, gen: job.lease.gen });
@@ -38,14 +40,14 @@ export class HeldLeases {
    * is held already: it was claimed again by this worker (its lease had run
    * out), and the newer lease is the one to complete under.
    */
-  take(job: DeliveryJob, until: number): boolean {
+  take(job: DeliveryJob, until: number, epoch: number): boolean {
     const known = this.held.get(job.delivery.id);
     if (known) {
       known.job.lease = job.lease;
       known.until = until;
       return false;
     }
-    this.held.set(job.delivery.id, { job, until });
+    this.held.set(job.delivery.id, { job, until, epoch });
     return true;
   }
 
@@ -64,6 +66,17 @@ export class HeldLeases {
   releaseAll(): void {
     for (const h of this.held.values()) this.toRelease.push(leaseOf(h.job));
     this.held.clear();
+  }
+
+  /**
+   * Whether nothing that could change the job's fate was heard of since it
+   * was loaded: no endpoint changed, and (PostgreSQL) this worker's connection
+   * was not lost, so no other worker can have taken its lease. Its lease can
+   * then only have run out, which `stillHeld` sees; otherwise the store is asked.
+   */
+  unchangedSince(job: DeliveryJob, epoch: number): boolean {
+    const h = this.held.get(job.delivery.id);
+    return h !== undefined && epoch !== -1 && h.epoch === epoch;
   }
 
   /** Whether this worker's lease on the job has not run out by its own clock (nor been replaced). */

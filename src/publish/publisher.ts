@@ -6,15 +6,21 @@ import type { Message } from "../store/model.js";
 import type { DeliveryJob, PublishOptions, PublishRequest, PublishResult, Store } from "../store/store.js";
 import { storeUnavailable } from "../store/unavailable.js";
 
+/** A lease for the dispatcher of the publishing process: the store's (owner, deadline, how many) and what it read before. */
+export interface LocalLease extends NonNullable<PublishOptions["lease"]> {
+  /** `Store.changeEpoch()` read before the publish: what the dispatcher compares before sending. */
+  epoch: number;
+}
+
 export interface GroupCommitOptions {
   /** Most publishes written in one transaction. Default: 256. */
   maxBatch?: number;
   /** Delay before the first attempt (first entry of the retry schedule). Default: 0. */
   firstDelayMs?: number;
   /** Asks the local dispatcher for a lease so fresh deliveries skip the claim. */
-  lease?: (now: number) => PublishOptions["lease"];
-  /** Receives the leased jobs of each committed batch, and their lease deadline. */
-  onJobs?: (jobs: DeliveryJob[], leaseUntil: number) => void;
+  lease?: (now: number) => LocalLease | undefined;
+  /** Receives the leased jobs of each committed batch, with the lease they were written under. */
+  onJobs?: (jobs: DeliveryJob[], lease: LocalLease) => void;
   /** Called after every commit (wakes a dispatcher that got no jobs in memory). */
   onCommitted?: () => void;
   logger?: Logger;
@@ -114,7 +120,7 @@ export class GroupCommitPublisher implements Publisher {
     if (lease) options.lease = lease;
     const results = await this.store.publish(requests, options);
     const jobs = results.flatMap((r) => r.jobs);
-    if (jobs.length > 0 && lease) this.options.onJobs?.(jobs, lease.until);
+    if (jobs.length > 0 && lease) this.options.onJobs?.(jobs, lease);
     this.options.onCommitted?.();
     return results;
   }

@@ -308,6 +308,17 @@ export interface Store {
    */
   attachWorker(owner: string, onDue: () => void): Promise<() => Promise<void>>;
   /**
+   * A number that moves whenever an endpoint changed in a way a delivering
+   * process must see before it sends work it already holds (deleted; its
+   * configuration, secret or status changed), or when this process may have
+   * missed such news (PostgreSQL: its worker connection was lost). Read
+   * synchronously, before a claim and again before an attempt: when it moved,
+   * the worker asks `checkLeases` first. -1 when unknown (always ask).
+   * SQLite: a counter kept by triggers. PostgreSQL: NOTIFYs on
+   * `herald_endpoint`, heard by the attached worker.
+   */
+  changeEpoch(): number;
+  /**
    * Retention: deletes, in one short transaction, up to `limit` rows of each
    * kind created before `before`: attempts, operational events, and messages
    * with nothing pending (their deliveries and attempts with them). Returns how

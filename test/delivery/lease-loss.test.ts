@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { DeliveryId } from "../../src/core/ids.js";
+import { DEFAULT_DELIVERY } from "../../src/config/config.js";
 import type { Herald } from "../../src/herald.js";
 import type { Application } from "../../src/store/model.js";
 import type { Completion, DeliveryJob } from "../../src/store/store.js";
@@ -92,24 +93,37 @@ describe("a worker that lost its leases", () => {
     expect(attempts.map((a) => [a.success, a.responseBody])).toEqual([[true, "by the other worker"]]);
   });
 
-  it("does not start the work that waited in memory once another worker took it", async () => {
-    await setUp();
-    receiver = await startReceiver();
-    await createEndpoint(herald, app, receiver.url, { rateLimit: 1 }); // one a second: the rest waits in memory
+  it("does not start the work that waited in memory once its lease ran out and another worker took it", async () => {
+    // One attempt at a time to the endpoint, and a lease of one second that this worker stops renewing (frozen).
+    ({ herald, close, query } = await openTestHerald(
+      { HERALD_RETRY_SCHEDULE: "0s,1m" },
+      { delivery: { ...DEFAULT_DELIVERY, perEndpointConcurrency: 1, leaseMs: 1000 } },
+    ));
+    await herald.start();
+    app = await createApp(herald);
+    let release: (() => void) | undefined;
+    receiver = await startReceiver((_req, res, index) => {
+      if (index === 0) release = () => res.end("ok"); // the first request hangs until released; the rest wait behind it
+      else res.end("ok");
+    });
+    await createEndpoint(herald, app, receiver.url, { timeoutMs: 10_000 });
     await Promise.all(
       Array.from({ length: 4 }, (_, i) => herald.publish({ appId: app.id, eventType: "a.b", payload: `{"i":${i}}`, channels: null, eventId: null })),
     );
     await receiver.waitFor(1);
-    const taken = await takeOver();
-    const seen = receiver.received.length;
-    expect(taken.length).toBeGreaterThanOrEqual(4 - seen); // what still waited (and what was in flight, unless recorded already)
+    clearInterval((herald.dispatcher as unknown as { renewal: NodeJS.Timeout }).renewal);
+    await sleep(1300); // past the lease, by this worker's clock too
+    const taken = await herald.store.claimDue({ owner: "other-worker", now: Date.now(), leaseUntil: Date.now() + 60_000, limit: 100 });
+    expect(taken).toHaveLength(4); // the one in flight and the three that waited
     await herald.store.complete(
       taken.map((j) => success(j, Date.now())),
       Date.now(),
     );
-    await sleep(2500); // two more tokens of the rate limit
-    expect(receiver.received).toHaveLength(seen);
-    expect((await deliveries()).every((d) => d.status === "succeeded")).toBe(true);
+    release!(); // the first attempt ends: its slot is free for the work that waited
+    await sleep(500);
+    expect(receiver.received).toHaveLength(1);
+    const rows = await deliveries();
+    expect(rows.every((d) => d.status === "succeeded" && d.attempts === 1)).toBe(true);
   });
 
   it("sends nothing to an endpoint after its disable or deletion committed", async () => {

@@ -1,4 +1,6 @@
 import { expect, it } from "vitest";
+import { generateSecret } from "../../src/signing/secret.js";
+import { eventually } from "../helpers/herald.js";
 import { T0, type TestStore, app, claim, endpoint, failed, held, message, publishOne, succeeded } from "./fixtures.js";
 
 /**
@@ -123,5 +125,36 @@ export function fencingContract(ctx: () => TestStore): void {
     const [later] = await claim(s, T0 + 6, { owner: "w" });
     const after = await s.complete([failed(later!, T0 + 8, null, { disableEndpoint: "failing", cycleStartedAt: T0 + 7 })], T0 + 9);
     expect(after.disabled).toEqual([{ endpointId: ep.id, reason: "failing" }]);
+  });
+
+  it("moves its change epoch on every endpoint change a worker must see, and not on a success", async () => {
+    const s = store();
+    const a = await app(s);
+    const ep = await endpoint(s, a);
+    const gone = await endpoint(s, a);
+    const detach = await s.attachWorker("w", () => {});
+    try {
+      // PostgreSQL hears of changes by NOTIFY, a moment after their commit.
+      const moves = async (change: () => Promise<unknown>) => {
+        const before = s.changeEpoch();
+        expect(before).not.toBe(-1);
+        await change();
+        await eventually(() => s.changeEpoch() !== before, 2000);
+      };
+      await moves(() => s.updateEndpoint(a.id, ep.id, { description: "new" }, T0 + 1));
+      await moves(() => s.setEndpointEnabled(a.id, ep.id, false, T0 + 2));
+      await moves(() => s.setEndpointEnabled(a.id, ep.id, true, T0 + 3));
+      await moves(() => s.rotateEndpointSecret(a.id, ep.id, generateSecret(), T0 + 99, T0 + 4));
+      await moves(() => s.deleteEndpoint(a.id, gone.id));
+      // Recording a success (the endpoint's last success moves) is no news.
+      await publishOne(s, a);
+      const [job] = await claim(s, T0 + 5);
+      const before = s.changeEpoch();
+      await s.complete([succeeded(job!, T0 + 6)], T0 + 6);
+      await new Promise((r) => setTimeout(r, 200));
+      expect(s.changeEpoch()).toBe(before);
+    } finally {
+      await detach();
+    }
   });
 }

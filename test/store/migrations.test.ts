@@ -21,12 +21,14 @@ const SHIPPED: Record<Dialect, Record<string, string>> = {
     "0002_admin_keys_and_operational_events.sql": "b658af80e4eb6db8f30c5b131407c83b74346cb84089f9ec191c8ab1c32ccbf2",
     "0003_lease_generations.sql": "f5e0c73b1b42fec7173614647860c4863f0919a5102481fd6ef0bde364aa2e91",
     "0004_endpoint_enabled_at.sql": "09f77d0c7068ae6d1e96919c1fa366301b7e51409cbf6e7dc5cdd2c3efcc43bc",
+    "0005_endpoint_change_epoch.sql": "7d1a2dc48573f7fd1949549a70635161ddab93410cd02679c07cb0e2368dffe5",
   },
   postgres: {
     "0001_initial_schema.sql": "f0fe303d5ec3b358d992b7053093e8302be693d99158704a0e6bb53638ca7def",
     "0002_repair_databases_migrated_by_the_first_form_of_migration_1.sql": "46611469c1acc324a6b490ff7b4b915795871f01536ada6d3106d75e539e6420",
     "0003_lease_generations.sql": "f5e0c73b1b42fec7173614647860c4863f0919a5102481fd6ef0bde364aa2e91",
     "0004_endpoint_enabled_at.sql": "09f77d0c7068ae6d1e96919c1fa366301b7e51409cbf6e7dc5cdd2c3efcc43bc",
+    "0005_endpoint_change_epoch.sql": "04111586bd7d914fc7a8fa24043330ee058e3c6ce06f650136d21c363243b9d1",
   },
 };
 
@@ -37,7 +39,7 @@ const OLD_MIGRATIONS_TABLE: Record<Dialect, string> = {
 };
 
 const CHANGED = /^migration 2 \(0002_\w+\.sql\) was changed after this database applied it \(checksum 0{16} recorded, [0-9a-f]{16} now\); migrations are never edited: add a new one$/;
-const FROM_NEWER = /^this database has applied migration 99 \(from the future\), which this build of Herald does not have \(its last is 4\)/;
+const FROM_NEWER = /^this database has applied migration 99 \(from the future\), which this build of Herald does not have \(its last is 5\)/;
 
 describe("migration files", () => {
   for (const dialect of ["sqlite", "postgres"] as const) {
@@ -55,12 +57,14 @@ describe("migration files", () => {
       "admin keys and operational events",
       "lease generations",
       "endpoint enabled at",
+      "endpoint change epoch",
     ]);
     expect(migrationsOf("postgres").map((m) => m.name)).toEqual([
       "initial schema",
       "repair databases migrated by the first form of migration 1",
       "lease generations",
       "endpoint enabled at",
+      "endpoint change epoch",
     ]);
   });
 
@@ -235,7 +239,7 @@ describe.skipIf(!available)("PostgreSQL migrations", () => {
     await open().migrate();
 
     expect(await state()).toEqual({ workers: "workers", leased: null, headers: "json" });
-    expect((await recorded()).map((r) => r.id)).toEqual([1, 2, 3, 4]);
+    expect((await recorded()).map((r) => r.id)).toEqual([1, 2, 3, 4, 5]);
     // The row of migration 1 gets the checksum of today's file: what was applied
     // before checksums is taken as released (migration 2 is what repaired it).
     expect(await recorded()).toEqual(shipped());

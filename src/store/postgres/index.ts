@@ -40,6 +40,9 @@ export class PostgresStore implements Store {
   readonly db: PgDb;
   private readonly target: PublishTarget;
   private closing: Promise<void> | null = null;
+  /** See `changeEpoch`: moved by attached workers' links. */
+  private epoch = 0;
+  private links = 0;
 
   constructor(connectionString: string, options: PostgresOptions = {}) {
     this.db = new PgDb(connectionString, options);
@@ -93,15 +96,22 @@ export class PostgresStore implements Store {
   async nextDueAt() { return queue.nextDueAt(this.db); }
   async extendLeases(owner: string, held: readonly HeldLease[], until: number) { return queue.extendLeases(this.db, owner, held, until); }
   async checkLeases(owner: string, held: readonly HeldLease[], now: number) { return queue.checkLeases(this.db, owner, held, now); }
+  /** Moved by the attached worker's link (NOTIFY herald_endpoint, or the link lost); -1 while none is attached. */
+  changeEpoch() { return this.links > 0 ? this.epoch : -1; }
   async attachWorker(owner: string, onDue: () => void) {
-    const link = new WorkerLink(this.db, owner, onDue);
+    const link = new WorkerLink(this.db, owner, onDue, () => this.epoch++);
     try {
       await link.open();
     } catch (err) {
       await link.close();
       throw err;
     }
-    return () => link.close();
+    this.links++;
+    this.epoch++;
+    return async () => {
+      this.links--;
+      await link.close();
+    };
   }
   async purge(before: number, limit: number) { return purge(this.db, before, limit); }
 

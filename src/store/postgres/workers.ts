@@ -12,6 +12,9 @@ import { DUE_CHANNEL, type PgDb } from "./db.js";
  */
 const PRESENCE = 0x48524c44; // "HRLD"
 
+/** Announces, at commit, endpoints changed or deleted (migration 5's triggers): `<schema> <endpoint id>`. */
+const ENDPOINT_CHANNEL = "herald_endpoint";
+
 /** How often a worker looks for leases left by dead workers (beyond its start). */
 const REAP_INTERVAL_MS = 5_000;
 const RECONNECT_MIN_MS = 250;
@@ -71,6 +74,8 @@ export class WorkerLink {
     private readonly db: PgDb,
     private readonly owner: string,
     private readonly onDue: () => void,
+    /** An endpoint changed (NOTIFY `herald_endpoint`), or news of such changes may have been missed (the connection was lost). */
+    private readonly onEndpointNews: () => void = () => {},
   ) {}
 
   /** Connects, takes the presence lock, listens, then takes back what dead workers held. */
@@ -87,6 +92,7 @@ export class WorkerLink {
     client.on("end", () => this.lost(client));
     client.on("notification", (n) => {
       if (n.channel === DUE_CHANNEL && n.payload === this.db.schema) this.onDue();
+      else if (n.channel === ENDPOINT_CHANNEL && n.payload?.startsWith(`${this.db.schema} `)) this.onEndpointNews();
     });
     await client.connect();
     try {
@@ -94,6 +100,7 @@ export class WorkerLink {
       // After the lock: nobody may see the row without the lock and take us for dead.
       await client.query("INSERT INTO workers (owner, attached_at) VALUES ($1, $2) ON CONFLICT (owner) DO NOTHING", [this.owner, Date.now()]);
       await client.query(`LISTEN ${DUE_CHANNEL}`);
+      await client.query(`LISTEN ${ENDPOINT_CHANNEL}`);
     } catch (err) {
       await client.end().catch(() => {});
       throw err;
@@ -106,6 +113,8 @@ export class WorkerLink {
     if (this.client !== client || this.closed) return;
     this.client = null;
     client.end().catch(() => {});
+    // While disconnected this worker hears of no change, and the others may take it for dead.
+    this.onEndpointNews();
     this.scheduleReconnect();
   }
 
@@ -115,6 +124,7 @@ export class WorkerLink {
       this.reconnectTimer = null;
       try {
         await this.connect();
+        this.onEndpointNews();
         this.onDue();
       } catch {
         this.reconnectMs = Math.min(RECONNECT_MAX_MS, this.reconnectMs * 2);

@@ -39,6 +39,7 @@ export class SqliteStore implements Store {
   readonly db: Db;
   /** Claims, completions and lease releases: see `Db` on why these need not sync. */
   private queueDb: Db | null = null;
+  private epochThisTurn: number | undefined;
 
   constructor(readonly path: string) {
     this.db = new Db(path);
@@ -90,6 +91,16 @@ export class SqliteStore implements Store {
   async nextDueAt() { return queue.nextDueAt(this.queue); }
   async extendLeases(owner: string, held: readonly HeldLease[], until: number) { return queue.extendLeases(this.queue, owner, held, until); }
   async checkLeases(owner: string, held: readonly HeldLease[], now: number) { return queue.checkLeases(this.queue, owner, held, now); }
+  /** Read once per turn of the event loop: a worker starting many attempts together asks SQLite once. */
+  changeEpoch() {
+    if (this.epochThisTurn === undefined) {
+      this.epochThisTurn = queue.changeEpoch(this.queue);
+      setImmediate(() => {
+        this.epochThisTurn = undefined;
+      });
+    }
+    return this.epochThisTurn;
+  }
   /**
    * One delivering process per file, enforced by an exclusive lock on a side
    * file (see `acquireDeliveryLock`): a second one is refused with a clear

@@ -161,3 +161,9 @@ export const checkLeases = (db: Db, owner: string, held: readonly HeldLease[], n
       { now, owner, held: heldJson(held) },
     )
     .map((r) => ({ id: r.id, endpointStatus: r.status, endpointUpdatedAt: r.updated_at }));
+
+/** The counter migration 5's triggers move on every endpoint change a worker must see; -1 before that migration. */
+export const changeEpoch = (db: Db): number => {
+  const row = db.get<{ value: string }>("SELECT value FROM settings WHERE key = 'endpoint_change_epoch'");
+  return row ? Number(row.value) : -1;
+};
