@@ -95,7 +95,7 @@ export class Herald {
   /** Resolves the configuration, opens the store and applies migrations. */
   static async open(options: HeraldOptions = {}): Promise<Herald> {
     const config = resolveConfig(options.settings ?? {}, options.config);
-    const logger = options.logger ?? createLogger(config.logLevel);
+    const logger = options.logger ?? createLogger(config.logLevel, undefined, { pretty: config.dev });
     const guard = new SsrfGuard({ ...options.guard, allowedNetworks: config.allowedNetworks });
     const ring = config.encryptionKey === undefined ? undefined : parseKeyRing(config.encryptionKey);
     let store = await openStore(config.store);

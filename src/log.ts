@@ -1,4 +1,5 @@
 import { pino, type Logger } from "pino";
+import { prettyDestination } from "./log-pretty.js";
 
 /**
  * Paths that must never reach a log line. Secrets are not logged on purpose
@@ -20,10 +21,16 @@ export const REDACT_PATHS = [
   "token",
 ];
 
-/** The process logger: JSON lines on stdout (pretty output is the job of a log viewer). */
-export function createLogger(level = "info", destination?: NodeJS.WritableStream): Logger {
-  const options = { level, redact: { paths: REDACT_PATHS, censor: "[redacted]" }, base: { service: "herald" } };
-  return destination ? pino(options, destination as Parameters<typeof pino>[1]) : pino(options);
+/**
+ * The process logger: JSON lines on stdout, for a log pipeline; with `pretty`
+ * (development mode), one readable line per event instead (`log-pretty.ts`).
+ * Redaction applies before either.
+ */
+export function createLogger(level = "info", destination?: NodeJS.WritableStream, options: { pretty?: boolean } = {}): Logger {
+  const settings = { level, redact: { paths: REDACT_PATHS, censor: "[redacted]" }, base: { service: "herald" } };
+  if (options.pretty) return pino(settings, prettyDestination(destination ?? process.stdout) as Parameters<typeof pino>[1]);
+  // Without a destination pino writes to stdout through its own fast, asynchronous writer.
+  return destination ? pino(settings, destination as Parameters<typeof pino>[1]) : pino(settings);
 }
 
 /** A query parameter name kept in logs: short, and shaped like a name (longer or odd ones may be credentials). */
