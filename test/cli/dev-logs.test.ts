@@ -21,8 +21,8 @@ describe("development logs", () => {
     logger.warn({ endpointId: "ep_01ABC", reason: "failing", secret: "whsec_topsecret" }, "endpoint disabled");
     logger.error({ err: Object.assign(new Error("boom"), { code: "E_X" }) }, "could not record attempts; retrying");
     expect(out.lines).toHaveLength(3);
-    expect(out.lines[0]).toMatch(/^\d\d:\d\d:\d\d INFO  api +POST \/api\/v1\/applications\/petstore\/messages → 202 \(3 ms\)$/);
-    expect(out.lines[1]).toMatch(/^\d\d:\d\d:\d\d WARN  herald +endpoint disabled endpointId=ep_01ABC reason=failing secret="\[redacted\]"$/);
+    expect(out.lines[0]).toMatch(/^\d\d:\d\d:\d\d INFO {2}api +POST \/api\/v1\/applications\/petstore\/messages → 202 \(3 ms\)$/);
+    expect(out.lines[1]).toMatch(/^\d\d:\d\d:\d\d WARN {2}herald +endpoint disabled endpointId=ep_01ABC reason=failing secret="\[redacted\]"$/);
     expect(out.lines[1]).not.toContain("topsecret");
     expect(out.lines[2]).toMatch(/ERROR herald +could not record attempts; retrying err="Error: boom \(E_X\)"$/);
   });
