@@ -111,6 +111,24 @@ describe("GET /openapi.json", () => {
 });
 
 describe("GET /docs", () => {
+  it("renders the descriptions' markdown (bold, code, lists, own links) and no raw markup, from tenants neither", async () => {
+    await t.call("POST", "/api/v1/event-types", {
+      name: "md.check",
+      description: "Sent when **an order** ships; read `data.orderId`.\n\n- one\n- two\n\n[evil](javascript:alert(1)) [far](//evil.example/x) [near](/docs#Webhooks) <b>x</b>",
+    });
+    const html = (await t.app.inject({ method: "GET", url: "/docs" })).body;
+    expect(html).toContain("<strong>an order</strong>");
+    expect(html).toContain("<code>data.orderId</code>");
+    expect(html).toContain("<ul><li>one</li><li>two</li></ul>");
+    expect(html).toContain('<a href="/docs#Webhooks">near</a>');
+    expect(html).toContain("[evil](javascript:alert(1))");
+    expect(html).toContain("[far](//evil.example/x)");
+    expect(html).toContain("&lt;b&gt;x&lt;/b&gt;");
+    // Nowhere in the page a markdown marker left as text.
+    expect(html).not.toMatch(/\*\*[^*<]+\*\*/);
+    await t.call("DELETE", "/api/v1/event-types/md.check");
+  });
+
   it("is one self-contained HTML page: no script, nothing from elsewhere, data escaped", async () => {
     const res = await t.app.inject({ method: "GET", url: "/docs" });
     expect(res.statusCode).toBe(200);

@@ -31,6 +31,34 @@ export const DOCS_CSP = [
 const ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
 export const escapeHtml = (value: unknown): string => String(value).replace(/[&<>"']/g, (c) => ESCAPES[c]!);
 
+/**
+ * The little markdown descriptions use, rendered safely: the text is escaped
+ * first, then `code`, **bold**, [links](/docs#…) (to this server's own pages
+ * only: a path or an in-page anchor), paragraphs and "- " lists become HTML. Event-type
+ * descriptions come from tenants: nothing they write can add markup or script.
+ */
+export function markdown(text: unknown): string {
+  return escapeHtml(text ?? "")
+    .split(/\n{2,}/)
+    .filter((block) => block.trim() !== "")
+    .map((block) => {
+      const lines = block.split("\n");
+      if (lines.every((l) => /^\s*[-*] /.test(l))) return `<ul>${lines.map((l) => `<li>${inline(l.replace(/^\s*[-*] /, ""))}</li>`).join("")}</ul>`;
+      return `<p>${inline(block)}</p>`;
+    })
+    .join("");
+}
+
+/** One line's inline markdown (already escaped). */
+export function inline(escaped: string): string {
+  return escaped
+    .replace(/`([^`]+)`/g, "<code>$1</code>")
+    .replace(/\*\*([^*]+)\*\*/g, "<strong>$1</strong>")
+    .replace(/\[([^\]]+)\]\(((?:\/(?!\/)|#)[^)\s]*)\)/g, '<a href="$2">$1</a>');
+}
+
+const md = (value: unknown): string => inline(escapeHtml(value ?? ""));
+
 const pre = (value: unknown) => `<pre>${escapeHtml(JSON.stringify(value, null, 2))}</pre>`;
 const anchor = (value: string) => escapeHtml(value.replace(/[^A-Za-z0-9_.-]+/g, "-"));
 
@@ -40,7 +68,7 @@ function parametersTable(params: Json[], shared: Json): string {
   const rows = params.map((param) => {
     const p = typeof param.$ref === "string" ? ((shared[param.$ref.split("/").pop()!] ?? param) as Json) : param;
     const name = String(p.name ?? param.$ref);
-    return `<tr><td><code>${escapeHtml(name)}</code></td><td>${escapeHtml(p.in ?? "header")}</td><td>${p.required ? "yes" : ""}</td><td>${escapeHtml(p.description ?? "")}</td></tr>`;
+    return `<tr><td><code>${escapeHtml(name)}</code></td><td>${escapeHtml(p.in ?? "header")}</td><td>${p.required ? "yes" : ""}</td><td>${md(p.description)}</td></tr>`;
   });
   return `<table><tr><th>parameter</th><th>in</th><th>required</th><th>meaning</th></tr>${rows.join("")}</table>`;
 }
@@ -49,7 +77,7 @@ function responsesList(responses: Json): string {
   const items = Object.entries(responses).map(([code, r]) => {
     const res = r as Json;
     const schema = ((res.content as Json | undefined)?.["application/json"] as Json | undefined)?.schema;
-    const what = typeof res.$ref === "string" ? "problem+json (see Errors)" : escapeHtml(res.description ?? "");
+    const what = typeof res.$ref === "string" ? "problem+json (see Errors)" : md(res.description);
     return `<li><code>${escapeHtml(code)}</code> ${what}${schema ? `<details><summary>schema</summary>${pre(schema)}</details>` : ""}</li>`;
   });
   return `<ul>${items.join("")}</ul>`;
@@ -59,7 +87,7 @@ function operationHtml(method: string, path: string, op: Json, shared: Json): st
   const body = ((op.requestBody as Json | undefined)?.content as Json | undefined)?.["application/json"] as Json | undefined;
   return `<div class="op" id="${anchor(String(op.operationId ?? `${method}${path}`))}">
 <div><span class="m ${escapeHtml(method)}">${escapeHtml(method)}</span><code>${escapeHtml(path)}</code> ${op.deprecated ? '<span class="dep">deprecated</span>' : ""}</div>
-<p><strong>${escapeHtml(op.summary ?? "")}</strong></p>${op.description ? `<p>${escapeHtml(op.description)}</p>` : ""}
+<p><strong>${md(op.summary)}</strong></p>${op.description ? markdown(op.description) : ""}
 ${parametersTable((op.parameters ?? []) as Json[], shared)}
 ${body ? `<details><summary>request body</summary>${pre(body.schema)}</details>` : ""}
 ${body?.examples ? `<details open><summary>examples</summary>${pre(Object.values(body.examples as Json).map((e) => (e as Json).value))}</details>` : ""}
@@ -88,7 +116,7 @@ export function renderDocsPage(doc: Json): string {
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(info.title)} ${escapeHtml(info.version)}</title><style>${STYLE}</style></head>
 <body><h1>${escapeHtml(info.title)} <small>${escapeHtml(info.version)}</small></h1>
-<p>${escapeHtml(info.description)} Machine-readable: <a href="/openapi.json">/openapi.json</a> (OpenAPI 3.1).</p>
+${markdown(info.description)}<p>Machine-readable: <a href="/openapi.json">/openapi.json</a> (OpenAPI 3.1).</p>
 <nav>${nav}</nav>
 <h2 id="Errors">Errors</h2><p>Every error is <code>application/problem+json</code>: <code>{type, title, status, detail, code, errors?}</code>; match on <code>code</code>.</p>
 <details><summary>schema</summary>${pre(((doc.components as Json).schemas as Json).Problem)}</details>
