@@ -1,3 +1,4 @@
+import type { TracerProvider } from "@opentelemetry/api";
 import type { FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import type { PublishInput, PublishRequestInput } from "./publish/types.js";
@@ -9,6 +10,8 @@ import { checkJsonText } from "./core/json-limits.js";
 import { type EndpointId, newId } from "./core/ids.js";
 import { Dispatcher } from "./delivery/dispatcher.js";
 import { createLogger } from "./log.js";
+import { HeraldMetrics } from "./observability/metrics.js";
+import { heraldTracer } from "./observability/tracing.js";
 import { OperationalEvents } from "./ops/operational-events.js";
 import { EndpointWrites } from "./service/endpoints.js";
 import { publishWith, type SqliteTransaction, serializePayload, sqliteHandle, sqliteTransaction } from "./publish/outbox.js";
@@ -31,6 +34,12 @@ export interface HeraldOptions {
   logger?: Logger;
   /** How the SSRF guard resolves host names, and how long it reuses an answer. Default: `dns.lookup` (every address), 5 s. */
   guard?: { resolve?: HostResolver; cacheMs?: number };
+  /**
+   * Where Herald's spans go (`herald publish`, `herald claim`, `herald attempt`:
+   * docs/observability.md). Default: the global OpenTelemetry provider, a no-op
+   * unless your program (or `HERALD_OTEL` with `herald serve`) registered an SDK.
+   */
+  tracerProvider?: TracerProvider;
 }
 
 /**
@@ -53,6 +62,8 @@ export class Herald {
   readonly catalog: EventCatalog;
   /** Herald's own events (contract §5): recorded, and sent to the operational webhook when configured. */
   readonly ops: OperationalEvents;
+  /** The Prometheus metrics of this Herald (served at `/metrics`; `metrics.registry` is prom-client's `Registry`). */
+  readonly metrics: HeraldMetrics;
   private server: FastifyInstance | null = null;
   private stopping: Promise<void> | null = null;
   private starting: Promise<void> | null = null;
@@ -66,7 +77,11 @@ export class Herald {
     readonly logger: Logger,
     /** Checks every connection of every attempt (and endpoint URLs at creation). */
     readonly guard: SsrfGuard,
+    tracerProvider?: TracerProvider,
   ) {
+    const tracer = heraldTracer(tracerProvider);
+    const metrics = new HeraldMetrics({ store, role: config.role });
+    this.metrics = metrics;
     this.dispatcher =
       config.role === "api"
         ? null
@@ -77,7 +92,11 @@ export class Herald {
             requestTimeoutMs: config.requestTimeoutMs,
             tuning: config.delivery,
             guard,
-            onOutcome: (job, completion) => this.ops.onOutcome(job, completion),
+            onOutcome: (job, completion) => {
+              if (completion.attempt) metrics.attempt(completion.attempt);
+              this.ops.onOutcome(job, completion);
+            },
+            tracer,
             onEndpointDisabled: (endpointId, reason) => this.ops.onEndpointDisabled(endpointId, reason),
           });
     const dispatcher = this.dispatcher;
@@ -86,6 +105,8 @@ export class Herald {
       lease: (now) => dispatcher?.leaseForPublish(now),
       onJobs: (jobs, lease) => dispatcher?.offer(jobs, lease.until, lease.epoch),
       onCommitted: () => dispatcher?.wake(),
+      onPublished: (created) => metrics.publish(created),
+      tracer,
       logger,
     });
     this.catalog = new EventCatalog(store, { logger });
@@ -107,7 +128,7 @@ export class Herald {
       await store.close();
       throw err;
     }
-    const herald = new Herald(config, store, logger, guard);
+    const herald = new Herald(config, store, logger, guard, options.tracerProvider);
     try {
       await herald.ops.setup();
     } catch (err) {
@@ -307,6 +328,7 @@ export class Herald {
       checkUrl: (url) => this.guard.checkUrl(url),
       catalog: this.catalog,
       ops: this.ops,
+      metrics: this.metrics,
     });
     // Extra routes (the Pet Store) share the server, its error handler and its validation.
     await options.mount?.(server);

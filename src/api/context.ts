@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
 import type { EventCatalog } from "../catalog/catalog.js";
 import type { HeraldConfig } from "../config/config.js";
+import type { HeraldMetrics } from "../observability/metrics.js";
 import type { OperationalEvents } from "../ops/operational-events.js";
 import type { Publisher } from "../publish/types.js";
 import type { Store } from "../store/store.js";
@@ -30,4 +31,10 @@ export interface ApiContext {
   catalog?: EventCatalog;
   /** Where endpoint changes are reported (operational events). Optional: without it, nothing is reported. */
   ops?: OperationalEvents;
+  /**
+   * The metrics `/metrics` serves. Optional: `buildApi` makes one on the store
+   * when absent (then it counts only what this server sees: responses, and the
+   * store's queue); the library passes its own, which also counts attempts and publishes.
+   */
+  metrics?: HeraldMetrics;
 }

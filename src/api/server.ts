@@ -19,6 +19,7 @@ import { eventTypeRoutes } from "./routes/event-types.js";
 import { healthRoutes } from "./routes/health.js";
 import { messageRoutes } from "./routes/messages.js";
 import { metricsRoutes } from "./routes/metrics.js";
+import { HeraldMetrics } from "../observability/metrics.js";
 import { openApiRoutes } from "./routes/openapi.js";
 import { operationalEventRoutes } from "./routes/operational-events.js";
 import { portalPageRoutes } from "./routes/portal-page.js";
@@ -51,7 +52,11 @@ export interface BuildApiOptions {
  * await app.listen({ host: config.host, port: config.port });
  */
 export async function buildApi(context: ApiContext, options: BuildApiOptions = {}): Promise<FastifyInstance> {
-  const ctx = { ...context, catalog: context.catalog ?? new EventCatalog(context.store, { logger: context.logger }) };
+  const ctx = {
+    ...context,
+    catalog: context.catalog ?? new EventCatalog(context.store, { logger: context.logger }),
+    metrics: context.metrics ?? new HeraldMetrics({ store: context.store, role: context.config.role }),
+  };
   const app = Fastify({
     // Request lines log the query's parameter names, never their values (`?api_key=[redacted]`).
     loggerInstance: ctx.logger.child(

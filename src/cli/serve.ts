@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { Herald } from "../herald.js";
+import { startTracing } from "../observability/otel-sdk.js";
 import { addSettingFlags, settingsFrom } from "./settings.js";
 import { fail, onShutdownSignal } from "./process.js";
 
@@ -28,9 +29,13 @@ export function registerServe(program: Command): void {
 async function runServer(settings: Record<string, string | undefined>, petstore = false): Promise<void> {
   const herald = await Herald.open({ settings }).catch(fail);
   const { config } = herald;
+  // Off unless HERALD_OTEL or OTEL_EXPORTER_OTLP_ENDPOINT is set; the SDK is loaded only then.
+  // Herald's tracer is a proxy of the global provider, so registering it now is in time.
+  const stopTracing = await startTracing({ ...process.env, ...settings }, herald.logger).catch(fail);
   onShutdownSignal(async () => {
     herald.logger.info("stopping: finishing in-flight attempts");
     await herald.stop();
+    await stopTracing?.();
   });
   if (config.role !== "api") await herald.start();
   if (config.role === "worker") {

@@ -1,7 +1,9 @@
+import { SpanKind, SpanStatusCode, type Tracer } from "@opentelemetry/api";
 import type { Logger } from "pino";
 import type { DeliveryTuning } from "../config/config.js";
 import type { EndpointId } from "../core/ids.js";
 import type { DeliveryJob, Store } from "../store/store.js";
+import { heraldTracer, markClaimed } from "../observability/tracing.js";
 
 /** Pause after a claim that came back short. */
 const MIN_CLAIM_GAP_MS = 5;
@@ -36,6 +38,7 @@ export class ClaimLoop {
     private readonly maxHeld: number,
     private readonly target: ClaimTarget,
     private readonly logger: Logger,
+    private readonly tracer: Tracer = heraldTracer(),
   ) {}
 
   start(): void {
@@ -74,10 +77,12 @@ export class ClaimLoop {
             excludeEndpoints: this.target.saturated(),
           });
         } catch (err) {
+          this.traceClaim(now, limit, [], err);
           this.logger.error({ err }, "claiming due deliveries failed; retrying in 1s");
           await this.sleep(1000);
           continue;
         }
+        if (jobs.length > 0) this.traceClaim(now, limit, jobs);
         this.target.offer(jobs, now + this.leaseMs, epoch);
         if (jobs.length === limit) {
           await new Promise((r) => setImmediate(r));
@@ -90,6 +95,23 @@ export class ClaimLoop {
       }
       await this.sleep(await this.idleWait(room));
     }
+  }
+
+  /**
+   * One `herald claim` span per claim that returned work (or failed): an idle
+   * worker polling an empty queue records nothing. Made after the fact, with
+   * the claim's start time; each job remembers it for its attempt's link.
+   */
+  private traceClaim(startTime: number, limit: number, jobs: DeliveryJob[], err?: unknown): void {
+    const span = this.tracer.startSpan("herald claim", {
+      kind: SpanKind.INTERNAL,
+      startTime,
+      root: true,
+      attributes: { "herald.claim.limit": limit, "herald.claim.count": jobs.length, "herald.store": this.store.kind },
+    });
+    if (err !== undefined) span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : String(err) });
+    markClaimed(jobs, span.spanContext());
+    span.end();
   }
 
   private async idleWait(room: number): Promise<number> {

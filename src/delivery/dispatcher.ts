@@ -1,5 +1,6 @@
 import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
+import { type Link, type Span, SpanKind, SpanStatusCode, type Tracer } from "@opentelemetry/api";
 import type { Logger } from "pino";
 import type { DeliveryTuning } from "../config/config.js";
 import type { EndpointId } from "../core/ids.js";
@@ -16,6 +17,7 @@ import { LeaseChecker } from "./lease-check.js";
 import { decide, skip } from "./outcome.js";
 import { attemptHeaders, oauth2Request } from "./request.js";
 import { type SendResult, Sender } from "./sender.js";
+import { claimOf, formatTraceparent, heraldTracer, storedParent } from "../observability/tracing.js";
 
 export interface DispatcherOptions {
   store: Store;
@@ -28,8 +30,10 @@ export interface DispatcherOptions {
   guard?: SsrfGuard;
   /** Called when an attempt's outcome disabled an endpoint (`gone` or `failing`). */
   onEndpointDisabled?: (endpointId: EndpointId, reason: DisabledReason) => void;
-  /** Called after each attempt with what it decided (operational events). Must not throw. */
+  /** Called after each attempt with what it decided (operational events, metrics). Must not throw. */
   onOutcome?: (job: DeliveryJob, completion: Completion) => void;
+  /** Where `herald claim` and `herald attempt` spans go. Default: the global OpenTelemetry provider (a no-op unless an SDK is registered). */
+  tracer?: Tracer;
 }
 
 
@@ -80,10 +84,12 @@ export class Dispatcher {
   private readonly claims: ClaimLoop;
   private stopping: Promise<void> | null = null;
   private renewal: NodeJS.Timeout | null = null;
+  private readonly tracer: Tracer;
 
   constructor(private readonly options: DispatcherOptions) {
     this.store = options.store;
     this.logger = options.logger;
+    this.tracer = options.tracer ?? heraldTracer();
     this.tuning = options.tuning;
     this.sender = options.sender ?? new Sender({ connectionsPerOrigin: options.tuning.perEndpointConcurrency * 2, guard: options.guard });
     this.leaseMs = options.tuning.leaseMs;
@@ -107,6 +113,7 @@ export class Dispatcher {
       this.maxHeld,
       { room: () => this.maxHeld - this.held.size, saturated: () => this.saturated(), offer: (jobs, until, epoch) => this.offer(jobs, until, epoch) },
       options.logger,
+      this.tracer,
     );
     this.checker = new LeaseChecker(options.store, this.owner, (err, count) =>
       this.logger.warn({ err, count }, "could not check leases; those attempts are given back, not sent"),
@@ -372,16 +379,20 @@ export class Dispatcher {
     if (!this.held.stillHeld(job) || this.stopped) return;
     const startedAt = Date.now();
     const attemptNumber = job.delivery.attempts + 1;
+    const span = this.attemptSpan(job, attemptNumber, startedAt);
     let completion: Completion;
     try {
       const result = await this.sender.send({
         url: new URL(endpoint.url),
-        headers: attemptHeaders(job, attemptNumber, startedAt),
+        headers: attemptHeaders(job, attemptNumber, startedAt, formatTraceparent(span.spanContext())),
         body: job.message.payload,
         timeoutMs: endpoint.timeoutMs ?? this.options.requestTimeoutMs,
         oauth2: oauth2Request(endpoint),
       });
-      if (this.stopped) return; // released already; it will be attempted again
+      if (this.stopped) {
+        span.end();
+        return; // released already; it will be attempted again
+      }
       completion = decide(job, result, attemptNumber, startedAt, endpoint.url, this.options.retry);
     } catch (err) {
       // A fault of Herald's own (a bug, a bad stored value): recorded as an
@@ -390,6 +401,7 @@ export class Dispatcher {
       this.logger.error({ err, deliveryId: job.delivery.id }, "attempt failed inside Herald");
       completion = decide(job, internalFailure(err, startedAt), attemptNumber, startedAt, endpoint.url, this.options.retry);
     }
+    endAttemptSpan(span, completion);
     if (completion.disableEndpoint === "gone") this.disabledAt.set(endpoint.id, startedAt);
     try {
       this.options.onOutcome?.(job, completion);
@@ -397,6 +409,40 @@ export class Dispatcher {
       this.logger.error({ err }, "an outcome listener threw");
     }
     this.completer.add(completion);
+  }
+
+  /**
+   * `herald attempt`: a child of the publish span (whose context is stored
+   * with the message), linked to the claim that fetched the job, if one did.
+   * Its own context is the `traceparent` the receiver gets.
+   */
+  private attemptSpan(job: DeliveryJob, attemptNumber: number, startedAt: number): Span {
+    const claim = claimOf(job);
+    const links: Link[] = claim ? [{ context: claim }] : [];
+    let url: URL | null = null;
+    try {
+      url = new URL(job.endpoint.url);
+    } catch {}
+    return this.tracer.startSpan(
+      "herald attempt",
+      {
+        kind: SpanKind.CLIENT,
+        startTime: startedAt,
+        links,
+        attributes: {
+          "http.request.method": "POST",
+          // No query string or credentials: they may hold secrets.
+          ...(url ? { "url.full": `${url.protocol}//${url.host}${url.pathname}`, "server.address": url.hostname, "server.port": Number(url.port) || (url.protocol === "https:" ? 443 : 80) } : {}),
+          "messaging.system": "herald",
+          "messaging.message.id": job.message.id,
+          "messaging.destination.name": job.message.eventType,
+          "herald.delivery.id": job.delivery.id,
+          "herald.endpoint.id": job.endpoint.id,
+          "herald.attempt.number": attemptNumber,
+        },
+      },
+      storedParent(job.message.traceContext),
+    );
   }
 
   private get stopped(): boolean {
@@ -434,4 +480,21 @@ function internalFailure(err: unknown, startedAt: number): SendResult {
     errorMessage: `Herald could not make this attempt: ${err instanceof Error ? err.message : String(err)}`.slice(0, 500),
     durationMs: Date.now() - startedAt,
   };
+}
+
+/** Ends an attempt span with what the attempt decided. */
+function endAttemptSpan(span: Span, completion: Completion): void {
+  if (span.isRecording()) {
+    const a = completion.attempt;
+    if (a) {
+      if (a.statusCode !== null) span.setAttribute("http.response.status_code", a.statusCode);
+      span.setAttribute("herald.attempt.outcome", a.success ? "success" : (a.errorKind ?? "internal"));
+      if (!a.success) {
+        span.setAttribute("error.type", a.errorKind === "http_status" && a.statusCode !== null ? String(a.statusCode) : (a.errorKind ?? "internal"));
+        span.setStatus({ code: SpanStatusCode.ERROR, message: (a.errorMessage ?? "").slice(0, 200) });
+      }
+    }
+    span.setAttribute("herald.delivery.status", completion.status);
+  }
+  span.end();
 }

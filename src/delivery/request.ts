@@ -55,8 +55,10 @@ export function authenticationHeaders(endpoint: Endpoint): Record<string, string
 /**
  * The headers of one attempt, per the wire contract: Herald's own headers win
  * over an endpoint's custom ones, which cannot spoof signatures or ids.
+ * `traceparent` (W3C Trace Context) is the attempt span's, sent only when
+ * tracing is on; then it also replaces an endpoint's custom one.
  */
-export function attemptHeaders(job: DeliveryJob, attemptNumber: number, now: number): Record<string, string> {
+export function attemptHeaders(job: DeliveryJob, attemptNumber: number, now: number, traceparent?: string | null): Record<string, string> {
   const { endpoint, message } = job;
   const timestamp = Math.floor(now / 1000);
   const headers: Record<string, string> = {};
@@ -69,5 +71,9 @@ export function attemptHeaders(job: DeliveryJob, attemptNumber: number, now: num
     "x-webhook-id": message.id,
     "x-webhook-attempt": String(attemptNumber),
   });
+  if (traceparent) {
+    headers.traceparent = traceparent;
+    delete headers.tracestate; // an endpoint's custom one belongs to no trace of ours
+  }
   return headers;
 }

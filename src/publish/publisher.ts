@@ -1,3 +1,4 @@
+import { type Span, SpanKind, type Tracer } from "@opentelemetry/api";
 import type { Logger } from "pino";
 import type { Publisher, PublishInput } from "./types.js";
 import { HeraldError } from "../core/errors.js";
@@ -5,6 +6,7 @@ import { newId } from "../core/ids.js";
 import type { Message } from "../store/model.js";
 import type { DeliveryJob, PublishOptions, PublishRequest, PublishResult, Store } from "../store/store.js";
 import { storeUnavailable } from "../store/unavailable.js";
+import { endWithError, formatTraceparent, heraldTracer, publishParent } from "../observability/tracing.js";
 
 /** A lease for the dispatcher of the publishing process: the store's (owner, deadline, how many) and what it read before. */
 export interface LocalLease extends NonNullable<PublishOptions["lease"]> {
@@ -23,6 +25,10 @@ export interface GroupCommitOptions {
   onJobs?: (jobs: DeliveryJob[], lease: LocalLease) => void;
   /** Called after every commit (wakes a dispatcher that got no jobs in memory). */
   onCommitted?: () => void;
+  /** Called for every publish answered (metrics): `created` is false for a repeated idempotency key. Must not throw. */
+  onPublished?: (created: boolean) => void;
+  /** Where `herald publish` spans go. Default: the global OpenTelemetry provider (a no-op unless an SDK is registered). */
+  tracer?: Tracer;
   logger?: Logger;
 }
 
@@ -30,6 +36,8 @@ interface Pending {
   request: PublishRequest;
   resolve: (r: { message: Message; created: boolean }) => void;
   reject: (err: unknown) => void;
+  /** `herald publish`, ended when the commit answers. */
+  span: Span;
 }
 
 /**
@@ -45,12 +53,14 @@ export class GroupCommitPublisher implements Publisher {
   private writing = false;
   private closed = false;
   private readonly maxBatch: number;
+  private readonly tracer: Tracer;
 
   constructor(
     private readonly store: Store,
     private readonly options: GroupCommitOptions = {},
   ) {
     this.maxBatch = options.maxBatch ?? 256;
+    this.tracer = options.tracer ?? heraldTracer();
   }
 
   publish(input: PublishInput): Promise<{ message: Message; created: boolean }> {
@@ -65,9 +75,28 @@ export class GroupCommitPublisher implements Publisher {
       channels: input.channels,
       createdAt: now,
     };
+    // The span lasts until the group commit answers; its context is stored with
+    // the message, so each attempt's span is its child, in whatever process.
+    const span = this.tracer.startSpan(
+      "herald publish",
+      {
+        kind: SpanKind.PRODUCER,
+        startTime: now,
+        attributes: {
+          "messaging.system": "herald",
+          "messaging.operation.type": "publish",
+          "messaging.destination.name": input.eventType,
+          "messaging.message.id": message.id,
+          "herald.app.id": input.appId,
+        },
+      },
+      publishParent(input.traceparent),
+    );
+    const traceContext = formatTraceparent(span.spanContext());
+    if (traceContext) message.traceContext = traceContext;
     return new Promise((resolve, reject) => {
       const request: PublishRequest = input.only ? { message, only: input.only } : { message };
-      this.queue.push({ request, resolve, reject });
+      this.queue.push({ request, resolve, reject, span });
       if (this.queue.length >= this.maxBatch) this.flush();
       else if (!this.scheduled) {
         this.scheduled = true;
@@ -102,7 +131,10 @@ export class GroupCommitPublisher implements Publisher {
       // may even have happened before the answer was lost: no retries here
       // (each publish is answered 503; a retry with its Idempotency-Key is safe).
       if (batch.length === 1 || storeUnavailable(err)) {
-        for (const p of batch) p.reject(err);
+        for (const p of batch) {
+          endWithError(p.span, err);
+          p.reject(err);
+        }
         return;
       }
       // One bad request (its application deleted meanwhile, say) must not fail
@@ -110,7 +142,20 @@ export class GroupCommitPublisher implements Publisher {
       for (const p of batch) await this.write([p]);
       return;
     }
-    for (const [i, r] of results.entries()) batch[i]!.resolve({ message: r.message, created: r.created });
+    for (const [i, r] of results.entries()) {
+      const p = batch[i]!;
+      if (p.span.isRecording()) {
+        p.span.setAttributes({ "herald.publish.created": r.created, "herald.publish.batch_size": batch.length, "herald.deliveries.leased": r.jobs.length });
+        if (!r.created) p.span.setAttribute("messaging.message.id", r.message.id); // the first message, answered again
+      }
+      p.span.end();
+      try {
+        this.options.onPublished?.(r.created);
+      } catch (err) {
+        this.options.logger?.error({ err }, "a publish listener threw");
+      }
+      p.resolve({ message: r.message, created: r.created });
+    }
   }
 
   private async commit(requests: PublishRequest[]): Promise<PublishResult[]> {

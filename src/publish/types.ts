@@ -17,6 +17,11 @@ export interface PublishInput {
   eventId: string | null;
   /** Restrict fan-out to one endpoint (the endpoint `test` action). */
   only?: EndpointId;
+  /**
+   * The producer's W3C `traceparent` (the API passes the request's header): the
+   * publish span's parent when no span is active. Ignored when tracing is off or malformed.
+   */
+  traceparent?: string;
 }
 
 export interface Publisher {

@@ -72,6 +72,12 @@ export interface Message {
   payload: string;
   channels: string[] | null;
   createdAt: number;
+  /**
+   * The W3C `traceparent` of the span that published it, when tracing is on:
+   * written with the message, read back with each delivery so that every
+   * attempt's span is its child. Not part of the API's message object.
+   */
+  traceContext?: string | null;
 }
 
 export type DeliveryStatus = "pending" | "succeeded" | "failed" | "skipped";

@@ -127,7 +127,7 @@ export interface HeldLease {
 /** Everything the sender needs for one attempt, loaded in the claim. */
 export interface DeliveryJob {
   delivery: Pick<Delivery, "id" | "messageId" | "endpointId" | "appId" | "attempts" | "scheduleIndex" | "cycleStartedAt">;
-  message: Pick<Message, "id" | "eventType" | "payload" | "createdAt">;
+  message: Pick<Message, "id" | "eventType" | "payload" | "createdAt" | "traceContext">;
   endpoint: Endpoint;
   /** Whose lease this job runs under; a completion carries it back. */
   lease: Lease;
@@ -283,6 +283,12 @@ export interface Store {
   releaseAllLeases(now: number): Promise<number>;
   /** Earliest `nextAttemptAt` of any pending delivery, or null. */
   nextDueAt(): Promise<number | null>;
+  /**
+   * Pending deliveries: waiting, scheduled for a retry or leased. One count over
+   * the partial index of pending rows (`deliveries_due`): it grows with the
+   * backlog, not with the history or the number of endpoints (`/metrics`).
+   */
+  queueDepth(): Promise<number>;
   /**
    * Moves the lease deadline of those of `held` still leased to `owner` under
    * the same generation to `until` (the others are left alone); returns the

@@ -22,6 +22,7 @@ const SHIPPED: Record<Dialect, Record<string, string>> = {
     "0003_lease_generations.sql": "f5e0c73b1b42fec7173614647860c4863f0919a5102481fd6ef0bde364aa2e91",
     "0004_endpoint_enabled_at.sql": "09f77d0c7068ae6d1e96919c1fa366301b7e51409cbf6e7dc5cdd2c3efcc43bc",
     "0005_endpoint_change_epoch.sql": "7d1a2dc48573f7fd1949549a70635161ddab93410cd02679c07cb0e2368dffe5",
+    "0006_message_trace_context.sql": "bfbbf3d9845aae4fc8fd34fbda81224511cd2461dd5622482e054d020dc2d873",
   },
   postgres: {
     "0001_initial_schema.sql": "f0fe303d5ec3b358d992b7053093e8302be693d99158704a0e6bb53638ca7def",
@@ -29,6 +30,7 @@ const SHIPPED: Record<Dialect, Record<string, string>> = {
     "0003_lease_generations.sql": "f5e0c73b1b42fec7173614647860c4863f0919a5102481fd6ef0bde364aa2e91",
     "0004_endpoint_enabled_at.sql": "09f77d0c7068ae6d1e96919c1fa366301b7e51409cbf6e7dc5cdd2c3efcc43bc",
     "0005_endpoint_change_epoch.sql": "04111586bd7d914fc7a8fa24043330ee058e3c6ce06f650136d21c363243b9d1",
+    "0006_message_trace_context.sql": "bfbbf3d9845aae4fc8fd34fbda81224511cd2461dd5622482e054d020dc2d873",
   },
 };
 
@@ -39,7 +41,7 @@ const OLD_MIGRATIONS_TABLE: Record<Dialect, string> = {
 };
 
 const CHANGED = /^migration 2 \(0002_\w+\.sql\) was changed after this database applied it \(checksum 0{16} recorded, [0-9a-f]{16} now\); migrations are never edited: add a new one$/;
-const FROM_NEWER = /^this database has applied migration 99 \(from the future\), which this build of Herald does not have \(its last is 5\)/;
+const FROM_NEWER = /^this database has applied migration 99 \(from the future\), which this build of Herald does not have \(its last is 6\)/;
 
 describe("migration files", () => {
   for (const dialect of ["sqlite", "postgres"] as const) {
@@ -58,6 +60,7 @@ describe("migration files", () => {
       "lease generations",
       "endpoint enabled at",
       "endpoint change epoch",
+      "message trace context",
     ]);
     expect(migrationsOf("postgres").map((m) => m.name)).toEqual([
       "initial schema",
@@ -65,6 +68,7 @@ describe("migration files", () => {
       "lease generations",
       "endpoint enabled at",
       "endpoint change epoch",
+      "message trace context",
     ]);
   });
 
@@ -239,7 +243,7 @@ describe.skipIf(!available)("PostgreSQL migrations", () => {
     await open().migrate();
 
     expect(await state()).toEqual({ workers: "workers", leased: null, headers: "json" });
-    expect((await recorded()).map((r) => r.id)).toEqual([1, 2, 3, 4, 5]);
+    expect((await recorded()).map((r) => r.id)).toEqual([1, 2, 3, 4, 5, 6]);
     // The row of migration 1 gets the checksum of today's file: what was applied
     // before checksums is taken as released (migration 2 is what repaired it).
     expect(await recorded()).toEqual(shipped());

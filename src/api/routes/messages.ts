@@ -92,6 +92,8 @@ export function messageRoutes(api: Api, ctx: ApiContext & { catalog: EventCatalo
       payload,
       channels,
       eventId: header ?? req.body.id ?? null,
+      // The producer's trace, continued by the publish span (docs/observability.md).
+      ...(typeof req.headers.traceparent === "string" ? { traceparent: req.headers.traceparent } : {}),
     });
     // A repeated idempotency key answers with the first message, as Stripe does.
     if (!created) reply.header("idempotent-replayed", "true");

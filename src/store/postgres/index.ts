@@ -94,6 +94,7 @@ export class PostgresStore implements Store {
   async releaseLeases(owner: string, held: readonly HeldLease[], now: number) { await queue.releaseLeases(this.db, owner, held, now); }
   async releaseAllLeases(now: number) { return queue.releaseAllLeases(this.db, now); }
   async nextDueAt() { return queue.nextDueAt(this.db); }
+  async queueDepth() { return queue.queueDepth(this.db); }
   async extendLeases(owner: string, held: readonly HeldLease[], until: number) { return queue.extendLeases(this.db, owner, held, until); }
   async checkLeases(owner: string, held: readonly HeldLease[], now: number) { return queue.checkLeases(this.db, owner, held, now); }
   /** Moved by the attached worker's link (NOTIFY herald_endpoint, or the link lost); -1 while none is attached. */

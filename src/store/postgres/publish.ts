@@ -95,7 +95,7 @@ export async function publishBatch(
       if (leased) {
         jobs.push({
           delivery: { id, messageId: message.id, endpointId: endpoint.id, appId: message.appId, attempts: 0, scheduleIndex: 0, cycleStartedAt: null },
-          message: { id: message.id, eventType: message.eventType, payload: message.payload, createdAt: message.createdAt },
+          message: { id: message.id, eventType: message.eventType, payload: message.payload, createdAt: message.createdAt, ...(message.traceContext ? { traceContext: message.traceContext } : {}) },
           endpoint,
           // A new row starts at generation 0; every claim increments it.
           lease: { owner: lease.owner, gen: 0 },
@@ -114,10 +114,10 @@ export async function publishBatch(
     const m = fresh.map((r) => r.message);
     const { rows } = await q.query<{ inserted: string[] }>(
       `WITH m AS (
-         INSERT INTO ${s}.messages (id, app_id, event_type, event_id, payload, channels, created_at)
-         SELECT id, app_id, event_type, event_id, payload, channels::jsonb, created_at
-         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[])
-           AS t(id, app_id, event_type, event_id, payload, channels, created_at)
+         INSERT INTO ${s}.messages (id, app_id, event_type, event_id, payload, channels, created_at, trace_context)
+         SELECT id, app_id, event_type, event_id, payload, channels::jsonb, created_at, trace_context
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $18::text[])
+           AS t(id, app_id, event_type, event_id, payload, channels, created_at, trace_context)
          ON CONFLICT (app_id, event_id) WHERE event_id IS NOT NULL DO NOTHING
          RETURNING id),
        d AS (
@@ -139,6 +139,7 @@ export async function publishBatch(
         m.map((x) => x.id), m.map((x) => x.appId), m.map((x) => x.eventType), m.map((x) => x.eventId), m.map((x) => x.payload),
         m.map((x) => (x.channels === null ? null : JSON.stringify(x.channels))), m.map((x) => x.createdAt),
         d.id, d.message, d.endpoint, d.app, d.status, d.next, d.owner, now, DUE_CHANNEL, t.schema,
+        m.map((x) => x.traceContext ?? null),
       ],
     );
     for (const id of rows[0]?.inserted ?? []) inserted.add(id);

@@ -10,6 +10,7 @@ interface ClaimedRow extends ClaimedDeliveryRow {
   /** Only on the first row of each message: the others reuse it. */
   payload: string | null;
   message_created_at: number;
+  trace_context: string | null;
 }
 
 // A lease is written as next_attempt_at = lease deadline: a delivery whose
@@ -27,7 +28,7 @@ const CLAIM = `WITH c AS (
       ORDER BY next_attempt_at LIMIT $5
       FOR UPDATE SKIP LOCKED)
     RETURNING ${CLAIMED_COLUMNS})
-  SELECT c.*, m.event_type, m.created_at AS message_created_at,
+  SELECT c.*, m.event_type, m.created_at AS message_created_at, m.trace_context,
     CASE WHEN row_number() OVER (PARTITION BY c.message_id ORDER BY c.id) = 1 THEN m.payload END AS payload
   FROM c JOIN messages m ON m.id = c.message_id`;
 
@@ -51,7 +52,13 @@ export async function claimDue(db: PgDb, o: ClaimOptions): Promise<DeliveryJob[]
     if (!endpoint) continue;
     jobs.push({
       delivery: toClaimedDelivery(r),
-      message: { id: r.message_id as MessageId, eventType: r.event_type, payload: payloads.get(r.message_id)!, createdAt: r.message_created_at },
+      message: {
+        id: r.message_id as MessageId,
+        eventType: r.event_type,
+        payload: payloads.get(r.message_id)!,
+        createdAt: r.message_created_at,
+        ...(r.trace_context === null ? {} : { traceContext: r.trace_context }),
+      },
       endpoint,
       lease: { owner: o.owner, gen: r.lease_gen },
     });
@@ -203,6 +210,11 @@ export async function checkLeases(db: PgDb, owner: string, held: readonly HeldLe
     [held.map((h) => h.id), held.map((h) => h.gen), owner, now],
   );
   return rows.map((r) => ({ id: r.id, endpointStatus: r.status, endpointUpdatedAt: r.updated_at }));
+}
+
+export async function queueDepth(db: PgDb): Promise<number> {
+  const { rows } = await db.queue.query<{ n: number }>("SELECT count(*)::float8 AS n FROM deliveries WHERE status = 'pending'");
+  return rows[0]?.n ?? 0;
 }
 
 export async function nextDueAt(db: PgDb): Promise<number | null> {

@@ -89,6 +89,7 @@ export class SqliteStore implements Store {
   async releaseLeases(owner: string, held: readonly HeldLease[], now: number) { queue.releaseLeases(this.queue, owner, held, now); }
   async releaseAllLeases(now: number) { return queue.releaseAllLeases(this.queue, now); }
   async nextDueAt() { return queue.nextDueAt(this.queue); }
+  async queueDepth() { return queue.queueDepth(this.queue); }
   async extendLeases(owner: string, held: readonly HeldLease[], until: number) { return queue.extendLeases(this.queue, owner, held, until); }
   async checkLeases(owner: string, held: readonly HeldLease[], now: number) { return queue.checkLeases(this.queue, owner, held, now); }
   /** Read once per turn of the event loop: a worker starting many attempts together asks SQLite once. */

@@ -7,7 +7,7 @@ import { endpointsOfApp } from "./endpoints.js";
 import { type MessageRow, toMessage } from "./rows.js";
 
 const INSERT_MESSAGE =
-  "INSERT INTO messages (id, app_id, event_type, event_id, payload, channels, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)";
+  "INSERT INTO messages (id, app_id, event_type, event_id, payload, channels, created_at, trace_context) VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
 const INSERT_DELIVERY = `INSERT INTO deliveries
   (id, message_id, endpoint_id, app_id, status, attempts, schedule_index, next_attempt_at, lease_owner, created_at, updated_at)
   VALUES (?, ?, ?, ?, ?, 0, 0, ?, ?, ?, ?)`;
@@ -57,7 +57,7 @@ function insertMessage(
   db.run(
     INSERT_MESSAGE,
     message.id, message.appId, message.eventType, message.eventId, message.payload,
-    message.channels === null ? null : JSON.stringify(message.channels), message.createdAt,
+    message.channels === null ? null : JSON.stringify(message.channels), message.createdAt, message.traceContext ?? null,
   );
   let endpoints = endpointsByApp.get(message.appId);
   if (!endpoints) {
@@ -84,7 +84,7 @@ function insertMessage(
       budget.left--;
       jobs.push({
         delivery: { id, messageId: message.id, endpointId: endpoint.id, appId: message.appId, attempts: 0, scheduleIndex: 0, cycleStartedAt: null },
-        message: { id: message.id, eventType: message.eventType, payload: message.payload, createdAt: message.createdAt },
+        message: { id: message.id, eventType: message.eventType, payload: message.payload, createdAt: message.createdAt, ...(message.traceContext ? { traceContext: message.traceContext } : {}) },
         endpoint,
         // A new row starts at generation 0; every claim increments it.
         lease: { owner: lease.owner, gen: 0 },

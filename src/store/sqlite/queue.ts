@@ -31,11 +31,20 @@ export function claimDue(db: Db, o: ClaimOptions): DeliveryJob[] {
     const endpointIds = [...new Set(rows.map((r) => r.endpoint_id))];
     const messages = new Map(
       db
-        .all<{ id: string; event_type: string; payload: string; created_at: number }>(
-          "SELECT id, event_type, payload, created_at FROM messages WHERE id IN (SELECT value FROM json_each(?))",
+        .all<{ id: string; event_type: string; payload: string; created_at: number; trace_context: string | null }>(
+          "SELECT id, event_type, payload, created_at, trace_context FROM messages WHERE id IN (SELECT value FROM json_each(?))",
           jsonList(messageIds),
         )
-        .map((m) => [m.id, { id: m.id as MessageId, eventType: m.event_type, payload: m.payload, createdAt: m.created_at }]),
+        .map((m) => [
+          m.id,
+          {
+            id: m.id as MessageId,
+            eventType: m.event_type,
+            payload: m.payload,
+            createdAt: m.created_at,
+            ...(m.trace_context === null ? {} : { traceContext: m.trace_context }),
+          },
+        ]),
     );
     const endpoints = new Map<string, Endpoint>(
       db
@@ -139,6 +148,9 @@ export const releaseAllLeases = (db: Db, now: number): number =>
     "UPDATE deliveries SET next_attempt_at = ?, lease_owner = NULL, updated_at = ? WHERE status = 'pending' AND lease_owner IS NOT NULL",
     now, now,
   ).changes;
+
+export const queueDepth = (db: Db): number =>
+  db.get<{ n: number }>("SELECT COUNT(*) AS n FROM deliveries WHERE status = 'pending'")?.n ?? 0;
 
 export const nextDueAt = (db: Db): number | null =>
   db.get<{ t: number | null }>("SELECT MIN(next_attempt_at) AS t FROM deliveries WHERE status = 'pending'")?.t ?? null;
