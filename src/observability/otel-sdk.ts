@@ -9,7 +9,7 @@ import { VERSION } from "../version.js";
  *
  * `HERALD_OTEL`:
  * - unset, `0`, `false`, `off`: off (unless `OTEL_EXPORTER_OTLP_ENDPOINT` is set, which means `otlp`);
- * - `1`, `true`, `on`, `otlp`: spans exported with OTLP over HTTP (protobuf) to
+ * - `1`, `true`, `on`, `otlp`: spans exported with OTLP over HTTP (JSON bodies) to
  *   `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` / `OTEL_EXPORTER_OTLP_ENDPOINT`
  *   (default `http://localhost:4318`), with the exporter's other standard variables;
  * - `console`: spans printed to stdout (to try it out).
