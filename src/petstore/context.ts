@@ -1,6 +1,9 @@
 import type Database from "better-sqlite3";
-import type { Envelope } from "./events.js";
+import type { StoreEvent } from "./events.js";
 import type { Tables } from "./repo.js";
+
+/** Publishes an event in the open transaction. */
+export type Emit = (event: StoreEvent) => void;
 
 /**
  * What the store's operations run with: its tables, and a transaction in which
@@ -11,5 +14,5 @@ import type { Tables } from "./repo.js";
 export interface PetstoreContext {
   db: Database.Database;
   tables: Tables;
-  transaction<T>(fn: (emit: (event: Envelope) => void) => T): T;
+  transaction<T>(fn: (emit: Emit) => T): T;
 }

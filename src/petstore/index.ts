@@ -4,7 +4,7 @@ import { HeraldError } from "../core/errors.js";
 import { newId } from "../core/ids.js";
 import type { Herald } from "../herald.js";
 import type { PetstoreContext } from "./context.js";
-import { PETSTORE_EVENT_TYPES } from "./events.js";
+import { type EventTypeSpec, PETSTORE_EVENT_TYPES } from "./events.js";
 import { tables } from "./repo.js";
 import { orderRoutes } from "./routes/orders.js";
 import { catalogRoutes } from "./routes/pets.js";
@@ -48,28 +48,32 @@ export async function preparePetstore(herald: Herald): Promise<PetstoreContext> 
       if (!(err instanceof HeraldError && err.code === "conflict")) throw err;
     });
   }
-  for (const type of PETSTORE_EVENT_TYPES) {
-    if (await herald.store.getEventType(type.name)) continue;
-    const now = Date.now();
-    await herald.store
-      .createEventType({
-        id: newId("evt", now),
-        name: type.name,
-        description: type.description,
-        schema: type.schema,
-        examples: [type.example],
-        archived: false,
-        createdAt: now,
-        updatedAt: now,
-      })
-      .catch((err: unknown) => {
-        if (!(err instanceof HeraldError && err.code === "conflict")) throw err;
-      });
-  }
+  for (const type of PETSTORE_EVENT_TYPES) await registerEventType(herald, type);
   return {
     db,
     tables: tables(db),
     transaction: (fn) =>
-      herald.transaction((tx) => fn((event) => tx.publish({ app: PETSTORE_APP_UID, eventType: event.eventType, payload: event }))),
+      herald.transaction((tx) => fn((event) => tx.publish({ app: PETSTORE_APP_UID, eventType: event.type, payload: event.payload }))),
   };
+}
+
+/**
+ * Adds the store's event type to the catalog, or brings an entry written by an
+ * earlier version up to date: the store owns these types, and its payloads must
+ * pass the schema the outbox checks them against.
+ */
+async function registerEventType(herald: Herald, type: EventTypeSpec): Promise<void> {
+  const wanted = { description: type.description, schema: type.schema, examples: type.examples };
+  const stored = await herald.store.getEventType(type.name);
+  const now = Date.now();
+  if (stored) {
+    const current = { description: stored.description, schema: stored.schema, examples: stored.examples };
+    if (JSON.stringify(current) === JSON.stringify(wanted)) return;
+    await herald.store.updateEventType(type.name, wanted, now);
+    herald.catalog.invalidate(type.name);
+    return;
+  }
+  await herald.store.createEventType({ id: newId("evt", now), name: type.name, ...wanted, archived: false, createdAt: now, updatedAt: now }).catch((err: unknown) => {
+    if (!(err instanceof HeraldError && err.code === "conflict")) throw err;
+  });
 }

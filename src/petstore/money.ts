@@ -1,7 +1,8 @@
 /**
- * Money is a decimal string with at most two decimals ("125.50") on the API
- * and in events, and integer minor units (12550) where the seeds use them.
- * Never a float.
+ * Money is a decimal string with at most two decimals ("125.50") on the API and
+ * in the store's tables; never a float there. Events follow their seed: the
+ * decimal string (seeds 000, 004), a JSON number (seeds 001, 002: converted
+ * only when the payload is built), or integer minor units (12550, seed 003).
  */
 export const DECIMAL_PATTERN = "^(0|[1-9][0-9]{0,11})(\\.[0-9]{1,2})?$";
 

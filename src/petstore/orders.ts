@@ -1,25 +1,13 @@
 import { HeraldError, notFound } from "../core/errors.js";
-import type { PetstoreContext } from "./context.js";
-import { envelope } from "./events.js";
+import type { Emit, PetstoreContext } from "./context.js";
+import { orderCreated, orderDeleted, orderFulfilmentMoved, orderMoved, paymentFailed, paymentSucceeded } from "./events.js";
 import { uuidv7 } from "./ids.js";
 import { assertFulfilmentMove, assertOrderMove, type OrderStatus } from "./lifecycle.js";
-import { normalizeAmount, toMinorUnits } from "./money.js";
+import { normalizeAmount } from "./money.js";
+import { orderLines } from "./order-lines.js";
 import type { Order, OrderItem, Payment } from "./repo.js";
 
-/** Orders, payments and fulfilment: the seeds' order lifecycle, enforced, each move with its event. */
-
-const orderView = (o: Order) => ({
-  id: o.id,
-  petId: o.petId,
-  userId: o.userId,
-  status: o.status,
-  totalAmount: o.totalAmount,
-  currency: o.currency,
-  createdAt: o.createdAt,
-  updatedAt: o.updatedAt,
-});
-
-const paymentView = (p: Payment) => ({ id: p.id, orderId: p.orderId, amount: p.amount, currency: p.currency, status: p.status });
+/** Orders, payments and fulfilment: the seeds' order lifecycle, enforced, each move with its events. */
 
 function invalidRef(path: string, what: string, id: string): HeraldError {
   return new HeraldError("validation_failed", `${path}: no ${what} ${JSON.stringify(id)}`, [{ path, message: `no such ${what}` }]);
@@ -29,6 +17,12 @@ export function getOrder(ctx: PetstoreContext, id: string): Order {
   const order = ctx.tables.orders.get(id);
   if (!order) throw notFound("order", id);
   return order;
+}
+
+/** The next order reference (`ORD-000001`, …): from a sequence, never reused after a delete. */
+function nextReference(ctx: PetstoreContext): string {
+  const { value } = ctx.db.prepare("UPDATE petstore_sequences SET value = value + 1 WHERE name = 'order_reference' RETURNING value").get() as { value: number };
+  return `ORD-${String(value).padStart(6, "0")}`;
 }
 
 export function createOrder(
@@ -43,10 +37,9 @@ export function createOrder(
       if (!ctx.tables.products.get(item.productId)) throw invalidRef(`/items/${i}/productId`, "product", item.productId);
     }
     const now = new Date();
-    const count = (ctx.db.prepare("SELECT COUNT(*) AS n FROM petstore_orders").get() as { n: number }).n;
     const order = ctx.tables.orders.insert({
       id: uuidv7(now.getTime()),
-      reference: `ORD-${String(count + 1).padStart(6, "0")}`,
+      reference: nextReference(ctx),
       petId: input.petId,
       userId: input.userId,
       status: "PLACED",
@@ -59,21 +52,33 @@ export function createOrder(
       createdAt: now.toISOString(),
       updatedAt: now.toISOString(),
     });
-    emit(envelope("order.created", { order: orderView(order), customer: { id: user.id, name: user.name, email: user.email } }, now));
+    emit(orderCreated(order, orderLines(ctx, order), user, now));
     return order;
   });
 }
 
-/** Moves an order along its lifecycle and publishes `order.status_changed`. */
-function moveOrder(ctx: PetstoreContext, emit: Parameters<Parameters<PetstoreContext["transaction"]>[0]>[0], order: Order, to: OrderStatus, changedBy: string, now: Date): Order {
+/** Moves an order along its lifecycle and publishes every event type that describes the move. */
+function moveOrder(ctx: PetstoreContext, emit: Emit, order: Order, to: OrderStatus, changedBy: string, now: Date): Order {
   assertOrderMove(order.status, to);
   const moved = ctx.tables.orders.update(order.id, { status: to, updatedAt: now.toISOString() })!;
-  emit(envelope("order.status_changed", { order: orderView(moved), previousStatus: order.status, newStatus: to, changedAt: now.toISOString(), changedBy }, now));
+  for (const event of orderMoved(order, moved, changedBy, now)) emit(event);
   return moved;
 }
 
 export function changeOrderStatus(ctx: PetstoreContext, id: string, to: "SHIPPED" | "DELIVERED" | "CANCELLED", changedBy = "api"): Order {
   return ctx.transaction((emit) => moveOrder(ctx, emit, getOrder(ctx, id), to, changedBy, new Date()));
+}
+
+/** Deletes a cancelled or delivered order (`order.deleted`); any other is still in progress: 409 `invalid_transition`. */
+export function deleteOrder(ctx: PetstoreContext, id: string): void {
+  ctx.transaction((emit) => {
+    const order = getOrder(ctx, id);
+    if (order.status !== "CANCELLED" && order.status !== "DELIVERED") {
+      throw new HeraldError("invalid_transition", `order ${id} is ${order.status}: only a CANCELLED or DELIVERED order can be deleted`);
+    }
+    ctx.tables.orders.delete(id);
+    emit(orderDeleted(order, new Date()));
+  });
 }
 
 const BRANDS: [RegExp, string][] = [
@@ -92,9 +97,10 @@ export interface PaymentResult {
 }
 
 /**
- * Pays an order by card. Success approves the order (`payment.succeeded`, then
- * `order.status_changed` PLACED → APPROVED by "system"); a decline records a
- * failed payment and publishes `payment.failed`, leaving the order unchanged.
+ * Pays an order by card. Success approves the order (`payment.succeeded` and
+ * `payment.success`, then the order's move PLACED → APPROVED by "system"); a
+ * decline records a failed payment and publishes `payment.failed`, leaving the
+ * order unchanged.
  */
 export function payOrder(ctx: PetstoreContext, id: string, card: { number: string; expMonth: number; expYear: number }): PaymentResult {
   const now = new Date();
@@ -117,10 +123,10 @@ export function payOrder(ctx: PetstoreContext, id: string, card: { number: strin
       createdAt: now.toISOString(),
     });
     if (declined) {
-      emit(envelope("payment.failed", { payment: paymentView(payment), error: { code: "INSUFFICIENT_FUNDS", message: "The card has insufficient funds." } }, now));
+      emit(paymentFailed(payment, now));
       return { payment, order };
     }
-    emit(envelope("payment.succeeded", { payment: paymentView(payment), paymentMethod: { type: "CARD", last4: payment.cardLast4, brand: payment.cardBrand } }, now));
+    for (const event of paymentSucceeded(payment, now)) emit(event);
     return { payment, order: moveOrder(ctx, emit, order, "APPROVED", "system", now) };
   });
 }
@@ -142,34 +148,7 @@ export function updateFulfilment(ctx: PetstoreContext, id: string, input: { stat
       trackingNumber: input.trackingNumber ?? order.trackingNumber,
       updatedAt: now.toISOString(),
     })!;
-    const user = ctx.tables.users.get(order.userId);
-    const pet = ctx.tables.pets.get(order.petId);
-    const lines = order.items.map((item) => {
-      const product = ctx.tables.products.get(item.productId);
-      return { product_name: product?.name ?? item.productId, sku: product?.sku ?? item.productId, quantity: item.quantity, price: toMinorUnits(product?.price ?? "0") };
-    });
-    const items = lines.length > 0 ? lines : [{ product_name: pet?.name ?? order.petId, sku: order.petId, quantity: 1, price: toMinorUnits(order.totalAmount) }];
-    emit(
-      envelope(
-        "order.status_updated",
-        {
-          order: {
-            reference: order.reference,
-            old_status: order.fulfilmentStatus,
-            new_status: input.status,
-            amount: toMinorUnits(order.totalAmount),
-            currency: order.currency,
-            tracking_number: updated.trackingNumber,
-            delivery_notes: order.deliveryNotes,
-            created_at: order.createdAt,
-          },
-          customer: { name: user?.name ?? "", phone: user?.phone ?? null, city: user?.city ?? null, address: user?.address ?? null },
-          product: { name: items[0]!.product_name, sku: items[0]!.sku },
-          items,
-        },
-        now,
-      ),
-    );
+    for (const event of orderFulfilmentMoved(order, updated, ctx.tables.users.get(order.userId), orderLines(ctx, updated), now)) emit(event);
     return updated;
   });
 }

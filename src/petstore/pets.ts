@@ -1,15 +1,12 @@
 import { HeraldError, notFound } from "../core/errors.js";
 import type { PetstoreContext } from "./context.js";
-import { envelope } from "./events.js";
+import { customerEvent, petAdopted, petStatusChanged, productEvent } from "./events.js";
 import { uuidv7 } from "./ids.js";
 import type { PetStatus } from "./lifecycle.js";
 import type { Pet, Product, User } from "./repo.js";
 
 /** Pets, users (customers) and products: each change publishes its event in the same transaction. */
 
-const petView = (p: Pet) => ({ id: p.id, name: p.name, species: p.species, status: p.status });
-export const customerView = (u: User) => ({ id: u.id, name: u.name, email: u.email, createdAt: u.createdAt, updatedAt: u.updatedAt });
-const productView = (p: Product) => ({ id: p.id, name: p.name, sku: p.sku, price: p.price, currency: p.currency });
 
 export function createPet(ctx: PetstoreContext, input: { name: string; species: string }): Pet {
   const now = new Date().toISOString();
@@ -29,7 +26,7 @@ export function updatePet(ctx: PetstoreContext, id: string, patch: { name?: stri
     const { reason, ...fields } = patch;
     const updated = ctx.tables.pets.update(id, { ...fields, updatedAt: now.toISOString() })!;
     if (patch.status !== undefined && patch.status !== pet.status) {
-      emit(envelope("pet.status_changed", { petId: id, oldStatus: pet.status, newStatus: patch.status, reason: reason ?? null }, now));
+      emit(petStatusChanged(id, pet.status, patch.status, reason ?? "Changed through the Pet Store API", now));
     }
     return updated;
   });
@@ -49,8 +46,8 @@ export function adoptPet(ctx: PetstoreContext, id: string, userId: string): Pet 
     }
     const now = new Date();
     const adopted = ctx.tables.pets.update(id, { status: "ADOPTED", ownerId: user.id, updatedAt: now.toISOString() })!;
-    emit(envelope("pet.adopted", { pet: petView(adopted), adopter: { id: user.id, name: user.name, email: user.email }, adoptionDate: now.toISOString().slice(0, 10) }, now));
-    emit(envelope("pet.status_changed", { petId: id, oldStatus: pet.status, newStatus: "ADOPTED", reason: `Adopted by ${user.name}` }, now));
+    emit(petAdopted(adopted, user, now));
+    emit(petStatusChanged(id, pet.status, "ADOPTED", `Adopted by ${user.name}`, now));
     return adopted;
   });
 }
@@ -71,7 +68,7 @@ export function createUser(ctx: PetstoreContext, input: { name: string; email: s
       createdAt: now.toISOString(),
       updatedAt: now.toISOString(),
     });
-    emit(envelope("customer.created", { customer: customerView(user) }, now));
+    emit(customerEvent("created", user, now));
     return user;
   });
 }
@@ -90,7 +87,7 @@ export function updateUser(ctx: PetstoreContext, id: string, patch: Partial<Pick
     }
     const now = new Date();
     const user = ctx.tables.users.update(id, { ...patch, updatedAt: now.toISOString() })!;
-    emit(envelope("customer.updated", { customer: customerView(user) }, now));
+    emit(customerEvent("updated", user, now));
     return user;
   });
 }
@@ -99,7 +96,7 @@ export function deleteUser(ctx: PetstoreContext, id: string): void {
   ctx.transaction((emit) => {
     const user = getUser(ctx, id);
     ctx.tables.users.delete(id);
-    emit(envelope("customer.deleted", { customer: customerView(user) }));
+    emit(customerEvent("deleted", user, new Date()));
   });
 }
 
@@ -110,7 +107,7 @@ export function createProduct(ctx: PetstoreContext, input: { name: string; sku: 
     }
     const now = new Date();
     const product = ctx.tables.products.insert({ id: uuidv7(now.getTime()), ...input, createdAt: now.toISOString(), updatedAt: now.toISOString() });
-    emit(envelope("product.created", { product: productView(product) }, now));
+    emit(productEvent("created", product, now));
     return product;
   });
 }
@@ -129,7 +126,7 @@ export function updateProduct(ctx: PetstoreContext, id: string, patch: Partial<P
     }
     const now = new Date();
     const product = ctx.tables.products.update(id, { ...patch, updatedAt: now.toISOString() })!;
-    emit(envelope("product.updated", { product: productView(product) }, now));
+    emit(productEvent("updated", product, now));
     return product;
   });
 }
@@ -138,6 +135,6 @@ export function deleteProduct(ctx: PetstoreContext, id: string): void {
   ctx.transaction((emit) => {
     const product = getProduct(ctx, id);
     ctx.tables.products.delete(id);
-    emit(envelope("product.deleted", { product: productView(product) }));
+    emit(productEvent("deleted", product, new Date()));
   });
 }

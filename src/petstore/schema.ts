@@ -65,6 +65,15 @@ CREATE TABLE petstore_payments (
 );
 `,
   },
+  {
+    // Order references come from a sequence: deleting an order must not let a later one reuse its
+    // reference (seed 003's receivers deduplicate on reference + new_status).
+    id: 2,
+    sql: `
+CREATE TABLE petstore_sequences (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+INSERT INTO petstore_sequences (name, value) SELECT 'order_reference', COUNT(*) FROM petstore_orders;
+`,
+  },
 ];
 
 export function migratePetstore(db: Database.Database): void {

@@ -45,16 +45,23 @@ describe("the Pet Store reference producer", () => {
     return { status: res.statusCode, body: text ? JSON.parse(text) : null };
   }
 
-  /** Every webhook received so far, verified with the receiver SDK (both schemes), as envelopes. */
+  /**
+   * Every webhook received so far, verified with the receiver SDK (both schemes): its type (the
+   * `x-webhook-event` header), its payload, and `data` for the events in seed 002's envelope.
+   */
   function events() {
     return receiver.received.map((r) => {
-      const std = verifyWebhookDetailed<{ id: string; eventType: string; timestamp: string; data: Record<string, unknown> }>(r.body, r.headers as Record<string, string>, SECRET, { scheme: "standard" });
+      const std = verifyWebhookDetailed<Record<string, unknown>>(r.body, r.headers as Record<string, string>, SECRET, { scheme: "standard" });
       verifyWebhookDetailed(r.body, r.headers as Record<string, string>, SECRET, { scheme: "seed" });
-      expect(r.headers["x-webhook-event"]).toBe(std.payload.eventType);
-      return std.payload;
+      const eventType = String(r.headers["x-webhook-event"]);
+      const payload = std.payload;
+      if (payload.eventType !== undefined) expect(payload.eventType).toBe(eventType);
+      return { eventType, payload, data: payload.data as Record<string, unknown> };
     });
   }
   const waitForEvents = (n: number) => eventually(() => (receiver.received.length >= n ? events() : null));
+  const types = (list: { eventType: string }[]) => list.map((e) => e.eventType).sort();
+  const ofType = <T extends { eventType: string }>(list: T[], type: string) => list.filter((e) => e.eventType === type);
 
   it("registers its event types with JSON Schemas whose examples validate", async () => {
     const ajv = new Ajv2020({ strict: false });
@@ -84,25 +91,27 @@ describe("the Pet Store reference producer", () => {
     expect((await call("POST", `/orders/${id}/ship`)).body.status).toBe("SHIPPED");
     expect((await call("POST", `/orders/${id}/deliver`)).body.status).toBe("DELIVERED");
 
-    const got = (await waitForEvents(start + 6)).slice(start);
-    expect(got.map((e) => e.eventType)).toEqual([
-      "customer.created",
-      "order.created",
-      "payment.succeeded",
-      "order.status_changed",
-      "order.status_changed",
-      "order.status_changed",
-    ]);
-    for (const e of got) {
-      expect(e.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
-      expect(Number.isNaN(Date.parse(e.timestamp))).toBe(false);
+    const moves = ["order.status_changed", "order.statusChanged", "order.updated"];
+    const want = ["customer.created", "order.created", "payment.succeeded", "payment.success", ...moves, ...moves, ...moves];
+    const got = (await waitForEvents(start + want.length)).slice(start);
+    expect(types(got)).toEqual(want.sort());
+    for (const e of got.filter((e) => "id" in e.payload)) {
+      expect(e.payload.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      expect(Number.isNaN(Date.parse(String(e.payload.timestamp)))).toBe(false);
     }
-    expect(got[1]!.data).toMatchObject({ order: { id, status: "PLACED", totalAmount: "125.50", currency: "USD" }, customer: { id: user.body.id, email: "john@example.com" } });
-    expect(got[2]!.data).toMatchObject({ payment: { orderId: id, amount: "125.50", currency: "USD", status: "SUCCEEDED" }, paymentMethod: { type: "CARD", last4: "4242", brand: "Visa" } });
-    expect(got[3]!.data).toMatchObject({ order: { id, status: "APPROVED" }, previousStatus: "PLACED", newStatus: "APPROVED", changedBy: "system" });
-    expect(got[4]!.data).toMatchObject({ previousStatus: "APPROVED", newStatus: "SHIPPED" });
-    expect(got[5]!.data).toMatchObject({ previousStatus: "SHIPPED", newStatus: "DELIVERED" });
-    expect(typeof (got[5]!.data as { changedAt: string }).changedAt).toBe("string");
+    expect(ofType(got, "order.created")[0]!.data).toMatchObject({
+      order: { id, status: "PLACED", items: [{ productId: pet.body.id, quantity: 1, price: 125.5 }], total: 125.5, currency: "USD" },
+      customer: { id: user.body.id, email: "john@example.com" },
+    });
+    expect(ofType(got, "payment.succeeded")[0]!.data).toMatchObject({ payment: { orderId: id, amount: 125.5, currency: "USD", status: "SUCCEEDED" }, paymentMethod: { type: "CARD", last4: "4242", brand: "Visa" } });
+    expect(ofType(got, "payment.success")[0]!.payload).toMatchObject({ event: "payment.success", orderId: id, amount: 125.5, currency: "USD", timestamp: expect.stringMatching(/^[0-9]+$/) });
+    expect(ofType(got, "order.status_changed").map((e) => `${e.data.oldStatus} → ${e.data.newStatus}`).sort()).toEqual(["APPROVED → SHIPPED", "PLACED → APPROVED", "SHIPPED → DELIVERED"]);
+    for (const e of ofType(got, "order.status_changed")) expect(e.data.orderId).toBe(id);
+    const approval = ofType(got, "order.statusChanged").find((e) => e.data.newStatus === "APPROVED")!;
+    expect(approval.payload.eventId).toMatch(/^evt_/);
+    expect(approval.data).toMatchObject({ order: { id, status: "APPROVED", totalAmount: "125.50" }, previousStatus: "PLACED", newStatus: "APPROVED", changedBy: "system" });
+    expect(ofType(got, "order.statusChanged").find((e) => e.data.newStatus === "DELIVERED")!.data).toMatchObject({ previousStatus: "SHIPPED", changedBy: "api", changedAt: expect.any(String) });
+    expect(ofType(got, "order.updated").map((e) => (e.data.order as { status: string }).status).sort()).toEqual(["APPROVED", "DELIVERED", "SHIPPED"]);
   });
 
   it("refuses illegal transitions with 409 invalid_transition and publishes nothing", async () => {
@@ -125,7 +134,7 @@ describe("the Pet Store reference producer", () => {
     expect((await call("POST", `/orders/${order.body.id}/payments`, { card: { number: "4242424242424242", expMonth: 1, expYear: 2099 } })).status).toBe(409);
     expect((await call("GET", `/orders/${order.body.id}`)).body.status).toBe("CANCELLED");
     const messagesAfter = (await herald.store.listMessages((await herald.application("petstore")).id, {}, { limit: 250 })).data.length;
-    expect(messagesAfter).toBe(messagesBefore + 1); // only the cancellation
+    expect(messagesAfter).toBe(messagesBefore + 3); // only the cancellation: order.status_changed, order.statusChanged, order.updated
   });
 
   it("declines a card ending 9995: payment.failed with INSUFFICIENT_FUNDS, order unchanged", async () => {
@@ -139,7 +148,8 @@ describe("the Pet Store reference producer", () => {
     expect(declined.body.code).toBe("payment_declined");
     expect((await call("GET", `/orders/${order.body.id}`)).body.status).toBe("PLACED");
     const failed = await eventually(() => events().find((e) => e.eventType === "payment.failed" && (e.data as { payment: { orderId: string } }).payment.orderId === order.body.id));
-    expect(failed.data).toMatchObject({ payment: { amount: "75.00", status: "FAILED" }, error: { code: "INSUFFICIENT_FUNDS" } });
+    expect(failed.data).toMatchObject({ payment: { amount: 75, status: "FAILED" }, error: { code: "INSUFFICIENT_FUNDS" } });
+    expect(events().filter((e) => e.eventType === "payment.success" && e.payload.orderId === order.body.id)).toEqual([]);
   });
 
   it("follows the fulfilment table of seed 003, with its payload", async () => {
@@ -158,11 +168,17 @@ describe("the Pet Store reference producer", () => {
     expect(skip.status).toBe(409);
     expect(skip.body.code).toBe("invalid_transition");
     const updates = await eventually(() => {
-      const list = events().filter((e) => e.eventType === "order.status_updated" && (e.data as { order: { reference: string } }).order.reference === order.body.reference);
+      const list = events()
+        .filter((e) => e.eventType === "order.status_updated" && (e.payload as { order: { reference: string } }).order.reference === order.body.reference)
+        .map((e) => e.payload as { order: { old_status: string; new_status: string } });
       return list.length === path.length ? list : null;
     });
-    expect(updates.map((e) => (e.data as { order: { old_status: string } }).order.old_status)).toEqual(["pending", ...path.slice(0, -1)]);
-    expect(updates[3]!.data).toEqual({
+    // Seed 003's payload is flat: no envelope.
+    const byNewStatus = new Map(updates.map((u) => [u.order.new_status, u]));
+    expect(path.map((status) => byNewStatus.get(status)?.order.old_status)).toEqual(["pending", ...path.slice(0, -1)]);
+    expect(byNewStatus.get("out_for_delivery")).toEqual({
+      event: "order.status_updated",
+      timestamp: expect.any(String),
       order: {
         reference: order.body.reference,
         old_status: "prepared",
@@ -193,20 +209,13 @@ describe("the Pet Store reference producer", () => {
     expect((await call("DELETE", `/products/${product.body.id}`)).status).toBe(204);
     expect((await call("DELETE", `/users/${user.body.id}`)).status).toBe(204);
     const got = (await waitForEvents(start + 9)).slice(start);
-    expect(got.map((e) => e.eventType)).toEqual([
-      "customer.created",
-      "pet.status_changed",
-      "pet.adopted",
-      "pet.status_changed",
-      "customer.updated",
-      "product.created",
-      "product.updated",
-      "product.deleted",
-      "customer.deleted",
-    ]);
-    expect(got[1]!.data).toEqual({ petId: pet.body.id, oldStatus: "AVAILABLE", newStatus: "PENDING", reason: "Adoption application received" });
-    expect(got[2]!.data).toMatchObject({ pet: { id: pet.body.id, name: "Luna", species: "DOG", status: "ADOPTED" }, adopter: { id: user.body.id, name: "Jane", email: "jane@example.com" } });
-    expect(got[6]!.data).toMatchObject({ product: { sku: "LEASH-1", price: "8.99", currency: "USD" } });
+    expect(types(got)).toEqual(
+      ["customer.created", "pet.status_changed", "pet.adopted", "pet.status_changed", "customer.updated", "product.created", "product.updated", "product.deleted", "customer.deleted"].sort(),
+    );
+    expect(ofType(got, "pet.status_changed").map((e) => e.data)).toContainEqual({ petId: pet.body.id, oldStatus: "AVAILABLE", newStatus: "PENDING", reason: "Adoption application received" });
+    expect(ofType(got, "pet.adopted")[0]!.data).toMatchObject({ pet: { id: pet.body.id, name: "Luna", species: "DOG", status: "ADOPTED" }, adopter: { id: user.body.id, name: "Jane", email: "jane@example.com" } });
+    expect(ofType(got, "product.updated")[0]!.data).toMatchObject({ product: { sku: "LEASH-1", price: "8.99", currency: "USD" } });
+    expect(ofType(got, "customer.deleted")[0]!.data).toMatchObject({ customer: { id: user.body.id, name: "Jane" } });
   });
 
   it("rejects bad input with problem+json, never a 500", async () => {
