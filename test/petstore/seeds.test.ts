@@ -307,6 +307,24 @@ describe("the Pet Store's events, in the shape of each seed", () => {
     }
   });
 
+  it("writes a change and all the events that describe it in one transaction: if the last one fails, none is published", async () => {
+    const app = (await herald.application("petstore")).id;
+    const newest = async () => (await herald.store.listMessages(app, {}, { limit: 1 })).data[0]?.id;
+    const order = await call("POST", "/store/v1/orders", { petId: ids.nala.id, userId: ids.karim.id, totalAmount: "5.00", currency: "USD" });
+    const before = await newest();
+    // order.updated, the last of the five events a payment publishes, now fails the outbox's catalog check.
+    await herald.store.updateEventType("order.updated", { schema: { not: {} }, examples: [] }, Date.now());
+    herald.catalog.invalidate("order.updated");
+    const paid = await call("POST", `/store/v1/orders/${order.body.id}/payments`, { card: VISA });
+    expect(paid.status).toBe(422);
+    expect(paid.body.code).toBe("validation_failed");
+    expect(await newest()).toBe(before);
+    expect((await call("GET", `/store/v1/orders/${order.body.id}`)).body.status).toBe("PLACED");
+    expect(herald.sqliteHandle().prepare("SELECT COUNT(*) AS n FROM petstore_payments WHERE order_id = ?").get(order.body.id)).toEqual({ n: 0 });
+    await preparePetstore(herald); // restores the store's own entry
+    expect((await call("POST", `/store/v1/orders/${order.body.id}/payments`, { card: VISA })).status).toBe(201);
+  });
+
   it("brings a catalog entry written by an earlier version up to date on start (the outbox checks payloads against it)", async () => {
     const spec = PETSTORE_EVENT_TYPES.find((t) => t.name === "payment.succeeded")!;
     const old = { type: "object", properties: { data: { type: "object", properties: { payment: { type: "object", properties: { amount: { type: "string" } } } } } } };
