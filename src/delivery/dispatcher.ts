@@ -1,6 +1,6 @@
 import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
-import { type Link, type Span, SpanKind, SpanStatusCode, type Tracer } from "@opentelemetry/api";
+import { type Span, SpanKind, SpanStatusCode, type Tracer } from "@opentelemetry/api";
 import type { Logger } from "pino";
 import type { DeliveryTuning } from "../config/config.js";
 import type { EndpointId } from "../core/ids.js";
@@ -17,7 +17,7 @@ import { LeaseChecker } from "./lease-check.js";
 import { decide, skip } from "./outcome.js";
 import { attemptHeaders, oauth2Request } from "./request.js";
 import { type SendResult, Sender } from "./sender.js";
-import { claimOf, formatTraceparent, heraldTracer, storedParent } from "../observability/tracing.js";
+import { claimOf, heraldTracer, ownTraceparent, storedParent } from "../observability/tracing.js";
 
 export interface DispatcherOptions {
   store: Store;
@@ -379,12 +379,12 @@ export class Dispatcher {
     if (!this.held.stillHeld(job) || this.stopped) return;
     const startedAt = Date.now();
     const attemptNumber = job.delivery.attempts + 1;
-    const span = this.attemptSpan(job, attemptNumber, startedAt);
+    const { span, traceparent } = this.attemptSpan(job, attemptNumber, startedAt);
     let completion: Completion;
     try {
       const result = await this.sender.send({
         url: new URL(endpoint.url),
-        headers: attemptHeaders(job, attemptNumber, startedAt, formatTraceparent(span.spanContext())),
+        headers: attemptHeaders(job, attemptNumber, startedAt, traceparent),
         body: job.message.payload,
         timeoutMs: endpoint.timeoutMs ?? this.options.requestTimeoutMs,
         oauth2: oauth2Request(endpoint),
@@ -416,33 +416,27 @@ export class Dispatcher {
    * with the message), linked to the claim that fetched the job, if one did.
    * Its own context is the `traceparent` the receiver gets.
    */
-  private attemptSpan(job: DeliveryJob, attemptNumber: number, startedAt: number): Span {
+  private attemptSpan(job: DeliveryJob, attemptNumber: number, startedAt: number): { span: Span; traceparent: string | null } {
     const claim = claimOf(job);
-    const links: Link[] = claim ? [{ context: claim }] : [];
-    let url: URL | null = null;
-    try {
-      url = new URL(job.endpoint.url);
-    } catch {}
-    return this.tracer.startSpan(
-      "herald attempt",
-      {
-        kind: SpanKind.CLIENT,
-        startTime: startedAt,
-        links,
-        attributes: {
-          "http.request.method": "POST",
-          // No query string or credentials: they may hold secrets.
-          ...(url ? { "url.full": `${url.protocol}//${url.host}${url.pathname}`, "server.address": url.hostname, "server.port": Number(url.port) || (url.protocol === "https:" ? 443 : 80) } : {}),
-          "messaging.system": "herald",
-          "messaging.message.id": job.message.id,
-          "messaging.destination.name": job.message.eventType,
-          "herald.delivery.id": job.delivery.id,
-          "herald.endpoint.id": job.endpoint.id,
-          "herald.attempt.number": attemptNumber,
-        },
-      },
-      storedParent(job.message.traceContext),
-    );
+    const parent = storedParent(job.message.traceContext);
+    const span = this.tracer.startSpan("herald attempt", { kind: SpanKind.CLIENT, startTime: startedAt, links: claim ? [{ context: claim }] : [] }, parent);
+    if (span.isRecording()) {
+      const url = URL.canParse(job.endpoint.url) ? new URL(job.endpoint.url) : null;
+      span.setAttributes({
+        "http.request.method": "POST",
+        // No query string or credentials: they may hold secrets.
+        ...(url
+          ? { "url.full": `${url.protocol}//${url.host}${url.pathname}`, "server.address": url.hostname, "server.port": Number(url.port) || (url.protocol === "https:" ? 443 : 80) }
+          : {}),
+        "messaging.system": "herald",
+        "messaging.message.id": job.message.id,
+        "messaging.destination.name": job.message.eventType,
+        "herald.delivery.id": job.delivery.id,
+        "herald.endpoint.id": job.endpoint.id,
+        "herald.attempt.number": attemptNumber,
+      });
+    }
+    return { span, traceparent: ownTraceparent(span, parent) };
   }
 
   private get stopped(): boolean {

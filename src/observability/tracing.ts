@@ -35,6 +35,19 @@ export function heraldTracer(provider?: TracerProvider): Tracer {
   return (provider ?? trace.getTracerProvider()).getTracer(TRACER_NAME, VERSION);
 }
 
+/**
+ * The `traceparent` to store or send for a span started under `parent`: null
+ * when tracing is off. Without an SDK the API's no-op tracer hands back the
+ * parent's own context; that is not passed on, so "off" stores and sends
+ * nothing, not even a producer's header. A sampled-out span of a real SDK
+ * has a new id and is passed on (flags `00`), as W3C Trace Context asks.
+ */
+export function ownTraceparent(span: Span, parent: Context): string | null {
+  const sc = span.spanContext();
+  if (trace.getSpanContext(parent)?.spanId === sc.spanId) return null;
+  return formatTraceparent(sc);
+}
+
 /** The W3C `traceparent` of a span context; null when it is not a valid (recording or sampled-out) one. */
 export function formatTraceparent(sc: SpanContext): string | null {
   if (!isSpanContextValid(sc)) return null;

@@ -6,7 +6,7 @@ import { newId } from "../core/ids.js";
 import type { Message } from "../store/model.js";
 import type { DeliveryJob, PublishOptions, PublishRequest, PublishResult, Store } from "../store/store.js";
 import { storeUnavailable } from "../store/unavailable.js";
-import { endWithError, formatTraceparent, heraldTracer, publishParent } from "../observability/tracing.js";
+import { endWithError, heraldTracer, ownTraceparent, publishParent } from "../observability/tracing.js";
 
 /** A lease for the dispatcher of the publishing process: the store's (owner, deadline, how many) and what it read before. */
 export interface LocalLease extends NonNullable<PublishOptions["lease"]> {
@@ -77,22 +77,18 @@ export class GroupCommitPublisher implements Publisher {
     };
     // The span lasts until the group commit answers; its context is stored with
     // the message, so each attempt's span is its child, in whatever process.
-    const span = this.tracer.startSpan(
-      "herald publish",
-      {
-        kind: SpanKind.PRODUCER,
-        startTime: now,
-        attributes: {
-          "messaging.system": "herald",
-          "messaging.operation.type": "publish",
-          "messaging.destination.name": input.eventType,
-          "messaging.message.id": message.id,
-          "herald.app.id": input.appId,
-        },
-      },
-      publishParent(input.traceparent),
-    );
-    const traceContext = formatTraceparent(span.spanContext());
+    const parent = publishParent(input.traceparent);
+    const span = this.tracer.startSpan("herald publish", { kind: SpanKind.PRODUCER, startTime: now }, parent);
+    if (span.isRecording()) {
+      span.setAttributes({
+        "messaging.system": "herald",
+        "messaging.operation.type": "publish",
+        "messaging.destination.name": input.eventType,
+        "messaging.message.id": message.id,
+        "herald.app.id": input.appId,
+      });
+    }
+    const traceContext = ownTraceparent(span, parent);
     if (traceContext) message.traceContext = traceContext;
     return new Promise((resolve, reject) => {
       const request: PublishRequest = input.only ? { message, only: input.only } : { message };

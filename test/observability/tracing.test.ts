@@ -141,9 +141,9 @@ describe("tracing with an in-memory exporter", () => {
 });
 
 describe("without an SDK (the default)", () => {
-  it("sends no traceparent and stores no trace context", async () => {
+  it("sends no traceparent and stores no trace context, even when the producer sent one", async () => {
     const receiver = await startReceiver();
-    const t = await openTestHerald();
+    const t = await openTestHerald({ HERALD_API_KEY: ADMIN_KEY });
     cleanups.push(async () => {
       await t.close();
       await receiver.close();
@@ -152,9 +152,16 @@ describe("without an SDK (the default)", () => {
     const app = await createApp(t.herald);
     await createEndpoint(t.herald, app, `${receiver.url}/hook`);
     await t.herald.publish({ app: app.id, eventType: "a.b", payload: {} });
-    const [r] = await receiver.waitFor(1, 10_000);
-    expect(r!.headers.traceparent).toBeUndefined();
-    expect(await t.query("SELECT trace_context FROM messages")).toEqual([{ trace_context: null }]);
+    const { url } = await t.herald.listen();
+    const res = await fetch(`${url}/api/v1/applications/${app.id}/messages`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${ADMIN_KEY}`, "content-type": "application/json", traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01" },
+      body: JSON.stringify({ eventType: "a.b", payload: {} }),
+    });
+    expect(res.status).toBe(202);
+    const received = await receiver.waitFor(2, 10_000);
+    for (const r of received) expect(r.headers.traceparent).toBeUndefined();
+    expect(await t.query("SELECT trace_context FROM messages")).toEqual([{ trace_context: null }, { trace_context: null }]);
   });
 });
 
