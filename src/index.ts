@@ -13,4 +13,6 @@ export { matchesEventType } from "./core/filters.js";
 export { signStandard, signSeed, signatureHeaders } from "./signing/sign.js";
 export { generateSecret } from "./signing/secret.js";
 export type { Store } from "./store/store.js";
+export type { HeraldMetrics, AttemptOutcome } from "./observability/metrics.js";
+export { startTracing, tracingMode, type TracingMode } from "./observability/otel-sdk.js";
 export type * from "./store/model.js";
