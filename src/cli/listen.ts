@@ -1,10 +1,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { type Command, Option } from "commander";
-import { WebhookVerificationError } from "../receiver/errors.js";
-import { headerValue } from "../receiver/headers.js";
-import { secretList, standardKey } from "../receiver/secret.js";
-import { verifyWebhookSignature } from "../receiver/verify.js";
+import { verifyWebhookSignature, WebhookVerificationError } from "herald-receiver";
+import { isEndpointSecret } from "../signing/secret.js";
 import { type CliIo, collect, exitWith, processIo } from "./webhook-io.js";
 
 export interface ListenOptions {
@@ -51,6 +49,13 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefin
   });
 }
 
+/** One request header; repeated ones joined, an empty one absent. */
+function headerValue(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  const text = Array.isArray(value) ? value.join(", ") : value;
+  return text === undefined || text.trim() === "" ? undefined : text;
+}
+
 function prettyBody(body: Buffer): string {
   if (body.length === 0) return "(empty body)";
   const text = body.toString("utf8");
@@ -72,10 +77,10 @@ function reply(res: ServerResponse, status: number, body: object, extra: Record<
  * schemes need here (Herald signs with both).
  */
 function endpointSecrets(secret: string | string[]): string[] {
-  const list = secretList(secret);
+  const list = typeof secret === "string" ? [secret] : [...secret];
+  if (list.length === 0) throw new WebhookVerificationError("invalid_secret", "no secret given");
   for (const s of list) {
-    if (!s.startsWith("whsec_")) throw new WebhookVerificationError("invalid_secret", "must be an endpoint secret: whsec_ followed by base64");
-    standardKey(s);
+    if (!isEndpointSecret(s)) throw new WebhookVerificationError("invalid_secret", "must be an endpoint secret: whsec_ followed by base64");
   }
   return list;
 }
@@ -123,8 +128,8 @@ export async function startListener(opts: ListenOptions = {}): Promise<Listener>
           write(`POST ${target}  413: body larger than ${limit} bytes\n`);
           return reply(res, 413, { code: "payload_too_large", message: `larger than ${limit} bytes` });
         }
-        const h = (name: string) => headerValue(req.headers, name) ?? "-";
-        const id = headerValue(req.headers, "webhook-id") ?? h("x-webhook-id");
+        const h = (name: string) => headerValue(req, name) ?? "-";
+        const id = headerValue(req, "webhook-id") ?? h("x-webhook-id");
         const check = verdict(body, req, secrets, now);
         write(`POST ${target}  ${h("x-webhook-event")}  ${id}  attempt ${h("x-webhook-attempt")}  ${check.text}\n`);
         write(`${prettyBody(body)}\n\n`);

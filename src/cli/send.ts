@@ -5,7 +5,7 @@ import { Agent, request } from "undici";
 import { parseDuration } from "../core/duration.js";
 import { newId } from "../core/ids.js";
 import { USER_AGENT } from "../delivery/request.js";
-import { standardKey } from "../receiver/secret.js";
+import { isEndpointSecret } from "../signing/secret.js";
 import { signatureHeaders, signer } from "../signing/sign.js";
 import { type CliIo, collect, exitWith, processIo } from "./webhook-io.js";
 
@@ -129,15 +129,6 @@ export interface SendFlags {
   header?: string[];
   id?: string;
   timeout: string;
-}
-
-function isEndpointSecret(secret: string): boolean {
-  if (!secret.startsWith("whsec_")) return false;
-  try {
-    return standardKey(secret).length > 0;
-  } catch {
-    return false;
-  }
 }
 
 /** Reads `--data`: inline JSON, `@file`, or `@-` for standard input. */

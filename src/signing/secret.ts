@@ -31,6 +31,18 @@ export function secretKeyBytes(secret: string): Buffer {
   return Buffer.from(body, "base64");
 }
 
+/**
+ * Whether a secret is usable by both schemes of a delivery: `whsec_` followed
+ * by base64 (padding optional, as receivers accept it) of at least one byte.
+ * Looser than {@link secretProblem}, which also bounds the length: what the
+ * CLI's `listen` and `send` accept from the command line.
+ */
+export function isEndpointSecret(secret: string): boolean {
+  if (!secret.startsWith(SECRET_PREFIX)) return false;
+  const body = secret.slice(SECRET_PREFIX.length);
+  return BASE64.test(body) && Buffer.from(body, "base64").length > 0;
+}
+
 /** How reads of an endpoint show its secret: `whsec_abcd…`. */
 export function maskSecret(secret: string): string {
   return `${secret.slice(0, SECRET_PREFIX.length + 4)}…`;

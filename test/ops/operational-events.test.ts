@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { generateSecret } from "../../src/signing/secret.js";
 import type { Herald } from "../../src/herald.js";
 import { ensureOperationalEndpoint, OPERATIONAL_APP_UID } from "../../src/ops/setup.js";
-import { verifyWebhook } from "../../src/receiver/verify.js";
+import { verifyWebhook } from "../../src/receiver/index.js";
 import { eventually, openTestHerald } from "../helpers/herald.js";
 import { type Receiver, type Received, startReceiver } from "../helpers/receiver.js";
 

@@ -1,6 +1,6 @@
 import type { VerifiedWebhook } from "./verify.js";
 
-/** A request object that a framework helper of `herald/receiver` has verified. */
+/** A request object that a framework helper of `herald-receiver` has verified. */
 export interface WithWebhook<T = unknown> {
   /** The verified webhook: metadata and parsed payload (also in `body`). */
   webhook: VerifiedWebhook<T>;

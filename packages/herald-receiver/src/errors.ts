@@ -21,7 +21,7 @@ export type WebhookVerificationErrorCode =
   | "invalid_payload";
 
 /**
- * The one error `herald/receiver` throws for a rejected webhook.
+ * The one error `herald-receiver` throws for a rejected webhook.
  *
  * @example
  * try {

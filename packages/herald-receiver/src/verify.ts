@@ -177,7 +177,7 @@ function metadata(headers: HeaderSource, scheme: WebhookScheme, id: string | und
  * meta.id; // "msg_01J…"
  */
 export function verifyWebhookSignature(
-  rawBody: string | Buffer,
+  rawBody: string | Uint8Array,
   headers: HeaderSource,
   secret: string | readonly string[],
   opts: VerifyOptions = {},
@@ -199,7 +199,7 @@ export function verifyWebhookSignature(
  * queue.push(hook.payload.orderId);
  */
 export function verifyWebhookDetailed<T = unknown>(
-  rawBody: string | Buffer,
+  rawBody: string | Uint8Array,
   headers: HeaderSource,
   secret: string | readonly string[],
   opts: VerifyOptions = {},
@@ -224,11 +224,11 @@ export function verifyWebhookDetailed<T = unknown>(
  * stable `code`.
  *
  * @example
- * import { verifyWebhook } from "herald/receiver";
+ * import { verifyWebhook } from "herald-receiver";
  * const event = verifyWebhook(rawBody, req.headers, process.env.WEBHOOK_SECRET!);
  */
 export function verifyWebhook<T = unknown>(
-  rawBody: string | Buffer,
+  rawBody: string | Uint8Array,
   headers: HeaderSource,
   secret: string | readonly string[],
   opts: VerifyOptions = {},

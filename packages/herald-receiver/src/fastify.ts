@@ -1,10 +1,38 @@
-// Types only: nothing from fastify is loaded at run time by this module.
-import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import { WebhookVerificationError } from "./errors.js";
 import type { WithWebhook } from "./request.js";
 import { type VerifyOptions, verifyWebhookDetailed } from "./verify.js";
 
-type RawBodyRequest = FastifyRequest & { rawBody?: Buffer };
+export { verifiedWebhook, type WithWebhook } from "./request.js";
+
+// Fastify's objects by shape: this module imports nothing from fastify, not even
+// its types, so the package installs without it. Method syntax keeps Fastify's
+// own (overloaded, generic) methods assignable to these.
+
+/** The part of a `FastifyRequest` the pre-handler uses. */
+export interface FastifyRequestLike {
+  headers: Record<string, string | string[] | undefined>;
+  body?: unknown;
+}
+
+/** The part of a `FastifyReply` the pre-handler uses. */
+export interface FastifyReplyLike {
+  code(statusCode: number): FastifyReplyLike;
+  send(payload?: unknown): FastifyReplyLike;
+}
+
+/** The part of a `FastifyInstance` (a scope) the plugin uses. */
+export interface FastifyInstanceLike {
+  removeContentTypeParser(contentType: string): unknown;
+  addContentTypeParser(
+    contentType: string,
+    opts: { parseAs: "buffer" },
+    parser: (request: never, body: never, done: (err: Error | null, body?: unknown) => void) => void,
+  ): unknown;
+  /** `hook` is what {@link webhookPreHandler} returns; `never` lets Fastify's generic overloads match. */
+  addHook(name: "preHandler", hook: never): unknown;
+}
+
+type RawBodyRequest = FastifyRequestLike & { rawBody?: Buffer };
 
 export interface FastifyWebhooksOptions extends VerifyOptions {
   /** The endpoint secret, or several while one is being rotated. Required. */
@@ -14,7 +42,7 @@ export interface FastifyWebhooksOptions extends VerifyOptions {
    * `status` (401, or 400 for a body that is not JSON) with `{code, message}`.
    * Return the reply after sending it.
    */
-  onError?: (err: WebhookVerificationError, request: FastifyRequest, reply: FastifyReply) => FastifyReply | Promise<FastifyReply>;
+  onError?: (err: WebhookVerificationError, request: FastifyRequestLike, reply: FastifyReplyLike) => unknown;
 }
 
 /**
@@ -30,10 +58,10 @@ export interface FastifyWebhooksOptions extends VerifyOptions {
  *   scope.post("/webhooks", { preHandler: webhookPreHandler(secret) }, async (request) => verifiedWebhook(request).payload);
  * });
  */
-export function rawJsonParser(instance: FastifyInstance): void {
+export function rawJsonParser(instance: FastifyInstanceLike): void {
   instance.removeContentTypeParser("application/json");
-  instance.addContentTypeParser("application/json", { parseAs: "buffer" }, (request, body, done) => {
-    (request as RawBodyRequest).rawBody = body as Buffer;
+  instance.addContentTypeParser("application/json", { parseAs: "buffer" }, (request: RawBodyRequest, body: Buffer, done) => {
+    request.rawBody = body;
     done(null, body);
   });
 }
@@ -63,14 +91,14 @@ function rawBodyOf(request: RawBodyRequest): string | Buffer {
 export function webhookPreHandler(
   secret: string | readonly string[],
   opts: Omit<FastifyWebhooksOptions, "secret"> = {},
-): (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply | undefined> {
+): (request: FastifyRequestLike, reply: FastifyReplyLike) => Promise<unknown> {
   const { onError, ...verifyOptions } = opts;
   return async (request, reply) => {
     const raw = rawBodyOf(request as RawBodyRequest);
     try {
       const hook = verifyWebhookDetailed(raw, request.headers, secret, verifyOptions);
       request.body = hook.payload;
-      (request as FastifyRequest & WithWebhook).webhook = hook;
+      (request as FastifyRequestLike & WithWebhook).webhook = hook;
       return undefined;
     } catch (err) {
       if (!(err instanceof WebhookVerificationError) || err.code === "invalid_secret") throw err;
@@ -80,11 +108,11 @@ export function webhookPreHandler(
   };
 }
 
-async function plugin(instance: FastifyInstance, opts: FastifyWebhooksOptions): Promise<void> {
+async function plugin(instance: FastifyInstanceLike, opts: FastifyWebhooksOptions): Promise<void> {
   if (opts?.secret === undefined) throw new TypeError("fastifyWebhooks needs { secret }");
   const { secret, ...rest } = opts;
   rawJsonParser(instance);
-  instance.addHook("preHandler", webhookPreHandler(secret, rest));
+  instance.addHook("preHandler", webhookPreHandler(secret, rest) as never);
 }
 
 /**
@@ -96,7 +124,7 @@ async function plugin(instance: FastifyInstance, opts: FastifyWebhooksOptions): 
  *
  * @example
  * import Fastify from "fastify";
- * import { fastifyWebhooks, verifiedWebhook } from "herald/receiver";
+ * import { fastifyWebhooks, verifiedWebhook } from "herald-receiver/fastify";
  *
  * const app = Fastify();
  * app.register(async (webhooks) => {
@@ -108,7 +136,7 @@ async function plugin(instance: FastifyInstance, opts: FastifyWebhooksOptions): 
  *   });
  * });
  */
-export const fastifyWebhooks: FastifyPluginAsync<FastifyWebhooksOptions> = Object.assign(plugin, {
+export const fastifyWebhooks: (instance: FastifyInstanceLike, opts: FastifyWebhooksOptions) => Promise<void> = Object.assign(plugin, {
   // What fastify-plugin sets; spelled out so fastify stays out of our run-time imports.
   [Symbol.for("skip-override")]: true,
   [Symbol.for("fastify.display-name")]: "herald-webhooks",

@@ -3,7 +3,13 @@ import { WebhookVerificationError } from "./errors.js";
 import type { WithWebhook } from "./request.js";
 import { type VerifyOptions, verifyWebhookDetailed } from "./verify.js";
 
-/** The request shape the middleware works on: Node's, plus what body parsers add. */
+export { verifiedWebhook, type WithWebhook } from "./request.js";
+
+/**
+ * The request shape the middleware works on: Node's (Express's, Connect's and
+ * Polka's requests are Node's), plus what body parsers add. Only Node's own
+ * types are referred to; nothing from Express is imported.
+ */
 export type MiddlewareRequest = IncomingMessage & { body?: unknown; rawBody?: unknown };
 export type NextFunction = (err?: unknown) => void;
 
@@ -102,7 +108,7 @@ async function rawBodyOf(req: MiddlewareRequest, limit: number): Promise<string 
  *
  * @example
  * import express from "express";
- * import { verifiedWebhook, webhookMiddleware } from "herald/receiver";
+ * import { verifiedWebhook, webhookMiddleware } from "herald-receiver/express";
  *
  * const app = express();
  * app.post("/webhooks", webhookMiddleware(process.env.WEBHOOK_SECRET!), (req, res) => {
