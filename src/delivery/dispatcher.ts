@@ -16,7 +16,7 @@ import { HeldLeases } from "./held-leases.js";
 import { LeaseChecker } from "./lease-check.js";
 import { decide, skip } from "./outcome.js";
 import { attemptHeaders, oauth2Request } from "./request.js";
-import { type SendResult, Sender } from "./sender.js";
+import { type Destination, defaultDestinations, failedResult, type SendResult } from "./destinations/index.js";
 import { claimOf, heraldTracer, ownTraceparent, storedParent } from "../observability/tracing.js";
 
 export interface DispatcherOptions {
@@ -25,8 +25,9 @@ export interface DispatcherOptions {
   retry: RetryPolicy;
   requestTimeoutMs: number;
   tuning: DeliveryTuning;
-  sender?: Sender;
-  /** The SSRF guard of the default sender (ignored when `sender` is given). Default: only globally routable addresses. */
+  /** Where attempts go. Default: `defaultDestinations` (HTTP and HTTPS, by URL scheme). */
+  sender?: Destination;
+  /** The SSRF guard of the default destinations (ignored when `sender` is given). Default: only globally routable addresses. */
   guard?: SsrfGuard;
   /** Called when an attempt's outcome disabled an endpoint (`gone` or `failing`). */
   onEndpointDisabled?: (endpointId: EndpointId, reason: DisabledReason) => void;
@@ -35,8 +36,6 @@ export interface DispatcherOptions {
   /** Where `herald claim` and `herald attempt` spans go. Default: the global OpenTelemetry provider (a no-op unless an SDK is registered). */
   tracer?: Tracer;
 }
-
-
 
 /**
  * The delivery engine of one process. Work arrives two ways: freshly published
@@ -59,7 +58,7 @@ export class Dispatcher {
   readonly owner = `${hostname()}:${process.pid}:${randomBytes(4).toString("hex")}`;
   private readonly store: Store;
   private readonly logger: Logger;
-  private readonly sender: Sender;
+  private readonly sender: Destination;
   private readonly completer: Completer;
   private readonly tuning: DeliveryTuning;
   private readonly leaseMs: number;
@@ -91,7 +90,7 @@ export class Dispatcher {
     this.logger = options.logger;
     this.tracer = options.tracer ?? heraldTracer();
     this.tuning = options.tuning;
-    this.sender = options.sender ?? new Sender({ connectionsPerOrigin: options.tuning.perEndpointConcurrency * 2, guard: options.guard });
+    this.sender = options.sender ?? defaultDestinations({ connectionsPerOrigin: options.tuning.perEndpointConcurrency * 2, guard: options.guard });
     this.leaseMs = options.tuning.leaseMs;
     this.held = new HeldLeases(options.store, this.owner, this.leaseMs, options.logger);
     this.maxHeld = options.tuning.concurrency * 8;
@@ -463,17 +462,9 @@ export class Dispatcher {
   }
 }
 
-
 function internalFailure(err: unknown, startedAt: number): SendResult {
-  return {
-    ok: false,
-    statusCode: null,
-    headers: null,
-    body: null,
-    errorKind: "internal",
-    errorMessage: `Herald could not make this attempt: ${err instanceof Error ? err.message : String(err)}`.slice(0, 500),
-    durationMs: Date.now() - startedAt,
-  };
+  const message = `Herald could not make this attempt: ${err instanceof Error ? err.message : String(err)}`.slice(0, 500);
+  return failedResult("internal", message, Date.now() - startedAt);
 }
 
 /** Ends an attempt span with what the attempt decided. */

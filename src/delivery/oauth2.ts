@@ -5,7 +5,7 @@ import type { EndpointAuthentication } from "../store/model.js";
 /** An endpoint's OAuth 2.0 client-credentials settings (contract §3). */
 export type OAuth2Credentials = Extract<EndpointAuthentication, { type: "oauth2" }>;
 
-/** What the sender passes per attempt: whose token it is, and how to get one. */
+/** What an attempt passes to the HTTP destination: whose token it is, and how to get one. */
 export interface OAuth2Request {
   /** Tokens are cached per key and credentials; the endpoint id. */
   key: string;
@@ -42,7 +42,7 @@ const TOKEN_CHARS = /^[\x21-\x7e]+$/;
  * a token with HTTP Basic client authentication, caches it until shortly
  * before `expires_in`, shares one request among concurrent attempts, and
  * forgets a token the endpoint answered 401 to, so the next attempt fetches a
- * fresh one. Token requests go through the sender's dispatcher, and so through
+ * fresh one. Token requests go through the HTTP destination's dispatcher, and so through
  * the SSRF guard. Neither the client secret nor a token ever goes into an
  * error message.
  */

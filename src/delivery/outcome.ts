@@ -1,7 +1,7 @@
 import { newId } from "../core/ids.js";
 import { applyRetryAfter, delayBefore, parseRetryAfter, type RetryPolicy } from "../core/retry.js";
 import type { Completion, DeliveryJob } from "../store/store.js";
-import type { SendResult } from "./sender.js";
+import type { SendResult } from "./destinations/destination.js";
 
 /**
  * Decides what an attempt means for its delivery: success; `410 Gone`, which

@@ -30,13 +30,13 @@ export function activeSigners(endpoint: Endpoint, now: number): Signer[] {
   return list;
 }
 
-/** What the sender needs to add an OAuth 2.0 token to an endpoint's attempts; undefined for other endpoints. */
+/** What the HTTP destination needs to add an OAuth 2.0 token to an endpoint's attempts; undefined for other endpoints. */
 export function oauth2Request(endpoint: Endpoint): OAuth2Request | undefined {
   const auth = endpoint.authentication;
   return auth?.type === "oauth2" ? { key: endpoint.id, credentials: auth } : undefined;
 }
 
-/** Static credentials become headers; oauth2 tokens are added by the sender (`oauth2Request`). */
+/** Static credentials become headers; oauth2 tokens are added by the destination (`oauth2Request`). */
 export function authenticationHeaders(endpoint: Endpoint): Record<string, string> {
   const auth = endpoint.authentication;
   if (!auth) return {};

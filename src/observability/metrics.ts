@@ -28,6 +28,7 @@ export const ATTEMPT_OUTCOMES: readonly AttemptOutcome[] = [
   "auth",
   "redirect",
   "network",
+  "unsupported_destination",
   "internal",
 ];
 

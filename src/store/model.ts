@@ -114,6 +114,8 @@ export type AttemptErrorKind =
   | "redirect"
   | "http_status"
   | "network"
+  /** The endpoint's URL scheme has no destination in this Herald (the API refuses such URLs; a safety net). */
+  | "unsupported_destination"
   /** A fault inside Herald while making the attempt (a bug, a stored value it could not use); retried on the schedule. */
   | "internal";
 

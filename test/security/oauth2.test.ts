@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { SsrfGuard } from "../../src/security/guard.js";
-import { Sender } from "../../src/delivery/sender.js";
+import { HttpDestination } from "../../src/delivery/destinations/http.js";
 import type { OAuth2Request } from "../../src/delivery/oauth2.js";
 import { createApp, createEndpoint, eventually, sleep } from "../helpers/herald.js";
 import { type Receiver, startReceiver } from "../helpers/receiver.js";
@@ -70,11 +70,11 @@ describe("the token request and its cache (sender)", () => {
     key,
     credentials: { type: "oauth2", tokenUrl: tokens.url, clientId: "herald client", clientSecret: CLIENT_SECRET, scope: "hooks:write", ...over },
   });
-  const send = (sender: Sender, req: OAuth2Request) =>
+  const send = (sender: HttpDestination, req: OAuth2Request) =>
     sender.send({ url: new URL(`${receiver.url}/hook`), headers: { "content-type": "application/json" }, body: "{}", timeoutMs: 2000, oauth2: req });
 
   it("uses HTTP Basic client auth and a client_credentials form, sends the token as Bearer, and reuses it", async () => {
-    const sender = new Sender({ guard: loopback() });
+    const sender = new HttpDestination({ guard: loopback() });
     try {
       for (let i = 0; i < 3; i++) expect((await send(sender, oauth())).ok).toBe(true);
       expect(tokens.requests).toHaveLength(1);
@@ -91,7 +91,7 @@ describe("the token request and its cache (sender)", () => {
   });
 
   it("shares one token request among concurrent attempts, and keeps tokens per endpoint and credentials", async () => {
-    const sender = new Sender({ guard: loopback() });
+    const sender = new HttpDestination({ guard: loopback() });
     try {
       const results = await Promise.all(Array.from({ length: 20 }, () => send(sender, oauth())));
       expect(results.every((r) => r.ok)).toBe(true);
@@ -108,7 +108,7 @@ describe("the token request and its cache (sender)", () => {
 
   it("fetches a new token shortly before expires_in", async () => {
     tokens.answer((_r, n, res) => res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ access_token: `short-${n}`, expires_in: 1 })));
-    const sender = new Sender({ guard: loopback() });
+    const sender = new HttpDestination({ guard: loopback() });
     try {
       await send(sender, oauth());
       await send(sender, oauth());
@@ -127,7 +127,7 @@ describe("the token request and its cache (sender)", () => {
       res.statusCode = r.headers.authorization === "Bearer tok-1" ? 401 : 200;
       res.end();
     });
-    const sender = new Sender({ guard: loopback() });
+    const sender = new HttpDestination({ guard: loopback() });
     try {
       const first = await send(sender, oauth());
       expect(first.statusCode).toBe(401);
@@ -150,7 +150,7 @@ describe("the token request and its cache (sender)", () => {
     ["a hanging token endpoint", (_res: ServerResponse) => undefined, /no response within 500 ms/],
   ])("records %s as an `auth` failure without calling the endpoint", async (_name, answer, message) => {
     tokens.answer((_r, _n, res) => answer(res));
-    const sender = new Sender({ guard: loopback() });
+    const sender = new HttpDestination({ guard: loopback() });
     try {
       const result = await sender.send({ url: new URL(`${receiver.url}/hook`), headers: {}, body: "{}", timeoutMs: 500, oauth2: oauth() });
       expect(result.ok).toBe(false);
@@ -165,7 +165,7 @@ describe("the token request and its cache (sender)", () => {
   });
 
   it("sends the token request through the SSRF guard: a loopback token URL is `blocked` by default", async () => {
-    const sender = new Sender({ guard: new SsrfGuard() });
+    const sender = new HttpDestination({ guard: new SsrfGuard() });
     try {
       const result = await send(sender, oauth());
       expect(result.errorKind).toBe("blocked");

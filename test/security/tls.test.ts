@@ -3,7 +3,7 @@ import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
 import type { TLSSocket } from "node:tls";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Sender } from "../../src/delivery/sender.js";
+import { HttpDestination } from "../../src/delivery/destinations/http.js";
 import { SsrfGuard } from "../../src/security/guard.js";
 import { fakeResolver } from "./helpers.js";
 
@@ -35,8 +35,8 @@ afterAll(async () => {
 });
 
 const resolve = fakeResolver({ "receiver.herald.test": "127.0.0.1", "impostor.herald.test": "127.0.0.1" });
-const sender = () => new Sender({ guard: new SsrfGuard({ allowedNetworks: ["127.0.0.0/8"], resolve, cacheMs: 0 }), tls: { ca: cert } });
-const post = (s: Sender, url: string) => s.send({ url: new URL(url), headers: {}, body: "{}", timeoutMs: 3000 });
+const sender = () => new HttpDestination({ guard: new SsrfGuard({ allowedNetworks: ["127.0.0.0/8"], resolve, cacheMs: 0 }), tls: { ca: cert } });
+const post = (s: HttpDestination, url: string) => s.send({ url: new URL(url), headers: {}, body: "{}", timeoutMs: 3000 });
 
 describe("TLS through the pinned connection", () => {
   it("sends SNI for the name and verifies the certificate against it", async () => {
@@ -74,7 +74,7 @@ describe("TLS through the pinned connection", () => {
   });
 
   it("still refuses a blocked address before any TLS", async () => {
-    const s = new Sender({ guard: new SsrfGuard({ resolve }), tls: { ca: cert } });
+    const s = new HttpDestination({ guard: new SsrfGuard({ resolve }), tls: { ca: cert } });
     const before = servernames.length;
     try {
       const result = await post(s, `https://receiver.herald.test:${port}/hook`);

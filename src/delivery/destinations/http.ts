@@ -1,40 +1,18 @@
 import type { ConnectionOptions } from "node:tls";
 import type { Dispatcher } from "undici";
-import { createGuardedAgent } from "../security/agent.js";
-import { SsrfGuard } from "../security/guard.js";
-import type { AttemptErrorKind } from "../store/model.js";
-import { type Deadline, DeadlineClock } from "./deadline.js";
-import { type OAuth2Options, type OAuth2Request, OAuth2Tokens } from "./oauth2.js";
+import { createGuardedAgent } from "../../security/agent.js";
+import { SsrfGuard } from "../../security/guard.js";
+import type { AttemptErrorKind } from "../../store/model.js";
+import { type Deadline, DeadlineClock } from "../deadline.js";
+import { type OAuth2Options, OAuth2Tokens } from "../oauth2.js";
+import { type Destination, failedResult, type PreparedAttempt, RESPONSE_BODY_LIMIT, type SendResult } from "./destination.js";
 
-/** What one HTTP attempt came to. */
-export interface SendResult {
-  ok: boolean;
-  statusCode: number | null;
-  headers: Record<string, string> | null;
-  /** First `RESPONSE_BODY_LIMIT` bytes of the response body, decoded as UTF-8. */
-  body: string | null;
-  errorKind: AttemptErrorKind | null;
-  errorMessage: string | null;
-  durationMs: number;
-}
-
-export interface SendRequest {
-  url: URL;
-  headers: Record<string, string>;
-  body: string;
-  timeoutMs: number;
-  /** The endpoint authenticates with OAuth 2.0 client credentials: a cached token is added as `Authorization: Bearer`. */
-  oauth2?: OAuth2Request | undefined;
-}
-
-/** Bytes of a response body kept in the attempt log. */
-export const RESPONSE_BODY_LIMIT = 4096;
 /** How much later than the attempt's deadline undici's own timeouts fire. */
 const BACKSTOP_MS = 1000;
 /** Bytes read past the kept part before giving up on reusing the connection. */
 const DRAIN_LIMIT = 64 * 1024;
 
-export interface SenderOptions {
+export interface HttpDestinationOptions {
   /** Keep-alive connections per origin. Default: 64. */
   connectionsPerOrigin?: number;
   /**
@@ -47,23 +25,24 @@ export interface SenderOptions {
   tls?: Pick<ConnectionOptions, "ca">;
   /** Token caching for `oauth2` endpoints. */
   oauth2?: OAuth2Options;
-  /** Replaces the guarded undici dispatcher altogether (tests of the sender alone): no SSRF guard then. */
+  /** Replaces the guarded undici dispatcher altogether (tests of this destination alone): no SSRF guard then. */
   dispatcher?: Dispatcher;
 }
 
 /**
- * Sends attempts with an undici Agent: one keep-alive pool per origin, never
- * following redirects, with one deadline covering connect, headers and the
- * (bounded) body. The status code decides success; a body still arriving at
+ * `http:` and `https:` endpoints: one `POST` per attempt, through an undici
+ * Agent (one keep-alive pool per origin, every connection through the SSRF
+ * guard), never following redirects, with one deadline covering connect,
+ * headers and the (bounded) body. The status code decides success; a body still arriving at
  * the deadline is cut off and the status kept. A receiver that hangs, trickles
  * or sends a huge body costs at most the timeout and 64 KiB of reading.
  */
-export class Sender {
+export class HttpDestination implements Destination {
   private readonly dispatcher: Dispatcher;
   private readonly tokens: OAuth2Tokens;
   private readonly clock = new DeadlineClock();
 
-  constructor(options: SenderOptions = {}) {
+  constructor(options: HttpDestinationOptions = {}) {
     this.dispatcher =
       options.dispatcher ??
       createGuardedAgent(options.guard ?? new SsrfGuard(), {
@@ -74,7 +53,7 @@ export class Sender {
     this.tokens = new OAuth2Tokens(this.dispatcher, options.oauth2);
   }
 
-  async send(req: SendRequest): Promise<SendResult> {
+  async send(req: PreparedAttempt): Promise<SendResult> {
     const started = performance.now();
     let headers = req.headers;
     let token: string | undefined;
@@ -132,15 +111,7 @@ export class Sender {
 }
 
 function failed(kind: AttemptErrorKind, message: string, started: number): SendResult {
-  return {
-    ok: false,
-    statusCode: null,
-    headers: null,
-    body: null,
-    errorKind: kind,
-    errorMessage: message,
-    durationMs: Math.round(performance.now() - started),
-  };
+  return failedResult(kind, message, Math.round(performance.now() - started));
 }
 
 /** Keeps the first 4 KiB; drains up to 64 KiB more so the connection can be reused. */

@@ -1,0 +1,55 @@
+import { type Destination, failedResult, type PreparedAttempt, type SendResult } from "./destination.js";
+import { HttpDestination, type HttpDestinationOptions } from "./http.js";
+
+export type { Destination, PreparedAttempt, SendResult } from "./destination.js";
+export { failedResult, RESPONSE_BODY_LIMIT } from "./destination.js";
+export { HttpDestination, type HttpDestinationOptions } from "./http.js";
+
+/**
+ * The destinations of one dispatcher, by URL scheme (`"https:"`, with the
+ * colon, as `URL.protocol` spells it). It is itself a `Destination`: the
+ * dispatcher hands every attempt here and never looks at the scheme.
+ *
+ * A scheme nobody delivers is a failed attempt (`unsupported_destination`),
+ * retried and logged like any other, never a throw. The API refuses such URLs
+ * when an endpoint is created or changed (`urlProblem` in
+ * src/service/endpoint-input.ts), so this is only a safety net for a row
+ * written some other way.
+ *
+ * @example
+ * const http = new HttpDestination({ guard });
+ * const destinations = new Destinations({ "http:": http, "https:": http });
+ * await destinations.send({ url: new URL("https://example.com/hook"), headers, body, timeoutMs: 30_000 });
+ */
+export class Destinations implements Destination {
+  private readonly byScheme: ReadonlyMap<string, Destination>;
+
+  constructor(byScheme: Readonly<Record<string, Destination>>) {
+    this.byScheme = new Map(Object.entries(byScheme));
+  }
+
+  /** The schemes delivered here, e.g. `["http:", "https:"]`. */
+  get schemes(): string[] {
+    return [...this.byScheme.keys()];
+  }
+
+  send(attempt: PreparedAttempt): Promise<SendResult> {
+    const destination = this.byScheme.get(attempt.url.protocol);
+    if (!destination) {
+      const message = `no destination delivers "${attempt.url.protocol}" URLs (this Herald delivers ${this.schemes.join(", ")})`;
+      return Promise.resolve(failedResult("unsupported_destination", message, 0));
+    }
+    return destination.send(attempt);
+  }
+
+  /** Closes each destination once (one may serve several schemes). */
+  async close(abort = false): Promise<void> {
+    await Promise.all([...new Set(this.byScheme.values())].map((d) => d.close(abort)));
+  }
+}
+
+/** Herald's destinations today: HTTP and HTTPS, through one `HttpDestination`. */
+export function defaultDestinations(options: HttpDestinationOptions = {}): Destinations {
+  const http = new HttpDestination(options);
+  return new Destinations({ "http:": http, "https:": http });
+}
