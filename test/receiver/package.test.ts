@@ -101,9 +101,9 @@ describe("herald-receiver installed from its tarball into an empty project", () 
     if (work) rmSync(work, { recursive: true, force: true });
   });
 
-  it("ships only its two builds, and installs nothing else", () => {
+  it("ships only its two builds and a README, and installs nothing else", () => {
     const paths = packed.files.map((f) => f.path);
-    expect(paths.filter((p) => !/^dist\/(esm|cjs)\/[a-z-]+\.(js|d\.ts)$/.test(p)).sort()).toEqual(["dist/cjs/package.json", "package.json"]);
+    expect(paths.filter((p) => !/^dist\/(esm|cjs)\/[a-z-]+\.(js|d\.ts)$/.test(p)).sort()).toEqual(["README.md", "dist/cjs/package.json", "package.json"]);
     expect(paths.some((p) => p.endsWith(".node"))).toBe(false);
     expect(readdirSync(join(project, "node_modules")).filter((name) => !name.startsWith("."))).toEqual(["herald-receiver"]);
   });
