@@ -1,9 +1,11 @@
 // Copies what `tsc` does not emit into dist/, after it: each store's migration
 // files (src/store/<dialect>/migrations/*.sql → dist/store/<dialect>/migrations/),
-// where src/store/sql/migrations.ts looks for them first. The target folders are
+// where src/store/sql/migrations.ts looks for them first, and the static files
+// of the dashboard and the consumer portal (served from dist/ first, src/ in a
+// checkout): the published package carries dist/ and nothing of src/. The target folders are
 // emptied first, so dist/ holds exactly the source's files. Plain Node, no shell
 // globs: runs the same on every platform.
-import { copyFileSync, mkdirSync, readdirSync, rmSync } from "node:fs";
+import { copyFileSync, cpSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -16,4 +18,10 @@ for (const dialect of ["sqlite", "postgres"]) {
   mkdirSync(to, { recursive: true });
   const files = readdirSync(from).filter((file) => file.endsWith(".sql"));
   for (const file of files) copyFileSync(join(from, file), join(to, file));
+}
+
+for (const part of [["dashboard", "static"], ["api", "portal", "static"]]) {
+  const to = join(root, "dist", ...part);
+  rmSync(to, { recursive: true, force: true });
+  cpSync(join(root, "src", ...part), to, { recursive: true });
 }
