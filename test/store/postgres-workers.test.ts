@@ -2,6 +2,7 @@ import pg from "pg";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type PostgresStore, openPostgresStore } from "../../src/store/postgres/index.js";
 import { releaseOrphanedLeases } from "../../src/store/postgres/workers.js";
+import { migrationsOf } from "../../src/store/sql/migrations.js";
 import { eventually } from "../helpers/herald.js";
 import { POSTGRES_URL, type TestSchema, freshSchema, postgresAvailable } from "../helpers/postgres.js";
 import { T0, app, claim, endpoint, message, publishOne } from "./fixtures.js";
@@ -112,7 +113,8 @@ describe.skipIf(!available)("PostgreSQL workers: NOTIFY and presence", () => {
     const many = Array.from({ length: 4 }, () => openPostgresStore(schema.url));
     stores.push(...many);
     await Promise.all(many.map((s) => s.migrate()));
-    expect(await schema.query("SELECT id FROM herald_migrations ORDER BY id")).toEqual([{ id: 1 }, { id: 2 }, { id: 3 }, { id: 4 }, { id: 5 }]);
+    // Each shipped migration recorded once (test/store/migrations.test.ts pins which they are).
+    expect(await schema.query("SELECT id FROM herald_migrations ORDER BY id")).toEqual(migrationsOf("postgres").map((m) => ({ id: m.id })));
   });
 
   it("publishes past an endpoint deleted between reading the endpoints and writing the deliveries", async () => {
