@@ -60,6 +60,11 @@ export const Endpoint = Type.Object(
     description: Str,
     events: Type.Array(Str, { description: 'event types or patterns; ["*"] for every event type' }),
     channels: Nullable(Type.Array(Str)),
+    filter: Type.Unsafe<Record<string, unknown> | null>({
+      type: ["object", "null"],
+      additionalProperties: true,
+      description: "the payload filter (docs/delivery.md, Filters); null for every payload",
+    }),
     status: StringEnum(["active", "disabled"] as const),
     secret: Type.String({ description: "in full only in the create response; masked (whsec_abcd…) elsewhere" }),
     headers: Strings,

@@ -66,6 +66,7 @@ export function serializeEndpoint(ep: Endpoint, showSecret = false) {
     description: ep.description,
     events: ep.events ?? ["*"],
     channels: ep.channels,
+    filter: ep.filter,
     status: ep.status,
     secret: showSecret ? ep.secret : maskSecret(ep.secret),
     headers: ep.headers,

@@ -1,3 +1,5 @@
+import { compileFilter, type PayloadFilter } from "./payload-filter.js";
+
 /**
  * Event-type filters: a pattern matches an event type segment by segment
  * (split on "."), where `*` matches exactly one segment: `order.*` matches
@@ -30,4 +32,38 @@ export function endpointWants(
     if (!message.channels?.some((c) => filter.channels!.includes(c))) return false;
   }
   return true;
+}
+
+/**
+ * The endpoints that get a delivery of a message: those whose event types and
+ * channels want it, and whose payload filter (if any) matches its payload.
+ * The payload is parsed at most once, and only when an endpoint that passed
+ * the first checks has a filter: apps without filters pay nothing.
+ *
+ * @example
+ * const targets = endpointsFor(endpointsOfApp(db, appId), message);
+ */
+export function endpointsFor<E extends { events: string[] | null; channels: string[] | null; filter: PayloadFilter | null }>(
+  endpoints: readonly E[],
+  message: { eventType: string; channels: string[] | null; payload: string },
+): E[] {
+  let parsed: { value: unknown } | null | undefined;
+  const payload = (): { value: unknown } | null => {
+    if (parsed === undefined) {
+      try {
+        parsed = { value: JSON.parse(message.payload) };
+      } catch {
+        // Never for a stored message (its payload is JSON serialized by Herald);
+        // a payload that cannot be read matches no filter.
+        parsed = null;
+      }
+    }
+    return parsed;
+  };
+  return endpoints.filter((e) => {
+    if (!endpointWants(e, message)) return false;
+    if (e.filter === null) return true;
+    const p = payload();
+    return p !== null && compileFilter(e.filter)(p.value);
+  });
 }

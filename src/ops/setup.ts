@@ -66,6 +66,7 @@ export async function ensureOperationalEndpoint(store: Store, webhook: Operation
       description: "Herald's operational events (HERALD_OPERATIONAL_WEBHOOK_URL)",
       events: null,
       channels: null,
+      filter: null,
       status: "active",
       disabledReason: null,
       secret: webhook.secret ?? generateSecret(),

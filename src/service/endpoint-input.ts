@@ -1,6 +1,8 @@
 import { type Static, Type } from "@sinclair/typebox";
 import { type FieldError, HeraldError } from "../core/errors.js";
 import { type ApplicationId, newId } from "../core/ids.js";
+import type { PayloadFilter } from "../core/payload-filter.js";
+import { FILTER_LIMITS, filterProblems } from "../core/payload-filter-check.js";
 import { generateSecret, secretProblem } from "../signing/secret.js";
 import type { EndpointAuthentication } from "../store/model.js";
 import type { EndpointPatch, NewEndpoint } from "../store/store.js";
@@ -53,6 +55,21 @@ const Authentication = Type.Unsafe<EndpointAuthentication>({
   ],
 });
 
+/**
+ * A payload filter: its shape is checked by `filterProblems` (which reports
+ * each fault at its own path), so the schema only says "an object or null".
+ */
+const Filter = Type.Unsafe<PayloadFilter | null>({
+  anyOf: [{ type: "null" }, { type: "object" }],
+  description:
+    "A payload filter, evaluated at publish: a message that does not match creates no delivery for this endpoint. " +
+    'Mongo-style: keys are dotted paths into the payload ("data.order.status"), values a literal (equality) or an object of ' +
+    "operators $eq $ne $gt $gte $lt $lte $in $nin $exists $regex (RE2), combined with $and $or $not. " +
+    `At most ${FILTER_LIMITS.maxLength} characters as JSON, ${FILTER_LIMITS.maxDepth} levels deep and ${FILTER_LIMITS.maxConditions} conditions. ` +
+    "Null (or {}) means every payload.",
+  examples: [{ "data.amount": { $gte: 100 }, "data.currency": { $in: ["EUR", "USD"] } }],
+});
+
 /** Fields settable both at creation and by PATCH. */
 const EditableFields = {
   description: Type.Optional(Type.String({ maxLength: 1024 })),
@@ -60,6 +77,8 @@ const EditableFields = {
   events: Type.Optional(Nullable(Type.Array(EventPattern, { maxItems: 100 }))),
   /** Null or `[]` means no channel filter. */
   channels: Type.Optional(Nullable(Type.Array(Channel, { maxItems: 10 }))),
+  /** Null or `{}` means no payload filter. */
+  filter: Type.Optional(Filter),
   headers: Type.Optional(Headers),
   authentication: Type.Optional(Type.Unsafe<EndpointAuthentication | null>({ anyOf: [{ type: "null" }, Authentication] })),
   timeoutMs: Type.Optional(Nullable(Type.Integer({ minimum: 1000, maximum: 30_000 }))),
@@ -120,6 +139,7 @@ function check(input: EndpointPatchInput & { secret?: string | undefined }): voi
   };
   if (input.url !== undefined) add("/url", urlProblem(input.url));
   if (input.secret !== undefined) add("/secret", secretProblem(input.secret));
+  if (input.filter !== undefined && input.filter !== null) errors.push(...filterProblems(input.filter));
   for (const name of Object.keys(input.headers ?? {})) {
     if (isReservedHeader(name)) add(`/headers/${name}`, "is set by Herald or is hop-by-hop, and cannot be configured");
   }
@@ -138,6 +158,10 @@ function normalizeEvents(events: string[] | null | undefined): string[] | null {
   return [...new Set(events)];
 }
 
+function normalizeFilter(filter: PayloadFilter | null | undefined): PayloadFilter | null {
+  return !filter || Object.keys(filter).length === 0 ? null : filter;
+}
+
 function normalizeChannels(channels: string[] | null | undefined): string[] | null {
   return !channels || channels.length === 0 ? null : [...new Set(channels)];
 }
@@ -152,6 +176,7 @@ export function newEndpoint(appId: ApplicationId, input: EndpointCreateInput, no
     description: input.description ?? "",
     events: normalizeEvents(input.events),
     channels: normalizeChannels(input.channels),
+    filter: normalizeFilter(input.filter),
     status: input.disabled ? "disabled" : "active",
     disabledReason: input.disabled ? "manual" : null,
     secret: input.secret ?? generateSecret(),
@@ -176,6 +201,7 @@ export function endpointPatch(input: EndpointPatchInput): EndpointPatch {
   if (input.description !== undefined) patch.description = input.description;
   if (input.events !== undefined) patch.events = normalizeEvents(input.events);
   if (input.channels !== undefined) patch.channels = normalizeChannels(input.channels);
+  if (input.filter !== undefined) patch.filter = normalizeFilter(input.filter);
   if (input.headers !== undefined) patch.headers = input.headers;
   if (input.authentication !== undefined) patch.authentication = input.authentication;
   if (input.timeoutMs !== undefined) patch.timeoutMs = input.timeoutMs;

@@ -1,3 +1,4 @@
+import type { PayloadFilter } from "../core/payload-filter.js";
 import type { AdminKeyId, ApplicationId, AttemptId, DeliveryId, EndpointId, EventTypeId, MessageId, OperationalEventId } from "../core/ids.js";
 
 /** Rows as the store returns them. Times are epoch milliseconds; the API formats them. */
@@ -42,6 +43,8 @@ export interface Endpoint {
   events: string[] | null;
   /** Channel filters; null = every message regardless of channel. */
   channels: string[] | null;
+  /** The payload filter (docs/delivery.md, "Filters"); null = every payload. */
+  filter: PayloadFilter | null;
   status: EndpointStatus;
   disabledReason: DisabledReason | null;
   /** The newest secret (full). */

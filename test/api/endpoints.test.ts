@@ -28,6 +28,7 @@ describe("endpoints", () => {
       description: "orders",
       events: ["order.*", "pet.adopted"],
       channels: null,
+      filter: null,
       status: "active",
       secret: expect.stringMatching(/^whsec_[A-Za-z0-9+/]{43}=$/),
       headers: {},

@@ -47,7 +47,7 @@ describe.skipIf(!RUN_BROWSER_TESTS)("consumer portal in a browser", () => {
     await api("POST", "/applications", { name: `Shop ${HOSTILE}`, uid: "shop" });
     await api("POST", "/applications", { name: "Other", uid: "other" });
     await api("POST", "/applications/other/endpoints", { url: "https://other.example.com/secret-hook" });
-    const ep = await api("POST", "/applications/shop/endpoints", { url: `${receiver.url}/first`, events: ["order.*"] });
+    const ep = await api("POST", "/applications/shop/endpoints", { url: `${receiver.url}/first`, events: ["order.*"], filter: { n: { $gte: 1 } } });
     await api("POST", "/applications/shop/messages", { eventType: "order.created", payload: { n: 1 } });
     await eventually(async () => (await herald.store.listEndpointAttempts(ep.id, { limit: 5 })).data.length === 1);
     await api("POST", "/event-types", { name: "order.created", description: "An order was placed" });
@@ -73,6 +73,7 @@ describe.skipIf(!RUN_BROWSER_TESTS)("consumer portal in a browser", () => {
     const rows = await page.locator("#endpoints tbody tr").allTextContents();
     expect(rows).toHaveLength(1);
     expect(rows[0]).toContain(`${receiver.url}/first`);
+    expect(rows[0]).toContain('filter: {"n":{"$gte":1}}');
     expect(rows.join()).not.toContain("other.example.com");
     await page.getByRole("button", { name: "Attempts" }).click();
     await page.locator("#attempts tbody tr td").first().waitFor();

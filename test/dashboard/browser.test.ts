@@ -59,7 +59,7 @@ describe.skipIf(!RUN_BROWSER_TESTS)("dashboard in a browser", () => {
     expect(new URL(base).hostname).toBe("127.0.0.1");
 
     app = await createApp(herald, `Pet Store ${HOSTILE}`);
-    ep = await createEndpoint(herald, app, `${receiver.url}/hooks`, { description: "adoptions" });
+    ep = await createEndpoint(herald, app, `${receiver.url}/hooks`, { description: "adoptions", filter: { pet: { $exists: true } } });
     for (const payload of [{ pet: 1 }, { pet: 2 }, { pet: 3, fail: true }, { pet: 4 }]) {
       await herald.publish({ appId: app.id, eventType: "pet.adopted", payload: JSON.stringify(payload), channels: null, eventId: null });
     }
@@ -118,6 +118,8 @@ describe.skipIf(!RUN_BROWSER_TESTS)("dashboard in a browser", () => {
 
     await page.click(`a.endpoint-card[data-endpoint-id="${ep.id}"]`);
     await page.locator("#success-chart svg").waitFor();
+    // The payload filter, read-only.
+    expect(await page.locator("dl.facts pre").textContent()).toBe(JSON.stringify({ pet: { $exists: true } }, null, 2));
     expect(await page.locator("#success-chart rect.bar").count()).toBe(24);
     expect(await page.locator("#success-chart rect.bar:not(.empty)").count()).toBe(buckets.filter((b) => b.succeeded + b.failed > 0).length);
     expect(await page.locator("#latency-chart circle.point").count()).toBe(buckets.filter((b) => b.p50 !== null).length);

@@ -12,6 +12,7 @@ export function endpointRow(appId: ApplicationId, url: string, createdAt: number
     description: "",
     events: null,
     channels: null,
+    filter: null,
     status: "active",
     disabledReason: null,
     secret: generateSecret(),

@@ -85,6 +85,7 @@ describe.skipIf(!available)("encryption at rest on PostgreSQL", () => {
         description: "",
         events: null,
         channels: null,
+        filter: null,
         status: "active",
         disabledReason: null,
         secret,

@@ -1,4 +1,4 @@
-import { endpointWants } from "../../core/filters.js";
+import { endpointsFor } from "../../core/filters.js";
 import { newId } from "../../core/ids.js";
 import type { Endpoint, Message } from "../model.js";
 import type { DeliveryJob, PublishOptions, PublishRequest, PublishResult } from "../store.js";
@@ -64,7 +64,7 @@ function insertMessage(
     endpoints = endpointsOfApp(db, message.appId);
     endpointsByApp.set(message.appId, endpoints);
   }
-  const targets = only ? endpoints.filter((e) => e.id === only) : endpoints.filter((e) => endpointWants(e, message));
+  const targets = only ? endpoints.filter((e) => e.id === only) : endpointsFor(endpoints, message);
   const jobs: DeliveryJob[] = [];
   for (const endpoint of targets) {
     const id = newId("dlv", now);

@@ -63,6 +63,7 @@ export interface EndpointRow {
   description: string;
   events: string | null;
   channels: string | null;
+  filter: string | null;
   status: string;
   disabled_reason: string | null;
   secret: string;
@@ -85,6 +86,7 @@ export const toEndpoint = (r: EndpointRow): Endpoint => ({
   description: r.description,
   events: json(r.events, null),
   channels: json(r.channels, null),
+  filter: json(r.filter, null),
   status: r.status as EndpointStatus,
   disabledReason: r.disabled_reason as DisabledReason | null,
   secret: r.secret,

@@ -573,6 +573,10 @@ export interface components {
             /** @description event types or patterns; ["*"] for every event type */
             events: string[];
             channels: string[] | null;
+            /** @description the payload filter (docs/delivery.md, Filters); null for every payload */
+            filter: {
+                [key: string]: unknown;
+            } | null;
             /** @enum {string} */
             status: "active" | "disabled";
             /** @description in full only in the create response; masked (whsec_abcd…) elsewhere */
@@ -1204,6 +1208,21 @@ export interface operations {
                     description?: string;
                     events?: string[] | null;
                     channels?: string[] | null;
+                    /**
+                     * @description A payload filter, evaluated at publish: a message that does not match creates no delivery for this endpoint. Mongo-style: keys are dotted paths into the payload ("data.order.status"), values a literal (equality) or an object of operators $eq $ne $gt $gte $lt $lte $in $nin $exists $regex (RE2), combined with $and $or $not. At most 8192 characters as JSON, 10 levels deep and 100 conditions. Null (or {}) means every payload.
+                     * @example {
+                     *       "data.amount": {
+                     *         "$gte": 100
+                     *       },
+                     *       "data.currency": {
+                     *         "$in": [
+                     *           "EUR",
+                     *           "USD"
+                     *         ]
+                     *       }
+                     *     }
+                     */
+                    filter?: null | Record<string, unknown>;
                     headers?: {
                         [key: string]: string;
                     };
@@ -1320,6 +1339,21 @@ export interface operations {
                     description?: string;
                     events?: string[] | null;
                     channels?: string[] | null;
+                    /**
+                     * @description A payload filter, evaluated at publish: a message that does not match creates no delivery for this endpoint. Mongo-style: keys are dotted paths into the payload ("data.order.status"), values a literal (equality) or an object of operators $eq $ne $gt $gte $lt $lte $in $nin $exists $regex (RE2), combined with $and $or $not. At most 8192 characters as JSON, 10 levels deep and 100 conditions. Null (or {}) means every payload.
+                     * @example {
+                     *       "data.amount": {
+                     *         "$gte": 100
+                     *       },
+                     *       "data.currency": {
+                     *         "$in": [
+                     *           "EUR",
+                     *           "USD"
+                     *         ]
+                     *       }
+                     *     }
+                     */
+                    filter?: null | Record<string, unknown>;
                     headers?: {
                         [key: string]: string;
                     };

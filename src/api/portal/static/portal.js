@@ -85,7 +85,13 @@ async function loadEndpoints() {
   for (const ep of data) {
     const row = body.insertRow();
     cell(row, ep.url);
-    cell(row, ep.events.join(", "));
+    const events = cell(row, ep.events.join(", "));
+    if (ep.filter) {
+      // The payload filter, read-only: only matching messages are delivered.
+      const filter = document.createElement("code");
+      filter.textContent = JSON.stringify(ep.filter);
+      events.append(document.createElement("br"), "filter: ", filter);
+    }
     cell(row, ep.status === "active" ? "active" : `disabled (${ep.disabledReason})`);
     const actions = cell(row, "");
     const path = `${appPath()}/endpoints/${ep.id}`;

@@ -105,6 +105,7 @@ export async function renderEndpoint(ctx, appRef, epId) {
         h("dt", null, "Events"),
         h("dd", null, chips(ep.events)),
         ep.channels ? [h("dt", null, "Channels"), h("dd", null, chips(ep.channels))] : null,
+        ep.filter ? [h("dt", null, "Filter"), h("dd", null, h("pre", { class: "body" }, JSON.stringify(ep.filter, null, 2)))] : null,
         h("dt", null, "Id"),
         h("dd", { class: "mono" }, ep.id),
         h("dt", null, "Secret"),
