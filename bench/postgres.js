@@ -56,6 +56,8 @@ async function burst(o, db, workers, seed) {
     for (let i = 0; i < workers; i++) ws.push(await startHerald(["worker"], env));
     const client = await o.setup(port);
     if (seed) await seed((await client.call("GET", "/applications/bench")).id);
+    // Reset first: counts left by an earlier run must not end the wait for the warm-up early.
+    await o.receiver.reset();
     await pooled(Array.from({ length: 200 }), 32, () => client.call("POST", "/applications/bench/messages", { eventType: "warm.up", payload: {} }));
     await o.receiver.waitForCount(200 * o.endpoints, 60_000);
     await o.receiver.reset();

@@ -109,7 +109,10 @@ async function measureBurst() {
   const port = await freePort();
   const herald = await startHerald(["serve"], env(port, "burst.db"));
   const client = await setup(port);
-  // Warm-up so connection pools and JIT are in the same state as for the ceiling.
+  // Warm-up so connection pools and JIT are in the same state as for the ceiling. The receiver is
+  // reset first: what it counted before (the ceiling's POSTs) must not end the wait for the warm-up's
+  // deliveries early, or those still in flight would be counted as the burst's.
+  await receiver.reset();
   await pooled(Array.from({ length: 200 }), 32, () => client.call("POST", "/applications/bench/messages", { eventType: "warm.up", payload: {} }));
   await receiver.waitForCount(200 * ENDPOINTS, 30_000);
   await receiver.reset();
