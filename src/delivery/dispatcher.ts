@@ -1,6 +1,6 @@
 import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
-import { type Span, SpanKind, SpanStatusCode, type Tracer } from "@opentelemetry/api";
+import type { Tracer } from "@opentelemetry/api";
 import type { Logger } from "pino";
 import type { DeliveryTuning } from "../config/config.js";
 import type { EndpointId } from "../core/ids.js";
@@ -17,7 +17,8 @@ import { LeaseChecker } from "./lease-check.js";
 import { decide, skip } from "./outcome.js";
 import { attemptHeaders, oauth2Request } from "./request.js";
 import { type Destination, defaultDestinations, failedResult, type SendResult } from "./destinations/index.js";
-import { claimOf, heraldTracer, ownTraceparent, storedParent } from "../observability/tracing.js";
+import { endAttemptSpan, startAttemptSpan } from "../observability/attempt-span.js";
+import { heraldTracer } from "../observability/tracing.js";
 
 export interface DispatcherOptions {
   store: Store;
@@ -48,9 +49,11 @@ export interface DispatcherOptions {
  * list, and beyond that goes back to the store, which is not asked for that
  * endpoint's work until it has room again. Memory stays bounded by `maxHeld`.
  *
- * Leases: everything held is renewed every third of a lease; right before
- * attempts start, their leases are checked in the store (batched), so a worker
- * that lost a lease (frozen past it, its presence gone) or whose endpoint was
+ * Leases: everything held is renewed every third of a lease, and runs out by
+ * this worker's own clock too. Before an attempt, when the store's change
+ * epoch moved since the work was loaded (an endpoint changed; on PostgreSQL
+ * also this worker's connection lost), its lease and endpoint are checked in
+ * the store (batched), so a worker that lost a lease or whose endpoint was
  * deleted or disabled meanwhile sends nothing; a late outcome is fenced off by
  * the store. See docs/guarantees.md.
  */
@@ -378,7 +381,7 @@ export class Dispatcher {
     if (!this.held.stillHeld(job) || this.stopped) return;
     const startedAt = Date.now();
     const attemptNumber = job.delivery.attempts + 1;
-    const { span, traceparent } = this.attemptSpan(job, attemptNumber, startedAt);
+    const { span, traceparent } = startAttemptSpan(this.tracer, job, attemptNumber, startedAt);
     let completion: Completion;
     try {
       const result = await this.sender.send({
@@ -410,34 +413,6 @@ export class Dispatcher {
     this.completer.add(completion);
   }
 
-  /**
-   * `herald attempt`: a child of the publish span (whose context is stored
-   * with the message), linked to the claim that fetched the job, if one did.
-   * Its own context is the `traceparent` the receiver gets.
-   */
-  private attemptSpan(job: DeliveryJob, attemptNumber: number, startedAt: number): { span: Span; traceparent: string | null } {
-    const claim = claimOf(job);
-    const parent = storedParent(job.message.traceContext);
-    const span = this.tracer.startSpan("herald attempt", { kind: SpanKind.CLIENT, startTime: startedAt, links: claim ? [{ context: claim }] : [] }, parent);
-    if (span.isRecording()) {
-      const url = URL.canParse(job.endpoint.url) ? new URL(job.endpoint.url) : null;
-      span.setAttributes({
-        "http.request.method": "POST",
-        // No query string or credentials: they may hold secrets.
-        ...(url
-          ? { "url.full": `${url.protocol}//${url.host}${url.pathname}`, "server.address": url.hostname, "server.port": Number(url.port) || (url.protocol === "https:" ? 443 : 80) }
-          : {}),
-        "messaging.system": "herald",
-        "messaging.message.id": job.message.id,
-        "messaging.destination.name": job.message.eventType,
-        "herald.delivery.id": job.delivery.id,
-        "herald.endpoint.id": job.endpoint.id,
-        "herald.attempt.number": attemptNumber,
-      });
-    }
-    return { span, traceparent: ownTraceparent(span, parent) };
-  }
-
   private get stopped(): boolean {
     return this.state === "stopped";
   }
@@ -465,21 +440,4 @@ export class Dispatcher {
 function internalFailure(err: unknown, startedAt: number): SendResult {
   const message = `Herald could not make this attempt: ${err instanceof Error ? err.message : String(err)}`.slice(0, 500);
   return failedResult("internal", message, Date.now() - startedAt);
-}
-
-/** Ends an attempt span with what the attempt decided. */
-function endAttemptSpan(span: Span, completion: Completion): void {
-  if (span.isRecording()) {
-    const a = completion.attempt;
-    if (a) {
-      if (a.statusCode !== null) span.setAttribute("http.response.status_code", a.statusCode);
-      span.setAttribute("herald.attempt.outcome", a.success ? "success" : (a.errorKind ?? "internal"));
-      if (!a.success) {
-        span.setAttribute("error.type", a.errorKind === "http_status" && a.statusCode !== null ? String(a.statusCode) : (a.errorKind ?? "internal"));
-        span.setStatus({ code: SpanStatusCode.ERROR, message: (a.errorMessage ?? "").slice(0, 200) });
-      }
-    }
-    span.setAttribute("herald.delivery.status", completion.status);
-  }
-  span.end();
 }
