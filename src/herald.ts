@@ -97,6 +97,7 @@ export class Herald {
               this.ops.onOutcome(job, completion);
             },
             tracer,
+            onFenced: (count) => metrics.fenced(count),
             onEndpointDisabled: (endpointId, reason) => this.ops.onEndpointDisabled(endpointId, reason),
           });
     const dispatcher = this.dispatcher;

@@ -32,6 +32,8 @@ export interface DispatcherOptions {
   guard?: SsrfGuard;
   /** Called when an attempt's outcome disabled an endpoint (`gone` or `failing`). */
   onEndpointDisabled?: (endpointId: EndpointId, reason: DisabledReason) => void;
+  /** Called with the number of outcomes the store refused because their lease was lost (metrics). */
+  onFenced?: (count: number) => void;
   /** Called after each attempt with what it decided (operational events, metrics). Must not throw. */
   onOutcome?: (job: DeliveryJob, completion: Completion) => void;
   /** Where `herald claim` and `herald attempt` spans go. Default: the global OpenTelemetry provider (a no-op unless an SDK is registered). */
@@ -104,6 +106,7 @@ export class Dispatcher {
         if (effects.fenced.length > 0) {
           // Another worker (or an operator's resend, recovery or delete) took these over meanwhile.
           this.logger.warn({ deliveries: effects.fenced.length, ids: effects.fenced.slice(0, 10) }, "lease lost: outcome not recorded");
+          this.options.onFenced?.(effects.fenced.length);
         }
       },
     });

@@ -51,6 +51,7 @@ export class HeraldMetrics {
   private readonly attempts: Counter<"outcome" | "status_class">;
   private readonly latency: Histogram<"outcome">;
   private readonly published: Counter<"result">;
+  private readonly fencedOutcomes: Counter;
   private readonly responses: Counter<"method" | "code">;
 
   constructor(options: MetricsOptions = {}) {
@@ -92,6 +93,11 @@ export class HeraldMetrics {
       registers,
     });
     for (const result of ["created", "duplicate"]) this.published.inc({ result }, 0);
+    this.fencedOutcomes = new Counter({
+      name: "herald_outcomes_fenced_total",
+      help: "Attempt outcomes (and skips) not recorded because this worker no longer held the delivery's lease: another worker took it over (a freeze past the lease), or it was resent, re-queued or deleted meanwhile (docs/guarantees.md).",
+      registers,
+    });
     this.responses = new Counter({
       name: "herald_http_responses_total",
       help: "HTTP responses sent by this process since it started, by method and status code.",
@@ -106,6 +112,11 @@ export class HeraldMetrics {
     const outcome: AttemptOutcome = attempt.success ? "success" : (attempt.errorKind ?? "internal");
     this.attempts.inc({ outcome, status_class: statusClass(attempt.statusCode) });
     this.latency.observe({ outcome: attempt.success ? "success" : "failure" }, attempt.durationMs / 1000);
+  }
+
+  /** Counts outcomes the store refused because their lease was lost. */
+  fenced(count: number): void {
+    this.fencedOutcomes.inc(count);
   }
 
   /** Counts one answered publish. */

@@ -91,6 +91,8 @@ describe("a worker that lost its leases", () => {
     expect(d).toMatchObject({ status: "succeeded", attempts: 1, lease_owner: null });
     const attempts = (await herald.store.listMessageAttempts(message.id, { limit: 10 })).data;
     expect(attempts.map((a) => [a.success, a.responseBody])).toEqual([[true, "by the other worker"]]);
+    // Counted for operators: an outcome the store refused.
+    expect((await herald.metrics.scrape()).text).toMatch(/^herald_outcomes_fenced_total 1$/m);
   });
 
   it("does not start the work that waited in memory once its lease ran out and another worker took it", async () => {
