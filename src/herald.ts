@@ -1,12 +1,16 @@
 import type { TracerProvider } from "@opentelemetry/api";
 import type { FastifyInstance } from "fastify";
 import type { Logger } from "pino";
-import type { PublishInput, PublishRequestInput } from "./publish/types.js";
+import type { PublishBatchItem, PublishInput, PublishRequestInput } from "./publish/types.js";
+import { BATCH_BYTES_FACTOR, BatchFaults, batchTooLarge, MAX_BATCH_MESSAGES } from "./publish/batch.js";
 import type { EndpointCreateInput, EndpointPatchInput } from "./service/endpoint-input.js";
 import { EventCatalog } from "./catalog/catalog.js";
 import { type HeraldConfig, type RawSettings, resolveConfig } from "./config/config.js";
-import { notFound } from "./core/errors.js";
+import { HeraldError, notFound } from "./core/errors.js";
 import { checkJsonText } from "./core/json-limits.js";
+import { checker } from "./core/validation.js";
+import { Channel, EventTypeName } from "./core/schemas.js";
+import { Type } from "@sinclair/typebox";
 import { type EndpointId, newId } from "./core/ids.js";
 import { Dispatcher } from "./delivery/dispatcher.js";
 import { createLogger } from "./log.js";
@@ -53,7 +57,7 @@ export interface HeraldOptions {
  * await herald.publish({ appId, eventType: "order.created", payload: JSON.stringify(order), channels: null, eventId: null });
  * await herald.stop();
  */
-export type { PublishRequestInput } from "./publish/types.js";
+export type { PublishBatchItem, PublishRequestInput } from "./publish/types.js";
 
 export class Herald {
   readonly dispatcher: Dispatcher | null;
@@ -195,6 +199,45 @@ export class Herald {
       channels: input.channels ?? null,
       eventId: input.idempotencyKey ?? null,
     });
+  }
+
+  /**
+   * Publishes up to 1,000 messages to one application in one transaction, all
+   * or nothing (contract §9): each gets `publish`'s checks, and one invalid
+   * message refuses the batch with one 422 `validation_failed` whose `errors`
+   * name its index (`/messages/3/payload`); nothing is stored then. The payloads
+   * may add up to 4 × `HERALD_MAX_PAYLOAD_BYTES` (`payload_too_large` beyond).
+   * Resolves in input order; `idempotencyKey` dedups as in `publish` (within the
+   * batch too: a repeated key answers the batch's first message with it).
+   *
+   * @example
+   * const results = await herald.publishBatch("shop", orders.map((o) => ({ eventType: "order.created", payload: o, idempotencyKey: o.id })));
+   */
+  async publishBatch(app: string, messages: readonly PublishBatchItem[]): Promise<{ message: Message; created: boolean }[]> {
+    if (!Array.isArray(messages) || messages.length > MAX_BATCH_MESSAGES) {
+      const problem = `must be an array of at most ${MAX_BATCH_MESSAGES} messages`;
+      throw new HeraldError("validation_failed", `messages: ${problem}`, [{ path: "/messages", message: problem }]);
+    }
+    const { id: appId } = await this.application(app);
+    const faults = new BatchFaults();
+    const inputs: PublishInput[] = [];
+    let total = 0;
+    for (const [i, m] of messages.entries()) {
+      let payload: string;
+      try {
+        checkBatchItem(m);
+        payload = serializePayload(m.payload, this.config.maxPayloadBytes);
+        total += Buffer.byteLength(payload);
+        await this.checkPayload(m.eventType, m.payload);
+      } catch (err) {
+        faults.add(i, "payload", err);
+        continue;
+      }
+      inputs.push({ appId, eventType: m.eventType, payload, channels: m.channels?.length ? [...new Set<string>(m.channels)] : null, eventId: m.idempotencyKey ?? null });
+    }
+    if (total > this.config.maxPayloadBytes * BATCH_BYTES_FACTOR) throw batchTooLarge(total, this.config.maxPayloadBytes);
+    faults.throwIfAny();
+    return this.publisher.publishBatch(inputs);
   }
 
   /** Typed event types are checked against their catalog schema (422 `validation_failed`); JSON text is parsed only then. */
@@ -357,4 +400,21 @@ export class Herald {
     })();
     return this.stopping;
   }
+}
+
+const BatchItem = Type.Object(
+  {
+    eventType: EventTypeName,
+    payload: Type.Unknown(),
+    channels: Type.Optional(Type.Array(Channel, { maxItems: 10 })),
+    idempotencyKey: Type.Optional(Type.String({ pattern: "^[\\x20-\\x7e]{1,256}$", description: "1–256 printable ASCII characters" })),
+  },
+  { additionalProperties: false },
+);
+
+let checkBatchItemOnce: ((value: unknown) => unknown) | undefined;
+/** The envelope of a library batch message, checked as the API checks its body's (paths `/eventType` …). */
+function checkBatchItem(value: unknown): void {
+  checkBatchItemOnce ??= checker(BatchItem);
+  checkBatchItemOnce(value);
 }

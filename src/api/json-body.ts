@@ -23,6 +23,12 @@ export const MAX_BODY_DEPTH = MAX_JSON_DEPTH + 1;
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
+/** How deep the bodies of routes with their own `maxBodyDepth` nest (the bulk publish checks each payload only when needed). */
+const depths = new WeakMap<object, number>();
+
+/** How deep the request's JSON body nests, for routes with a `maxBodyDepth` of their own; undefined otherwise. */
+export const bodyDepth = (req: object): number | undefined => depths.get(req);
+
 export function jsonBodyParser(app: FastifyInstance): void {
   app.removeAllContentTypeParsers();
   const parseJson = app.getDefaultJsonParser("error", "error");
@@ -38,7 +44,9 @@ export function jsonBodyParser(app: FastifyInstance): void {
       return done(new HeraldError("validation_failed", `the request body ${problem}`, [{ path: "/", message: problem }]));
     }
     try {
-      scanJsonText(text, "the request body", MAX_BODY_DEPTH);
+      const own = req.routeOptions.config?.maxBodyDepth;
+      const depth = scanJsonText(text, "the request body", own ?? MAX_BODY_DEPTH);
+      if (own !== undefined) depths.set(req, depth);
     } catch (err) {
       return done(err as Error);
     }

@@ -44,6 +44,18 @@ export class TokenBuckets {
     return { ok: false, retryAfterMs: Math.ceil(((1 - bucket.tokens) / this.ratePerSecond) * 1000) };
   }
 
+  /**
+   * Takes `n` more tokens from a request already let through (a bulk publish
+   * costs one per message): the bucket may go below zero, and the key's next
+   * requests wait until it has refilled.
+   */
+  charge(key: string, now: number, n: number): void {
+    const bucket = this.buckets.get(key);
+    if (!bucket) return;
+    bucket.tokens = Math.min(this.burst, bucket.tokens + ((now - bucket.at) / 1000) * this.ratePerSecond) - n;
+    bucket.at = now;
+  }
+
   get size(): number {
     return this.buckets.size;
   }
@@ -79,6 +91,21 @@ export function rateLimiter(ratePerSecond: number) {
   if (ratePerSecond <= 0) return null;
   const buckets = new TokenBuckets(ratePerSecond, Math.max(1, Math.round(ratePerSecond * BURST_SECONDS)));
   const limit = String(buckets.burst);
+  return Object.assign(hook(buckets, limit, ratePerSecond), {
+    /**
+     * The preHandler hook for routes whose request counts as several (`config.cost`
+     * of the validated body: a bulk publish counts each message): the rest of the
+     * cost, after the one the request took. Admin keys are not counted on `unmetered` routes.
+     */
+    charge: async (req: FastifyRequest): Promise<void> => {
+      const cost = req.routeOptions.config.cost?.(req.body) ?? 1;
+      if (cost <= 1 || (req.routeOptions.config.unmetered && req.principal.kind === "admin")) return;
+      buckets.charge(bucketKey(req.principal), Date.now(), cost - 1);
+    },
+  });
+}
+
+function hook(buckets: TokenBuckets, limit: string, ratePerSecond: number) {
   return async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
     if (req.routeOptions.config.unmetered && req.principal.kind === "admin") return;
     const taken = buckets.take(bucketKey(req.principal), Date.now());

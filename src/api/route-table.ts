@@ -22,6 +22,10 @@ declare module "fastify" {
     adminOnly?: boolean;
     /** Not counted by the management API's rate limit for admin keys (publishing); portal tokens are counted everywhere. */
     unmetered?: boolean;
+    /** How deep this route's JSON body may nest (default: `MAX_BODY_DEPTH`); the bulk publish's envelope is deeper. */
+    maxBodyDepth?: number;
+    /** How many requests this one counts as for the rate limit, from its validated body (default 1; a bulk publish: its messages). */
+    cost?: (body: unknown) => number;
   }
 }
 

@@ -91,6 +91,14 @@ export function serializeMessage(message: Message) {
   };
 }
 
+/** `serializeMessage` as JSON text, the stored payload embedded as it is (it is compact JSON already). */
+export function messageJson(message: Message): string {
+  return (
+    `{"id":${JSON.stringify(message.id)},"eventType":${JSON.stringify(message.eventType)},"eventId":${JSON.stringify(message.eventId)},` +
+    `"payload":${message.payload},"channels":${JSON.stringify(message.channels)},"timestamp":${JSON.stringify(iso(message.createdAt))}}`
+  );
+}
+
 export function serializeDelivery(delivery: Delivery) {
   return {
     id: delivery.id,

@@ -107,7 +107,10 @@ export async function buildApi(context: ApiContext, options: BuildApiOptions = {
     async (api) => {
       // In this order: who is it (401), too many requests (429), may it (403/404).
       api.addHook("onRequest", auth);
-      if (limit) api.addHook("onRequest", limit);
+      if (limit) {
+        api.addHook("onRequest", limit);
+        api.addHook("preHandler", limit.charge);
+      }
       api.addHook("onRequest", scopeGuard(ctx.store));
       // Its own 404 handler puts unknown /api/v1 paths behind the auth hook too:
       // without a key they answer 401, so routes cannot be probed anonymously.

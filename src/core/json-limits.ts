@@ -38,15 +38,16 @@ function unencodableText(what: string, problem: string): HeraldError {
 /**
  * Checks JSON text, in one pass and before it is parsed: nesting depth (`too_deep`),
  * lone surrogate escapes and numbers outside a double's range (`validation_failed`),
- * each reported with its character offset. Text that is not JSON at all is left
+ * each reported with its character offset; returns how deep it nests. Text that is not JSON at all is left
  * to the parser. `text` must itself be well-formed (decoded with a fatal UTF-8
  * decoder, or checked by `checkJsonText`).
  *
  * @example
  * scanJsonText('{"a": 1e400}', "the request body", 65); // throws validation_failed
  */
-export function scanJsonText(text: string, what: string, maxDepth: number): void {
+export function scanJsonText(text: string, what: string, maxDepth: number): number {
   let depth = 0;
+  let deepest = 0;
   const n = text.length;
   for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i);
@@ -54,6 +55,7 @@ export function scanJsonText(text: string, what: string, maxDepth: number): void
       i = endOfString(text, i + 1, what);
     } else if (c === 0x7b || c === 0x5b) {
       if (++depth > maxDepth) throw tooDeep(what, maxDepth, `at character ${i}`);
+      if (depth > deepest) deepest = depth;
     } else if (c === 0x7d || c === 0x5d) {
       depth--;
     } else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
@@ -64,6 +66,7 @@ export function scanJsonText(text: string, what: string, maxDepth: number): void
       i = j - 1;
     }
   }
+  return deepest;
 }
 
 /** The index of the quote that closes the string starting at `from`; checks its `\u` escapes on the way. */

@@ -33,10 +33,21 @@ export interface GroupCommitOptions {
 }
 
 interface Pending {
+  kind?: undefined;
   request: PublishRequest;
   resolve: (r: { message: Message; created: boolean }) => void;
   reject: (err: unknown) => void;
   /** `herald publish`, ended when the commit answers. */
+  span: Span;
+}
+
+/** A bulk publish: its messages written in one transaction of their own, all or nothing. */
+interface PendingBatch {
+  kind: "batch";
+  requests: PublishRequest[];
+  resolve: (r: { message: Message; created: boolean }[]) => void;
+  reject: (err: unknown) => void;
+  /** One `herald publish` span for the whole batch. */
   span: Span;
 }
 
@@ -47,7 +58,7 @@ interface Pending {
  * message is durable; the fsync is simply shared (design notes: ~6x).
  */
 export class GroupCommitPublisher implements Publisher {
-  private queue: Pending[] = [];
+  private queue: (Pending | PendingBatch)[] = [];
   private scheduled = false;
   private flushing: Promise<void> = Promise.resolve();
   private writing = false;
@@ -66,15 +77,7 @@ export class GroupCommitPublisher implements Publisher {
   publish(input: PublishInput): Promise<{ message: Message; created: boolean }> {
     if (this.closed) return Promise.reject(new HeraldError("internal_error", "publisher is closed"));
     const now = Date.now();
-    const message: Message = {
-      id: newId("msg", now),
-      appId: input.appId,
-      eventType: input.eventType,
-      eventId: input.eventId,
-      payload: input.payload,
-      channels: input.channels,
-      createdAt: now,
-    };
+    const message = newMessage(input, now);
     // The span lasts until the group commit answers; its context is stored with
     // the message, so each attempt's span is its child, in whatever process.
     const parent = publishParent(input.traceparent);
@@ -92,13 +95,47 @@ export class GroupCommitPublisher implements Publisher {
     if (traceContext) message.traceContext = traceContext;
     return new Promise((resolve, reject) => {
       const request: PublishRequest = input.only ? { message, only: input.only } : { message };
-      this.queue.push({ request, resolve, reject, span });
-      if (this.queue.length >= this.maxBatch) this.flush();
-      else if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => this.flush());
-      }
+      this.enqueue({ request, resolve, reject, span });
     });
+  }
+
+  /**
+   * Publishes many messages in one transaction of their own (not mixed with
+   * other publishes): all are stored, in order, or none is. Answers in input
+   * order; a repeated idempotency key answers the stored message, or the first
+   * of the batch with that key. One `herald publish` span covers the batch
+   * (`traceparent`: the producer's trace) and is every message's parent.
+   */
+  publishBatch(inputs: readonly PublishInput[], options: { traceparent?: string } = {}): Promise<{ message: Message; created: boolean }[]> {
+    if (this.closed) return Promise.reject(new HeraldError("internal_error", "publisher is closed"));
+    if (inputs.length === 0) return Promise.resolve([]);
+    const now = Date.now();
+    const parent = publishParent(options.traceparent);
+    const span = this.tracer.startSpan("herald publish", { kind: SpanKind.PRODUCER, startTime: now }, parent);
+    if (span.isRecording()) {
+      span.setAttributes({
+        "messaging.system": "herald",
+        "messaging.operation.type": "publish",
+        "messaging.batch.message_count": inputs.length,
+        "herald.app.id": inputs[0]!.appId,
+      });
+    }
+    const traceContext = ownTraceparent(span, parent);
+    const requests = inputs.map((input): PublishRequest => {
+      const message = newMessage(input, now);
+      if (traceContext) message.traceContext = traceContext;
+      return input.only ? { message, only: input.only } : { message };
+    });
+    return new Promise((resolve, reject) => this.enqueue({ kind: "batch", requests, resolve, reject, span }));
+  }
+
+  private enqueue(entry: Pending | PendingBatch): void {
+    this.queue.push(entry);
+    if (this.queue.length >= this.maxBatch || entry.kind === "batch") this.flush();
+    else if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => this.flush());
+    }
   }
 
   /**
@@ -110,9 +147,19 @@ export class GroupCommitPublisher implements Publisher {
   private flush(): void {
     this.scheduled = false;
     if (this.writing || this.queue.length === 0) return; // the write in progress flushes again when done
-    const batch = this.queue.splice(0, this.maxBatch);
     this.writing = true;
-    this.flushing = this.write(batch).finally(() => {
+    const first = this.queue[0]!;
+    let writing: Promise<void>;
+    if (first.kind === "batch") {
+      this.queue.shift();
+      writing = this.writeBatch(first);
+    } else {
+      // Single publishes up to the next bulk one, which gets a transaction of its own.
+      let n = 0;
+      while (n < this.queue.length && n < this.maxBatch && this.queue[n]!.kind !== "batch") n++;
+      writing = this.write(this.queue.splice(0, n) as Pending[]);
+    }
+    this.flushing = writing.finally(() => {
       this.writing = false;
       this.flush();
     });
@@ -154,6 +201,30 @@ export class GroupCommitPublisher implements Publisher {
     }
   }
 
+  private async writeBatch(b: PendingBatch): Promise<void> {
+    let results: PublishResult[];
+    try {
+      results = await this.commit(b.requests);
+    } catch (err) {
+      // All or nothing: the transaction rolled back, and nothing is retried one by one.
+      endWithError(b.span, err);
+      b.reject(err);
+      return;
+    }
+    let created = 0;
+    for (const r of results) {
+      if (r.created) created++;
+      try {
+        this.options.onPublished?.(r.created);
+      } catch (err) {
+        this.options.logger?.error({ err }, "a publish listener threw");
+      }
+    }
+    if (b.span.isRecording()) b.span.setAttributes({ "herald.publish.created": created, "herald.publish.batch_size": results.length });
+    b.span.end();
+    b.resolve(results.map((r) => ({ message: r.message, created: r.created })));
+  }
+
   private async commit(requests: PublishRequest[]): Promise<PublishResult[]> {
     const now = Date.now();
     const lease = this.options.lease?.(now);
@@ -172,4 +243,16 @@ export class GroupCommitPublisher implements Publisher {
     this.flush();
     while (this.writing || this.queue.length > 0) await this.flushing;
   }
+}
+
+function newMessage(input: PublishInput, now: number): Message {
+  return {
+    id: newId("msg", now),
+    appId: input.appId,
+    eventType: input.eventType,
+    eventId: input.eventId,
+    payload: input.payload,
+    channels: input.channels,
+    createdAt: now,
+  };
 }

@@ -27,6 +27,8 @@ export interface PublishInput {
 export interface Publisher {
   /** Resolves once the message and its deliveries are committed and synced. */
   publish(input: PublishInput): Promise<{ message: Message; created: boolean }>;
+  /** Publishes many in one transaction, all or nothing; answers in input order (contract §9). */
+  publishBatch(inputs: readonly PublishInput[], options?: { traceparent?: string }): Promise<{ message: Message; created: boolean }[]>;
 }
 
 /** What the library's `publish` takes: the payload as a value (serialized once) or as JSON text. */
@@ -39,3 +41,6 @@ export interface PublishRequestInput {
   /** Same key, same message: a repeated publish creates no second delivery. */
   idempotencyKey?: string;
 }
+
+/** One message of the library's `publishBatch`: `publish`'s input without `app`. */
+export type PublishBatchItem = Omit<PublishRequestInput, "app">;

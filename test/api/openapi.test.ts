@@ -72,6 +72,9 @@ describe("GET /openapi.json", () => {
     expect(list.responses["200"].content["application/json"].schema.properties.data.items).toEqual({ $ref: "#/components/schemas/Message" });
     expect(list.parameters.map((p: { name: string }) => p.name)).toEqual(expect.arrayContaining(["app", "limit", "cursor", "eventType", "status", "before", "after"]));
     expect(doc.paths["/api/v1/applications/{app}/messages"].post.parameters.some((p: { name: string }) => p.name === "Idempotency-Key")).toBe(true);
+    const batch = doc.paths["/api/v1/applications/{app}/messages/batch"].post;
+    expect(batch.requestBody.content["application/json"].schema.properties.messages.maxItems).toBe(1000);
+    expect(batch.responses["202"].content["application/json"].schema.properties.data.items).toEqual({ $ref: "#/components/schemas/Message" });
     expect(doc.paths["/api/v1/applications/{app}/endpoints/{ep}/enable"].post.requestBody.required).toBe(false);
     expect(doc.paths["/api/v1/applications/{app}"].delete.responses["204"]).toEqual({ description: "No content" });
     expect(doc.paths["/api/v1/applications"].post.description).toContain("Admin key only");

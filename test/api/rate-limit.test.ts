@@ -60,6 +60,21 @@ describe("rate limiting of the management API", () => {
     }
   });
 
+  it("counts each message of a portal token's bulk publish (an admin key's publishes are not counted)", async () => {
+    await new Promise((r) => setTimeout(r, 2100)); // a full bucket again
+    const app = (await t.call("POST", "/api/v1/applications", { name: "bulk", uid: "bulk-rl" })).body;
+    const token = (await t.call("POST", `/api/v1/applications/${app.id}/portal-token`)).body.token as string;
+    const portal = { authorization: `Bearer ${token}` };
+    const messages = Array.from({ length: 10 }, () => ({ eventType: "a.b", payload: {} }));
+    // The admin key publishes in bulk as much as it likes.
+    for (let i = 0; i < 3; i++) expect((await t.call("POST", "/api/v1/applications/bulk-rl/messages/batch", { messages })).status).toBe(202);
+    // A portal token's batch of 10 passes (its bucket was not empty) and leaves it 6 in debt (burst 4, 2 per second)…
+    expect((await t.call("POST", `/api/v1/applications/${app.id}/messages/batch`, { messages }, portal)).status).toBe(202);
+    const next = await t.call("POST", `/api/v1/applications/${app.id}/messages`, { eventType: "a.b", payload: {} }, portal);
+    expect(next.status).toBe(429);
+    expect(Number(next.headers["retry-after"])).toBeGreaterThanOrEqual(3);
+  });
+
   it("refills over time", async () => {
     await new Promise((r) => setTimeout(r, 600));
     expect((await t.call("GET", "/api/v1/event-types")).status).toBe(200);

@@ -2,7 +2,11 @@ import { Type } from "@sinclair/typebox";
 import type { EventCatalog } from "../../catalog/catalog.js";
 import { HeraldError, invalid, notFound } from "../../core/errors.js";
 import { isId } from "../../core/ids.js";
+import { MAX_JSON_DEPTH, scanJsonText } from "../../core/json-limits.js";
+import { BATCH_BYTES_FACTOR, BatchFaults, batchTooLarge, MAX_BATCH_MESSAGES } from "../../publish/batch.js";
+import type { PublishInput } from "../../publish/types.js";
 import type { ApiContext } from "../context.js";
+import { bodyDepth } from "../json-body.js";
 import { headerCount } from "../headers.js";
 import { findApp, findMessage } from "../lookup.js";
 import { requireActive } from "../../service/endpoints.js";
@@ -23,7 +27,7 @@ import {
   Strict,
 } from "../../core/schemas.js";
 import { Attempt, Delivery, Message, Page } from "../responses.js";
-import { serializeAttempt, serializeDelivery, serializeMessage } from "../serializers.js";
+import { messageJson, serializeAttempt, serializeDelivery, serializeMessage } from "../serializers.js";
 import type { Api } from "../validation.js";
 
 /** An idempotency key: 1–256 printable ASCII characters. */
@@ -37,6 +41,13 @@ const PublishBody = Strict({
   ),
   channels: Type.Optional(Type.Array(Channel, { maxItems: 10 })),
 });
+
+const BatchBody = Strict({
+  messages: Type.Array(PublishBody, { minItems: 1, maxItems: MAX_BATCH_MESSAGES, description: `1 to ${MAX_BATCH_MESSAGES} messages` }),
+});
+
+/** Room for the envelopes around the payloads of a full batch (`eventType`, `id`, `channels`, escapes). */
+const BATCH_ENVELOPE_BYTES = MAX_BATCH_MESSAGES * 1024;
 
 const ListQuery = Strict({
   ...PageQuery,
@@ -98,6 +109,77 @@ export function messageRoutes(api: Api, ctx: ApiContext & { catalog: EventCatalo
     // A repeated idempotency key answers with the first message, as Stripe does.
     if (!created) reply.header("idempotent-replayed", "true");
     return reply.code(202).send(serializeMessage(message));
+    },
+  );
+
+  api.post(
+    "/applications/:app/messages/batch",
+    {
+      // Counted as single publishes are: not for admin keys; for a portal token, once per message.
+      // The body nests three levels more than a payload ({messages: [{payload: …}]}); the parser lets
+      // payloads nest up to twice the limit so that the check below names the message that is too deep.
+      config: { unmetered: true, maxBodyDepth: 2 * MAX_JSON_DEPTH + 3, cost: (body) => (body as { messages: unknown[] }).messages.length },
+      bodyLimit: maxPayloadBytes * BATCH_BYTES_FACTOR + BATCH_ENVELOPE_BYTES,
+      schema: {
+        summary: "Publish messages in bulk",
+        description:
+          `Up to ${MAX_BATCH_MESSAGES} messages in one request and one transaction, all or nothing: one invalid message ` +
+          "(schema, catalog schema, payload too large or too deep) makes it a 422 `validation_failed` whose `errors` name its index " +
+          "(`/messages/3/payload`…), and nothing is stored. The payloads may add up to " +
+          `${BATCH_BYTES_FACTOR} × \`HERALD_MAX_PAYLOAD_BYTES\` (413 \`payload_too_large\` beyond). ` +
+          "Answers the messages in request order. A message's `id` dedups as the single publish's `Idempotency-Key` does: " +
+          "an id already stored answers the stored message, an id repeated within the batch answers the batch's first.",
+        tags,
+        params: AppParams,
+        body: BatchBody,
+        querystring: NoQuery,
+        response: { 202: Type.Object({ data: Type.Array(Message) }) },
+      },
+    },
+    async (req, reply) => {
+      const app = await findApp(ctx, req, req.params.app);
+      const faults = new BatchFaults();
+      const inputs: PublishInput[] = [];
+      let total = 0;
+      // The body parser checked surrogates and numbers; a payload can be too deep only if the body is.
+      const checkDepth = (bodyDepth(req) ?? Number.POSITIVE_INFINITY) > MAX_JSON_DEPTH + 3;
+      for (const [i, m] of req.body.messages.entries()) {
+        // Serialized once, here, as the single publish does.
+        const payload = JSON.stringify(m.payload);
+        const size = Buffer.byteLength(payload, "utf8");
+        total += size;
+        try {
+          if (size > maxPayloadBytes) {
+            throw new HeraldError("payload_too_large", `is ${size} bytes of JSON; the limit is ${maxPayloadBytes} (HERALD_MAX_PAYLOAD_BYTES)`);
+          }
+          // The body's own limit allowed for the envelope: each payload gets the single publish's.
+          if (checkDepth) scanJsonText(payload, "the payload", MAX_JSON_DEPTH);
+          await ctx.catalog.validatePayload(m.eventType, m.payload);
+        } catch (err) {
+          faults.add(i, "payload", err);
+          continue;
+        }
+        inputs.push({
+          appId: app.id,
+          eventType: m.eventType,
+          payload,
+          channels: m.channels?.length ? [...new Set(m.channels)] : null,
+          eventId: m.id ?? null,
+        });
+      }
+      if (total > maxPayloadBytes * BATCH_BYTES_FACTOR) throw batchTooLarge(total, maxPayloadBytes);
+      faults.throwIfAny();
+      const results = await ctx.publisher.publishBatch(
+        inputs,
+        typeof req.headers.traceparent === "string" ? { traceparent: req.headers.traceparent } : {},
+      );
+      // Written as text: a payload serialized above is compact JSON, embedded as it is instead of parsed and
+      // written again (a stored message answered for its id is written as the single publish writes it).
+      const data = results.map((r) => (r.created ? messageJson(r.message) : JSON.stringify(serializeMessage(r.message))));
+      return reply
+        .code(202)
+        .header("content-type", "application/json; charset=utf-8")
+        .send(`{"data":[${data.join(",")}]}` as never);
     },
   );
 

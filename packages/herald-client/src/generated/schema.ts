@@ -380,6 +380,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/applications/{app}/messages/batch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Publish messages in bulk
+         * @description Up to 1000 messages in one request and one transaction, all or nothing: one invalid message (schema, catalog schema, payload too large or too deep) makes it a 422 `validation_failed` whose `errors` name its index (`/messages/3/payload`…), and nothing is stored. The payloads may add up to 4 × `HERALD_MAX_PAYLOAD_BYTES` (413 `payload_too_large` beyond). Answers the messages in request order. A message's `id` dedups as the single publish's `Idempotency-Key` does: an id already stored answers the stored message, an id repeated within the batch answers the batch's first.
+         */
+        post: operations["postApiV1ApplicationsAppMessagesBatch"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/applications/{app}/messages/{msg}": {
         parameters: {
             query?: never;
@@ -1722,6 +1742,46 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Message"];
+                };
+            };
+            "4XX": components["responses"]["Problem"];
+            "5XX": components["responses"]["Problem"];
+        };
+    };
+    postApiV1ApplicationsAppMessagesBatch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                app: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description 1 to 1000 messages */
+                    messages: {
+                        /** @description an event type name: 1–256 characters from A–Z, a–z, 0–9, '_', '.', '-' */
+                        eventType: string;
+                        payload: Record<string, unknown>;
+                        /** @description an idempotency key: 1–256 printable ASCII characters */
+                        id?: string;
+                        channels?: string[];
+                    }[];
+                };
+            };
+        };
+        responses: {
+            /** @description Accepted */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["Message"][];
+                    };
                 };
             };
             "4XX": components["responses"]["Problem"];
