@@ -1,4 +1,4 @@
-import { type Span, SpanKind, type Tracer } from "@opentelemetry/api";
+import { type Attributes, type Span, SpanKind, type Tracer } from "@opentelemetry/api";
 import type { Logger } from "pino";
 import type { Publisher, PublishInput } from "./types.js";
 import { HeraldError } from "../core/errors.js";
@@ -78,20 +78,11 @@ export class GroupCommitPublisher implements Publisher {
     if (this.closed) return Promise.reject(new HeraldError("internal_error", "publisher is closed"));
     const now = Date.now();
     const message = newMessage(input, now);
-    // The span lasts until the group commit answers; its context is stored with
-    // the message, so each attempt's span is its child, in whatever process.
-    const parent = publishParent(input.traceparent);
-    const span = this.tracer.startSpan("herald publish", { kind: SpanKind.PRODUCER, startTime: now }, parent);
-    if (span.isRecording()) {
-      span.setAttributes({
-        "messaging.system": "herald",
-        "messaging.operation.type": "publish",
-        "messaging.destination.name": input.eventType,
-        "messaging.message.id": message.id,
-        "herald.app.id": input.appId,
-      });
-    }
-    const traceContext = ownTraceparent(span, parent);
+    const { span, traceContext } = this.startSpan(input.traceparent, now, {
+      "messaging.destination.name": input.eventType,
+      "messaging.message.id": message.id,
+      "herald.app.id": input.appId,
+    });
     if (traceContext) message.traceContext = traceContext;
     return new Promise((resolve, reject) => {
       const request: PublishRequest = input.only ? { message, only: input.only } : { message };
@@ -110,23 +101,28 @@ export class GroupCommitPublisher implements Publisher {
     if (this.closed) return Promise.reject(new HeraldError("internal_error", "publisher is closed"));
     if (inputs.length === 0) return Promise.resolve([]);
     const now = Date.now();
-    const parent = publishParent(options.traceparent);
-    const span = this.tracer.startSpan("herald publish", { kind: SpanKind.PRODUCER, startTime: now }, parent);
-    if (span.isRecording()) {
-      span.setAttributes({
-        "messaging.system": "herald",
-        "messaging.operation.type": "publish",
-        "messaging.batch.message_count": inputs.length,
-        "herald.app.id": inputs[0]!.appId,
-      });
-    }
-    const traceContext = ownTraceparent(span, parent);
+    const { span, traceContext } = this.startSpan(options.traceparent, now, {
+      "messaging.batch.message_count": inputs.length,
+      "herald.app.id": inputs[0]!.appId,
+    });
     const requests = inputs.map((input): PublishRequest => {
       const message = newMessage(input, now);
       if (traceContext) message.traceContext = traceContext;
       return input.only ? { message, only: input.only } : { message };
     });
     return new Promise((resolve, reject) => this.enqueue({ kind: "batch", requests, resolve, reject, span }));
+  }
+
+  /**
+   * Starts a `herald publish` span (`traceparent`: the producer's trace) with
+   * `attributes`. The span lasts until the group commit answers; `traceContext`
+   * is stored with the message(s), so each attempt's span is its child, in whatever process.
+   */
+  private startSpan(traceparent: string | undefined, now: number, attributes: Attributes): { span: Span; traceContext: string | null } {
+    const parent = publishParent(traceparent);
+    const span = this.tracer.startSpan("herald publish", { kind: SpanKind.PRODUCER, startTime: now }, parent);
+    if (span.isRecording()) span.setAttributes({ "messaging.system": "herald", "messaging.operation.type": "publish", ...attributes });
+    return { span, traceContext: ownTraceparent(span, parent) };
   }
 
   private enqueue(entry: Pending | PendingBatch): void {
