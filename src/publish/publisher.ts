@@ -188,11 +188,7 @@ export class GroupCommitPublisher implements Publisher {
         if (!r.created) p.span.setAttribute("messaging.message.id", r.message.id); // the first message, answered again
       }
       p.span.end();
-      try {
-        this.options.onPublished?.(r.created);
-      } catch (err) {
-        this.options.logger?.error({ err }, "a publish listener threw");
-      }
+      this.published(r.created);
       p.resolve({ message: r.message, created: r.created });
     }
   }
@@ -210,15 +206,20 @@ export class GroupCommitPublisher implements Publisher {
     let created = 0;
     for (const r of results) {
       if (r.created) created++;
-      try {
-        this.options.onPublished?.(r.created);
-      } catch (err) {
-        this.options.logger?.error({ err }, "a publish listener threw");
-      }
+      this.published(r.created);
     }
     if (b.span.isRecording()) b.span.setAttributes({ "herald.publish.created": created, "herald.publish.batch_size": results.length });
     b.span.end();
     b.resolve(results.map((r) => ({ message: r.message, created: r.created })));
+  }
+
+  /** Tells `onPublished` (metrics); a listener that throws is logged, never fails the publish. */
+  private published(created: boolean): void {
+    try {
+      this.options.onPublished?.(created);
+    } catch (err) {
+      this.options.logger?.error({ err }, "a publish listener threw");
+    }
   }
 
   private async commit(requests: PublishRequest[]): Promise<PublishResult[]> {
