@@ -1,5 +1,5 @@
 import type { ApplicationId, DeliveryId, EndpointId, MessageId } from "../core/ids.js";
-import type { DeliveryJob, HeldLease } from "./store.js";
+import type { DeliveryJob } from "./store.js";
 
 /** The delivery columns a claim returns, in both backends' SQL. */
 export interface ClaimedDeliveryRow {
@@ -26,6 +26,3 @@ export const toClaimedDelivery = (r: ClaimedDeliveryRow): DeliveryJob["delivery"
 
 /** The columns a claim sets and returns, in both backends' SQL. */
 export const CLAIMED_COLUMNS = "id, message_id, endpoint_id, app_id, attempts, schedule_index, cycle_started_at, lease_gen";
-
-/** `held` as one JSON parameter of `[id, gen]` pairs (SQLite's `json_each`). */
-export const heldJson = (held: readonly HeldLease[]): string => JSON.stringify(held.map((h) => [h.id, h.gen]));

@@ -1,6 +1,6 @@
 import type { DeliveryId, EndpointId, MessageId } from "../../core/ids.js";
 import type { DisabledReason, Endpoint } from "../model.js";
-import { CLAIMED_COLUMNS, type ClaimedDeliveryRow, heldJson, toClaimedDelivery } from "../claimed.js";
+import { CLAIMED_COLUMNS, type ClaimedDeliveryRow, toClaimedDelivery } from "../claimed.js";
 import type { ClaimOptions, Completion, CompletionEffects, DeliveryJob, HeldLease, LeaseCheck } from "../store.js";
 import { type Db, jsonList } from "./db.js";
 import { type EndpointRow, toEndpoint } from "./rows.js";
@@ -132,8 +132,13 @@ export function complete(db: Db, batch: readonly Completion[], now: number): Com
   });
 }
 
-/** `(id, lease_gen)` of the deliveries in `@held` (a JSON list of `[id, gen]` pairs). */
-const HELD = "(id, lease_gen) IN (SELECT value ->> 0, value ->> 1 FROM json_each(@held))";
+/** `held` as the `@held` parameter: one JSON list of `[id, gen]` pairs. */
+const heldJson = (held: readonly HeldLease[]): string => JSON.stringify(held.map((h) => [h.id, h.gen]));
+
+/** The `(id, gen)` pairs of `@held`, for `(id, lease_gen) IN …`. */
+const HELD_PAIRS = "(SELECT value ->> 0, value ->> 1 FROM json_each(@held))";
+/** The deliveries in `@held`, under the same generation. */
+const HELD = `(id, lease_gen) IN ${HELD_PAIRS}`;
 
 export function releaseLeases(db: Db, owner: string, held: readonly HeldLease[], now: number): void {
   db.run(
@@ -169,7 +174,7 @@ export const checkLeases = (db: Db, owner: string, held: readonly HeldLease[], n
     .all<{ id: DeliveryId; status: Endpoint["status"]; updated_at: number }>(
       `SELECT d.id, e.status, e.updated_at FROM deliveries d JOIN endpoints e ON e.id = d.endpoint_id
        WHERE d.status = 'pending' AND d.lease_owner = @owner AND d.next_attempt_at > @now
-         AND (d.id, d.lease_gen) IN (SELECT value ->> 0, value ->> 1 FROM json_each(@held))`,
+         AND (d.id, d.lease_gen) IN ${HELD_PAIRS}`,
       { now, owner, held: heldJson(held) },
     )
     .map((r) => ({ id: r.id, endpointStatus: r.status, endpointUpdatedAt: r.updated_at }));
