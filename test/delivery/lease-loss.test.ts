@@ -3,9 +3,10 @@ import type { DeliveryId } from "../../src/core/ids.js";
 import { DEFAULT_DELIVERY } from "../../src/config/config.js";
 import type { Herald } from "../../src/herald.js";
 import type { Application } from "../../src/store/model.js";
-import type { Completion, DeliveryJob } from "../../src/store/store.js";
+import type { DeliveryJob } from "../../src/store/store.js";
 import { createApp, createEndpoint, eventually, openTestHerald, sleep, type TestDatabase } from "../helpers/herald.js";
 import { type Receiver, startReceiver } from "../helpers/receiver.js";
+import { succeeded } from "../store/fixtures.js";
 
 /**
  * What a worker does when its leases are no longer its own (docs/guarantees.md):
@@ -38,35 +39,8 @@ describe("a worker that lost its leases", () => {
     return herald.store.claimDue({ owner: "other-worker", now: future, leaseUntil: future + 60_000, limit: 100 });
   }
 
-  function success(job: DeliveryJob, at: number): Completion {
-    return {
-      deliveryId: job.delivery.id,
-      lease: job.lease,
-      endpointId: job.endpoint.id,
-      status: "succeeded",
-      attempts: job.delivery.attempts + 1,
-      scheduleIndex: job.delivery.scheduleIndex,
-      nextAttemptAt: null,
-      cycleStartedAt: at,
-      attempt: {
-        id: `atmpt_${job.delivery.id.slice(4)}` as never,
-        deliveryId: job.delivery.id,
-        messageId: job.message.id,
-        endpointId: job.endpoint.id,
-        appId: job.delivery.appId,
-        attemptNumber: job.delivery.attempts + 1,
-        url: job.endpoint.url,
-        createdAt: at,
-        durationMs: 1,
-        success: true,
-        statusCode: 200,
-        responseHeaders: {},
-        responseBody: "by the other worker",
-        errorKind: null,
-        errorMessage: null,
-      },
-    };
-  }
+  /** The other worker's success, as it records it. */
+  const success = (job: DeliveryJob, at: number) => succeeded(job, at, { responseBody: "by the other worker" });
 
   const deliveries = () =>
     query<{ id: DeliveryId; status: string; attempts: number; lease_owner: string | null }>("SELECT id, status, attempts, lease_owner FROM deliveries");

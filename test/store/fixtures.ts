@@ -74,13 +74,13 @@ export function attemptOf(job: DeliveryJob, at: number, success: boolean, extra:
   };
 }
 
-/** The completion of a successful first attempt. */
-export function succeeded(job: DeliveryJob, at: number): Completion {
+/** The completion of a successful first attempt; `extra` goes to its attempt. */
+export function succeeded(job: DeliveryJob, at: number, extra: Partial<Attempt> = {}): Completion {
   return {
     deliveryId: job.delivery.id as DeliveryId,
     lease: job.lease,
     endpointId: job.endpoint.id,
-    attempt: attemptOf(job, at, true),
+    attempt: attemptOf(job, at, true, extra),
     status: "succeeded",
     attempts: job.delivery.attempts + 1,
     scheduleIndex: job.delivery.scheduleIndex + 1,
