@@ -109,7 +109,11 @@ export async function buildApi(context: ApiContext, options: BuildApiOptions = {
       api.addHook("onRequest", auth);
       if (limit) {
         api.addHook("onRequest", limit);
-        api.addHook("preHandler", limit.charge);
+        // Only the routes that count as several requests (`config.cost`: the bulk publish) charge the rest,
+        // once their body is validated; every other request skips the hook.
+        api.addHook("onRoute", (route) => {
+          if (route.config?.cost) route.preHandler = [...[route.preHandler ?? []].flat(), limit.charge];
+        });
       }
       api.addHook("onRequest", scopeGuard(ctx.store));
       // Its own 404 handler puts unknown /api/v1 paths behind the auth hook too:
