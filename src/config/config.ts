@@ -201,7 +201,7 @@ function devMode(value: string | undefined): boolean {
  * parsed with the rest (see `ConfigOverrides`).
  */
 export function resolveConfig(raw: RawSettings, overrides: ConfigOverrides = {}): HeraldConfig {
-  const { settings, extras } = overridesAsSettings(overrides, (message) => new ConfigError(message));
+  const { settings, extras } = overridesAsSettings(overrides);
   const merged: RawSettings = { ...raw, ...settings };
   const get = (name: string): string | undefined => {
     const v = merged[name];

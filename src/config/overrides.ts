@@ -1,5 +1,6 @@
 import { formatDuration } from "../core/duration.js";
-import type { ConfigError as ConfigErrorType, DeliveryTuning, HeraldConfig, RawSettings } from "./config.js";
+import { ConfigError } from "../core/errors.js";
+import type { DeliveryTuning, HeraldConfig, RawSettings } from "./config.js";
 
 /**
  * What `Herald.open({ config })` and `resolveConfig(settings, overrides)` take:
@@ -17,8 +18,6 @@ export interface OverrideExtras {
   delivery: Partial<DeliveryTuning>;
 }
 
-type Fail = (message: string) => ConfigErrorType;
-
 const got = (value: unknown): string => {
   try {
     return JSON.stringify(value) ?? String(value);
@@ -35,35 +34,35 @@ const durationText = (v: unknown): string => (typeof v === "number" && Number.is
  * as that variable's text. A value of the wrong type is written so that the
  * variable's own rule refuses it (and names the variable).
  */
-const AS_SETTING: Record<string, (value: unknown, fail: Fail) => RawSettings> = {
-  store: (v, fail) => {
+const AS_SETTING: Record<string, (value: unknown) => RawSettings> = {
+  store: (v) => {
     const s = v as { kind?: unknown; path?: unknown; url?: unknown };
     if (s?.kind === "sqlite" && typeof s.path === "string") return { HERALD_DATABASE_URL: `sqlite:${s.path}` };
     if (s?.kind === "postgres" && typeof s.url === "string" && /^postgres(ql)?:\/\//.test(s.url)) return { HERALD_DATABASE_URL: s.url };
-    throw fail(`HERALD_DATABASE_URL: expected sqlite:PATH, a file path or postgres://…, got ${got(v)}`);
+    throw new ConfigError(`HERALD_DATABASE_URL: expected sqlite:PATH, a file path or postgres://…, got ${got(v)}`);
   },
-  host: (v, fail) => {
-    if (typeof v !== "string" || v.trim() === "") throw fail(`HERALD_HOST: expected a host name or address, got ${got(v)}`);
+  host: (v) => {
+    if (typeof v !== "string" || v.trim() === "") throw new ConfigError(`HERALD_HOST: expected a host name or address, got ${got(v)}`);
     return { HERALD_HOST: v };
   },
   port: (v) => ({ HERALD_PORT: text(v) }),
   apiKey: (v) => ({ HERALD_API_KEY: text(v) }),
-  retry: (v, fail) => {
+  retry: (v) => {
     const schedule = (v as { schedule?: unknown })?.schedule;
     if (schedule === undefined) return {};
     if (!Array.isArray(schedule) || schedule.length === 0) {
-      throw fail(`HERALD_RETRY_SCHEDULE: expected comma-separated durations such as 0s,1m,5m,30m,1h, got ${got(schedule)}`);
+      throw new ConfigError(`HERALD_RETRY_SCHEDULE: expected comma-separated durations such as 0s,1m,5m,30m,1h, got ${got(schedule)}`);
     }
     return { HERALD_RETRY_SCHEDULE: schedule.map(durationText).join(",") };
   },
   requestTimeoutMs: (v) => ({ HERALD_REQUEST_TIMEOUT: durationText(v) }),
-  allowedNetworks: (v, fail) => {
+  allowedNetworks: (v) => {
     if (!Array.isArray(v) || v.some((n) => typeof n !== "string" || n.includes(","))) {
-      throw fail(`HERALD_ALLOWED_NETWORKS: expected comma-separated CIDRs such as 127.0.0.0/8,::1/128, got ${got(v)}`);
+      throw new ConfigError(`HERALD_ALLOWED_NETWORKS: expected comma-separated CIDRs such as 127.0.0.0/8,::1/128, got ${got(v)}`);
     }
     // Empty entries would be dropped as in the variable; here they are a mistake.
     const blank = v.find((n: string) => n.trim() === "");
-    if (blank !== undefined) throw fail(`HERALD_ALLOWED_NETWORKS: expected comma-separated CIDRs such as 127.0.0.0/8,::1/128, got ${got(blank)}`);
+    if (blank !== undefined) throw new ConfigError(`HERALD_ALLOWED_NETWORKS: expected comma-separated CIDRs such as 127.0.0.0/8,::1/128, got ${got(blank)}`);
     return { HERALD_ALLOWED_NETWORKS: v.join(",") };
   },
   maxPayloadBytes: (v) => ({ HERALD_MAX_PAYLOAD_BYTES: text(v) }),
@@ -73,9 +72,9 @@ const AS_SETTING: Record<string, (value: unknown, fail: Fail) => RawSettings> = 
   logLevel: (v) => ({ HERALD_LOG_LEVEL: text(v) }),
   apiRateLimit: (v) => ({ HERALD_API_RATE_LIMIT: text(v) }),
   publicUrl: (v) => ({ HERALD_PUBLIC_URL: text(v) }),
-  operationalWebhook: (v, fail) => {
+  operationalWebhook: (v) => {
     const w = v as { url?: unknown; secret?: unknown };
-    if (typeof w?.url !== "string") throw fail(`HERALD_OPERATIONAL_WEBHOOK_URL: expected an absolute http:// or https:// URL, got ${got(w?.url)}`);
+    if (typeof w?.url !== "string") throw new ConfigError(`HERALD_OPERATIONAL_WEBHOOK_URL: expected an absolute http:// or https:// URL, got ${got(w?.url)}`);
     return { HERALD_OPERATIONAL_WEBHOOK_URL: w.url, HERALD_OPERATIONAL_WEBHOOK_SECRET: w.secret === undefined ? undefined : text(w.secret) };
   },
   retentionMs: (v) => ({ HERALD_RETENTION: v === null ? "off" : durationText(v) }),
@@ -98,22 +97,22 @@ const DELIVERY_BOUNDS: Record<keyof DeliveryTuning, [min: number, max: number] |
  * Splits overrides into variables (to be parsed with the environment's, and to
  * win over them) and the few fields no variable sets, checked here.
  */
-export function overridesAsSettings(overrides: ConfigOverrides, fail: Fail): { settings: RawSettings; extras: OverrideExtras } {
+export function overridesAsSettings(overrides: ConfigOverrides): { settings: RawSettings; extras: OverrideExtras } {
   const settings: RawSettings = {};
   const extras: OverrideExtras = { jitter: undefined, delivery: {} };
   for (const [key, value] of Object.entries(overrides)) {
     if (value === undefined) continue;
     if (key === "delivery") {
-      Object.assign(settings, deliverySettings(value, extras, fail));
+      Object.assign(settings, deliverySettings(value, extras));
       continue;
     }
     const asSetting = AS_SETTING[key];
-    if (!asSetting) throw fail(`config.${key}: not an option; expected one of ${[...Object.keys(AS_SETTING), "delivery"].join(", ")}`);
-    Object.assign(settings, asSetting(value, fail));
+    if (!asSetting) throw new ConfigError(`config.${key}: not an option; expected one of ${[...Object.keys(AS_SETTING), "delivery"].join(", ")}`);
+    Object.assign(settings, asSetting(value));
     if (key === "retry") {
       const jitter = (value as { jitter?: unknown }).jitter;
       if (jitter !== undefined && (typeof jitter !== "number" || !(jitter >= 0 && jitter <= 1))) {
-        throw fail(`config.retry.jitter: expected a number from 0 to 1, got ${got(jitter)}`);
+        throw new ConfigError(`config.retry.jitter: expected a number from 0 to 1, got ${got(jitter)}`);
       }
       extras.jitter = jitter as number | undefined;
     }
@@ -121,20 +120,20 @@ export function overridesAsSettings(overrides: ConfigOverrides, fail: Fail): { s
   return { settings, extras };
 }
 
-function deliverySettings(value: unknown, extras: OverrideExtras, fail: Fail): RawSettings {
-  if (typeof value !== "object" || value === null) throw fail(`config.delivery: expected an object, got ${got(value)}`);
+function deliverySettings(value: unknown, extras: OverrideExtras): RawSettings {
+  if (typeof value !== "object" || value === null) throw new ConfigError(`config.delivery: expected an object, got ${got(value)}`);
   const settings: RawSettings = {};
   for (const [key, v] of Object.entries(value)) {
     if (v === undefined) continue;
     const bounds = DELIVERY_BOUNDS[key as keyof DeliveryTuning];
-    if (bounds === undefined) throw fail(`config.delivery.${key}: not an option; expected one of ${Object.keys(DELIVERY_BOUNDS).join(", ")}`);
+    if (bounds === undefined) throw new ConfigError(`config.delivery.${key}: not an option; expected one of ${Object.keys(DELIVERY_BOUNDS).join(", ")}`);
     if (bounds === "HERALD_LEASE") {
       settings.HERALD_LEASE = durationText(v);
       continue;
     }
     const [min, max] = bounds;
     if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) {
-      throw fail(`config.delivery.${key}: expected an integer from ${min} to ${max}, got ${got(v)}`);
+      throw new ConfigError(`config.delivery.${key}: expected an integer from ${min} to ${max}, got ${got(v)}`);
     }
     extras.delivery[key as keyof DeliveryTuning] = v;
   }
