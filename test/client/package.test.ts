@@ -3,34 +3,23 @@
 // empty project with no path back into this repository, and used from plain
 // Node (ESM and CommonJS) against a real running Herald, and from TypeScript.
 import { execFile, execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openTestHerald } from "../helpers/herald.js";
+import { cleanEnv, type PackedInstall, packAndInstall } from "../helpers/pack.js";
 import { startReceiver } from "../helpers/receiver.js";
 
 const REPO = fileURLToPath(new URL("../../", import.meta.url));
 const PACKAGE = join(REPO, "packages", "herald-client");
 const SRC = join(PACKAGE, "src");
-const DIST = join(PACKAGE, "dist");
 const GENERATED = join(SRC, "generated", "schema.ts");
 const API_KEY = "client-test-admin-key-0123456789";
 /** Runs a script of the consumer project without blocking this process, where the Herald it calls serves. */
 const run = async (args: string[], cwd: string) => (await promisify(execFile)(process.execPath, args, { cwd, env: cleanEnv(), encoding: "utf8", timeout: 30_000 })).stdout;
-
-function filesUnder(dir: string, ext: RegExp): string[] {
-  return readdirSync(dir, { recursive: true, encoding: "utf8" })
-    .map((name) => join(dir, name))
-    .filter((path) => ext.test(path) && statSync(path).isFile());
-}
-
-/** The environment for the npm and node children, without what `npm test` exported (npm_config_* …) into ours. */
-function cleanEnv(): NodeJS.ProcessEnv {
-  return Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^npm_/i.test(key)));
-}
 
 describe("herald-client's generated types", () => {
   it("are what the server's OpenAPI document generates now (else: stale generated client: run npm run generate:client)", () => {
@@ -59,23 +48,10 @@ describe("herald-client's generated types", () => {
 describe("herald-client installed from its tarball into an empty project", () => {
   let work: string;
   let project: string;
-  let packed: { filename: string; files: { path: string }[] };
+  let packed: PackedInstall["packed"];
 
   beforeAll(() => {
-    // The tarball packs the build that `npm test` (npm run build) made; a stale one would test old code.
-    const built = filesUnder(DIST, /\.js$/);
-    const newestSource = Math.max(...filesUnder(SRC, /\.ts$/).map((f) => statSync(f).mtimeMs));
-    if (built.length === 0 || Math.min(...built.map((f) => statSync(f).mtimeMs)) < newestSource) {
-      throw new Error("packages/herald-client/dist is missing or older than its sources: run `npm run build` first");
-    }
-    work = mkdtempSync(join(tmpdir(), "herald-client-pack-"));
-    const env = cleanEnv();
-    const out = execFileSync("npm", ["pack", "--json", "--ignore-scripts", "--pack-destination", work], { cwd: PACKAGE, env, encoding: "utf8" });
-    packed = JSON.parse(out)[0];
-    project = join(work, "consumer");
-    mkdirSync(project);
-    writeFileSync(join(project, "package.json"), JSON.stringify({ name: "consumer", version: "1.0.0", private: true }));
-    execFileSync("npm", ["install", join(work, packed.filename), "--offline", "--no-audit", "--no-fund"], { cwd: project, env, stdio: "pipe" });
+    ({ work, project, packed } = packAndInstall(PACKAGE));
   }, 120_000);
   afterAll(() => {
     if (work) rmSync(work, { recursive: true, force: true });

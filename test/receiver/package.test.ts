@@ -2,13 +2,14 @@
 // empty project that has no path back into this repository, and used from
 // plain Node, as ESM and as CommonJS, on a delivery that a real Herald sent.
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import ts from "typescript";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openTestHerald } from "../helpers/herald.js";
+import { cleanEnv, filesUnder, type PackedInstall, packAndInstall } from "../helpers/pack.js";
 import { startReceiver } from "../helpers/receiver.js";
 import { SECRET, signed } from "./helpers.js";
 
@@ -25,17 +26,6 @@ const ENTRIES = ["index", "express", "fastify", "hono", "next"];
  */
 function specifiers(text: string): string[] {
   return ts.preProcessFile(text, true, true).importedFiles.map((f) => f.fileName);
-}
-
-function filesUnder(dir: string, ext: RegExp): string[] {
-  return readdirSync(dir, { recursive: true, encoding: "utf8" })
-    .map((name) => join(dir, name))
-    .filter((path) => ext.test(path) && statSync(path).isFile());
-}
-
-/** The environment for the npm and node children, without what `npm test` exported (npm_config_* …) into ours. */
-function cleanEnv(): NodeJS.ProcessEnv {
-  return Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^npm_/i.test(key)));
 }
 
 describe("herald-receiver stays standalone", () => {
@@ -78,24 +68,10 @@ describe("herald-receiver stays standalone", () => {
 describe("herald-receiver installed from its tarball into an empty project", () => {
   let work: string;
   let project: string;
-  let packed: { filename: string; files: { path: string }[] };
+  let packed: PackedInstall["packed"];
 
   beforeAll(() => {
-    // The tarball packs the build that `npm test` (npm run build) made; a stale one would test old code.
-    const built = filesUnder(DIST, /\.js$/);
-    const newestSource = Math.max(...filesUnder(SRC, /\.ts$/).map((f) => statSync(f).mtimeMs));
-    if (built.length === 0 || Math.min(...built.map((f) => statSync(f).mtimeMs)) < newestSource) {
-      throw new Error("packages/herald-receiver/dist is missing or older than its sources: run `npm run build` first");
-    }
-    work = mkdtempSync(join(tmpdir(), "herald-receiver-pack-"));
-    const env = cleanEnv();
-    const out = execFileSync("npm", ["pack", "--json", "--ignore-scripts", "--pack-destination", work], { cwd: PACKAGE, env, encoding: "utf8" });
-    packed = JSON.parse(out)[0];
-    // An empty project: its own package.json, nothing above it that npm could take for a workspace.
-    project = join(work, "consumer");
-    mkdirSync(project);
-    writeFileSync(join(project, "package.json"), JSON.stringify({ name: "consumer", version: "1.0.0", private: true }));
-    execFileSync("npm", ["install", join(work, packed.filename), "--offline", "--no-audit", "--no-fund"], { cwd: project, env, stdio: "pipe" });
+    ({ work, project, packed } = packAndInstall(PACKAGE));
   }, 120_000);
   afterAll(() => {
     if (work) rmSync(work, { recursive: true, force: true });
