@@ -1,4 +1,5 @@
 import { HeraldError } from "./errors.js";
+import { escapeKey } from "./validation.js";
 
 /**
  * What Herald accepts as JSON beyond the grammar:
@@ -141,7 +142,7 @@ interface Node {
 function pointer(node: Node, prefix: string): string {
   const parts: string[] = [];
   for (let n: Node | null = node; n !== null && n.key !== null; n = n.parent) {
-    parts.push(`/${String(n.key).replaceAll("~", "~0").replaceAll("/", "~1")}`);
+    parts.push(`/${escapeKey(n.key)}`);
   }
   return prefix + parts.reverse().join("") || "/";
 }

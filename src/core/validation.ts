@@ -66,7 +66,7 @@ function describe(error: ErrorObject, part: string): string {
 }
 
 /** A key as one JSON-pointer segment (RFC 6901: `~` → `~0`, `/` → `~1`), as Ajv's own paths are. */
-const escapeKey = (key: unknown): string => String(key).replaceAll("~", "~0").replaceAll("/", "~1");
+export const escapeKey = (key: unknown): string => String(key).replaceAll("~", "~0").replaceAll("/", "~1");
 
 const isNullBranch = (e: ErrorObject): boolean => e.keyword === "type" && (e.params as { type?: unknown }).type === "null";
 
