@@ -1,5 +1,6 @@
 import { HeraldError } from "../core/errors.js";
 import { type ApplicationId, newId } from "../core/ids.js";
+import { ROTATION_OVERLAP_MS } from "../service/endpoints.js";
 import { generateSecret } from "../signing/secret.js";
 import type { Application, Endpoint } from "../store/model.js";
 import type { Store } from "../store/store.js";
@@ -84,7 +85,7 @@ export async function ensureOperationalEndpoint(store: Store, webhook: Operation
   if (!endpoint) throw new Error("the operational webhook endpoint could not be created");
   if (endpoint.url !== webhook.url) await store.updateEndpoint(app.id, endpoint.id, { url: webhook.url }, now);
   if (webhook.secret !== undefined && endpoint.secret !== webhook.secret) {
-    await store.rotateEndpointSecret(app.id, endpoint.id, webhook.secret, now + 24 * 3_600_000, now);
+    await store.rotateEndpointSecret(app.id, endpoint.id, webhook.secret, now + ROTATION_OVERLAP_MS, now);
   }
   return app.id;
 }
