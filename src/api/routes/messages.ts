@@ -1,4 +1,5 @@
 import { Type } from "@sinclair/typebox";
+import type { FastifyRequest } from "fastify";
 import type { EventCatalog } from "../../catalog/catalog.js";
 import { HeraldError, invalid, notFound } from "../../core/errors.js";
 import { isId } from "../../core/ids.js";
@@ -60,6 +61,10 @@ const ListQuery = Strict({
 const Resent = Type.Object({ messageId: Type.String(), endpointId: Type.String(), status: Type.String() });
 const tags = ["Messages"];
 
+/** The producer's `traceparent` header, which the publish span continues (docs/observability.md); `{}` without one. */
+const producerTrace = (req: FastifyRequest): { traceparent?: string } =>
+  typeof req.headers.traceparent === "string" ? { traceparent: req.headers.traceparent } : {};
+
 const optionalDate = (value: string | undefined, path: string): number | undefined => (value === undefined ? undefined : epochMs(value, path));
 
 export function messageRoutes(api: Api, ctx: ApiContext & { catalog: EventCatalog }): void {
@@ -104,7 +109,7 @@ export function messageRoutes(api: Api, ctx: ApiContext & { catalog: EventCatalo
       channels,
       eventId: header ?? req.body.id ?? null,
       // The producer's trace, continued by the publish span (docs/observability.md).
-      ...(typeof req.headers.traceparent === "string" ? { traceparent: req.headers.traceparent } : {}),
+      ...producerTrace(req),
     });
     // A repeated idempotency key answers with the first message, as Stripe does.
     if (!created) reply.header("idempotent-replayed", "true");
@@ -169,10 +174,7 @@ export function messageRoutes(api: Api, ctx: ApiContext & { catalog: EventCatalo
       }
       if (total > maxPayloadBytes * BATCH_BYTES_FACTOR) throw batchTooLarge(total, maxPayloadBytes);
       faults.throwIfAny();
-      const results = await ctx.publisher.publishBatch(
-        inputs,
-        typeof req.headers.traceparent === "string" ? { traceparent: req.headers.traceparent } : {},
-      );
+      const results = await ctx.publisher.publishBatch(inputs, producerTrace(req));
       // Written as text: a payload serialized above is compact JSON, embedded as it is instead of parsed and
       // written again (a stored message answered for its id is written as the single publish writes it).
       const data = results.map((r) => (r.created ? messageJson(r.message) : JSON.stringify(serializeMessage(r.message))));
