@@ -61,9 +61,17 @@ export function scanJsonText(text: string, what: string, maxDepth: number): numb
       depth--;
     } else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
       let j = i + 1;
-      while (j < n && isNumberChar(text.charCodeAt(j))) j++;
-      const problem = numberProblem(text.slice(i, j));
-      if (problem) throw unencodableText(what, `${problem} (at character ${i})`);
+      let exponent = false;
+      for (; j < n; j++) {
+        const d = text.charCodeAt(j);
+        if (!isNumberChar(d)) break;
+        if (d === 0x65 || d === 0x45) exponent = true;
+      }
+      // Only long tokens or exponents can fail to come back as written: the common short number is not sliced.
+      if (exponent || j - i > 15) {
+        const problem = numberProblem(text.slice(i, j));
+        if (problem) throw unencodableText(what, `${problem} (at character ${i})`);
+      }
       i = j - 1;
     }
   }
@@ -108,9 +116,8 @@ function hex4(text: string, at: number): number {
 /** Digits and `+ - . e E`: what can continue a JSON number. */
 const isNumberChar = (c: number): boolean => (c >= 0x30 && c <= 0x39) || c === 0x2b || c === 0x2d || c === 0x2e || c === 0x65 || c === 0x45;
 
-/** Why a number token would not come back as written, or undefined. Only long tokens or exponents can. */
+/** Why a number token (a long one, or one with an exponent) would not come back as written, or undefined. */
 function numberProblem(token: string): string | undefined {
-  if (token.length <= 15 && !/[eE]/.test(token)) return undefined;
   const value = Number(token);
   if (Number.isNaN(value)) return undefined; // not a number: the parser says so
   const shown = token.length > 40 ? `${token.slice(0, 20)}…${token.slice(-10)}` : token;
