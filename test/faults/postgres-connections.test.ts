@@ -1,7 +1,7 @@
 import { describe, expect, it, onTestFinished } from "vitest";
 import { postgresAvailable } from "../helpers/postgres.js";
-import { bucket, sleep, until } from "./harness.js";
-import { drain, probe, startPostgres } from "./setups.js";
+import { sleep, until } from "./harness.js";
+import { drain, probe, RESETTING_ENDPOINTS, startPostgres, steadyLoad } from "./setups.js";
 import { pendingCount } from "./store.js";
 import { checkInvariants, expectClean } from "./invariants.js";
 
@@ -74,26 +74,10 @@ describe.skipIf(!available)("fault injection: PostgreSQL connections, one API pr
   }, 90_000);
 
   it("receivers resetting connections: failures are retried, nothing lost, no repeat of a processed message", async () => {
-    const setup = await startPostgres(
-      {
-        workers: 2,
-        endpoints: [
-          { name: "steady" },
-          // A third of the messages: the first two attempts are cut off before any response byte.
-          { name: "resetting", behaviour: { reset: (id, attempt) => bucket(id, 3) === 0 && attempt <= 2 } },
-          { name: "flaky", behaviour: { delayMs: 20, reset: (id, attempt) => bucket(id, 2) === 0 && attempt === 1 } },
-        ],
-      },
-      onTestFinished,
-    );
-    const load = setup.startLoad({ ratePerSec: 60 });
-    setup.note("load started");
-    await sleep(4000);
-    await load.stop();
-    setup.note("load stopped");
-    await drain(setup);
+    const setup = await startPostgres({ workers: 2, endpoints: RESETTING_ENDPOINTS }, onTestFinished);
+    const publishes = await steadyLoad(setup, 60, 4000);
 
-    const report = await checkInvariants({ scenario: "PostgreSQL, receivers resetting connections", setup, publishes: load.publishes });
+    const report = await checkInvariants({ scenario: "PostgreSQL, receivers resetting connections", setup, publishes });
     expectClean(report);
     expect(report.stats.resets).toBeGreaterThan(100);
   }, 60_000);

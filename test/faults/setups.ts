@@ -3,13 +3,13 @@
  * processes with their receivers, API client, store reader and timeline:
  * PostgreSQL (an API process and workers on one fresh schema) and SQLite (one
  * `herald serve` on a fresh file). Plus what scenarios do with them: drain,
- * and probe how promptly an idle setup delivers.
+ * run a steady load, and probe how promptly an idle setup delivers.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freshSchema, type TestSchema } from "../helpers/postgres.js";
-import { APP, Api, BASE_ENV, type Behaviour, HeraldProcess, Load, type Publish, Receivers, VERBOSE, freePort, sleep, until } from "./harness.js";
+import { APP, Api, BASE_ENV, type Behaviour, HeraldProcess, Load, type Publish, Receivers, VERBOSE, bucket, freePort, sleep, until } from "./harness.js";
 import { type StoreDb, installAudit, pendingCount, postgresDb, sqliteDb } from "./store.js";
 
 export interface EndpointSpec {
@@ -226,6 +226,25 @@ export async function drain(setup: Setup, { timeoutMs = 20_000, quietMs = 1500 }
     if (pending === 0 && setup.receivers.hits.length === seen && setup.receivers.open === 0) return { drained: true, pending };
     if (Date.now() >= deadline) return { drained: false, pending };
   }
+}
+
+/** Receivers that cut connections: one steady, one resetting a third of the messages twice, one resetting half once. */
+export const RESETTING_ENDPOINTS: EndpointSpec[] = [
+  { name: "steady" },
+  // A third of the messages: the first two attempts are cut off before any response byte.
+  { name: "resetting", behaviour: { reset: (id, attempt) => bucket(id, 3) === 0 && attempt <= 2 } },
+  { name: "flaky", behaviour: { delayMs: 20, reset: (id, attempt) => bucket(id, 2) === 0 && attempt === 1 } },
+];
+
+/** Publishes at `ratePerSec` for `ms`, stops, and drains; the publishes made. */
+export async function steadyLoad(setup: Setup, ratePerSec: number, ms: number): Promise<Publish[]> {
+  const load = setup.startLoad({ ratePerSec });
+  setup.note("load started");
+  await sleep(ms);
+  await load.stop();
+  setup.note("load stopped");
+  await drain(setup);
+  return load.publishes;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { describe, expect, it, onTestFinished } from "vitest";
-import { bucket, sleep } from "./harness.js";
-import { drain, startSqlite } from "./setups.js";
+import { sleep } from "./harness.js";
+import { drain, RESETTING_ENDPOINTS, startSqlite, steadyLoad } from "./setups.js";
 import { pendingCount } from "./store.js";
 import { checkInvariants, expectClean } from "./invariants.js";
 
@@ -46,25 +46,10 @@ describe("fault injection: SQLite, one herald serve", () => {
   }, 60_000);
 
   it("a receiver that resets connections: failures are retried, nothing lost, no repeat of a processed message", async () => {
-    const setup = await startSqlite(
-      {
-        endpoints: [
-          { name: "steady" },
-          // A third of the messages: the first two attempts are cut off before any response byte.
-          { name: "resetting", behaviour: { reset: (id, attempt) => bucket(id, 3) === 0 && attempt <= 2 } },
-          { name: "flaky", behaviour: { delayMs: 20, reset: (id, attempt) => bucket(id, 2) === 0 && attempt === 1 } },
-        ],
-      },
-      onTestFinished,
-    );
-    const load = setup.startLoad({ ratePerSec: 80 });
-    setup.note("load started");
-    await sleep(4000);
-    await load.stop();
-    setup.note("load stopped");
-    await drain(setup);
+    const setup = await startSqlite({ endpoints: RESETTING_ENDPOINTS }, onTestFinished);
+    const publishes = await steadyLoad(setup, 80, 4000);
 
-    const report = await checkInvariants({ scenario: "SQLite, receivers resetting connections", setup, publishes: load.publishes });
+    const report = await checkInvariants({ scenario: "SQLite, receivers resetting connections", setup, publishes });
     expectClean(report);
     expect(report.stats.resets).toBeGreaterThan(100);
   }, 60_000);
