@@ -34,8 +34,7 @@ export class TokenBuckets {
       bucket = { tokens: this.burst, at: now };
       this.buckets.set(key, bucket);
     } else {
-      bucket.tokens = Math.min(this.burst, bucket.tokens + ((now - bucket.at) / 1000) * this.ratePerSecond);
-      bucket.at = now;
+      this.refill(bucket, now);
     }
     if (bucket.tokens >= 1) {
       bucket.tokens -= 1;
@@ -52,7 +51,13 @@ export class TokenBuckets {
   charge(key: string, now: number, n: number): void {
     const bucket = this.buckets.get(key);
     if (!bucket) return;
-    bucket.tokens = Math.min(this.burst, bucket.tokens + ((now - bucket.at) / 1000) * this.ratePerSecond) - n;
+    this.refill(bucket, now);
+    bucket.tokens -= n;
+  }
+
+  /** Adds what the bucket earned since it was last touched (up to `burst`), as of `now`. */
+  private refill(bucket: Bucket, now: number): void {
+    bucket.tokens = Math.min(this.burst, bucket.tokens + ((now - bucket.at) / 1000) * this.ratePerSecond);
     bucket.at = now;
   }
 
