@@ -1,6 +1,6 @@
 import type { ApplicationId, EndpointId } from "../../core/ids.js";
 import type { Endpoint } from "../model.js";
-import { patchColumns, RESET_FAILURES_WHERE } from "../endpoint-patch.js";
+import { patchColumns, RESET_FAILURES_WHERE } from "../sql/endpoint-patch.js";
 import type { EndpointPatch, EndpointStatusChange, NewEndpoint, Page, PageRequest } from "../store.js";
 import type { Db } from "./db.js";
 import { cursorOf, toPage } from "./paging.js";

@@ -1,5 +1,5 @@
-import { jsonOrNull } from "./sqlite/rows.js";
-import type { EndpointPatch } from "./store.js";
+import { jsonOrNull } from "../sqlite/rows.js";
+import type { EndpointPatch } from "../store.js";
 
 /**
  * The columns an endpoint patch writes, with their values encoded as both
