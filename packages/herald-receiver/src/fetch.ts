@@ -1,5 +1,5 @@
 import { WebhookVerificationError } from "./errors.js";
-import type { HeaderSource } from "./headers.js";
+import { type HeaderSource, headerValue } from "./headers.js";
 import { type VerifiedWebhook, type VerifyOptions, verifyWebhookDetailed } from "./verify.js";
 
 /** What the Fetch API adapters (Hono, Next.js) take, besides what `verifyWebhook` takes. */
@@ -41,18 +41,12 @@ export async function verifyFetchRequest<T>(
   opts: FetchWebhookOptions,
   limit: number,
 ): Promise<VerifiedWebhook<T>> {
-  const declared = Number(headerOf(headers, "content-length"));
+  const declared = Number(headerValue(headers, "content-length"));
   if (declared > limit) throw new PayloadTooLarge(limit);
   const raw = new Uint8Array(await body.arrayBuffer());
   if (raw.byteLength > limit) throw new PayloadTooLarge(limit);
   const { limitBytes: _, ...verifyOptions } = opts;
   return verifyWebhookDetailed<T>(raw, headers, secret, verifyOptions);
-}
-
-function headerOf(headers: HeaderSource, name: string): string | null | undefined {
-  if (typeof (headers as Headers).get === "function") return (headers as Headers).get(name);
-  const value = (headers as Record<string, string | string[] | undefined>)[name];
-  return Array.isArray(value) ? value[0] : value;
 }
 
 /**
