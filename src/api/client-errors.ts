@@ -1,3 +1,4 @@
+import { STATUS_CODES } from "node:http";
 import type { Socket } from "node:net";
 import type { FastifyInstance } from "fastify";
 import { HeraldError } from "../core/errors.js";
@@ -16,8 +17,6 @@ import { DEFAULT_SECURITY_HEADERS } from "./security-headers.js";
  * | `ERR_HTTP_REQUEST_TIMEOUT` | 408 | `request_timeout` |
  * | anything else (`HPE_INVALID_HEADER_TOKEN`, …) | 400 | `malformed_request` |
  */
-
-const REASONS: Record<number, string> = { 400: "Bad Request", 408: "Request Timeout", 431: "Request Header Fields Too Large" };
 
 /** The problem that a parser error stands for. */
 export function clientProblem(code: string | undefined): HeraldError {
@@ -41,7 +40,7 @@ export function clientErrorHandler(this: FastifyInstance, err: Error & { code?: 
   };
   if (socket.writable) {
     const head = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join("");
-    socket.write(`HTTP/1.1 ${problem.status} ${REASONS[problem.status]}\r\n${head}\r\n${body}`);
+    socket.write(`HTTP/1.1 ${problem.status} ${STATUS_CODES[problem.status]}\r\n${head}\r\n${body}`);
   }
   socket.destroy();
 }
