@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { WebhookVerificationError } from "./errors.js";
+import { limitOf, PayloadTooLarge } from "./fetch.js";
 import type { WithWebhook } from "./request.js";
 import { type VerifyOptions, verifyWebhookDetailed } from "./verify.js";
 
@@ -39,13 +40,11 @@ function send(res: ServerResponse, status: number, body: object): void {
   res.end(JSON.stringify(body));
 }
 
-class TooLarge extends Error {}
-
 /** Reads the rest of the request stream, refusing more than `limit` bytes. */
 function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers["content-length"]);
-    if (declared > limit) return reject(new TooLarge());
+    if (declared > limit) return reject(new PayloadTooLarge(limit));
     const chunks: Buffer[] = [];
     let size = 0;
     const cleanup = () => {
@@ -57,7 +56,7 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
       size += chunk.length;
       if (size > limit) {
         cleanup();
-        reject(new TooLarge());
+        reject(new PayloadTooLarge(limit));
         return;
       }
       chunks.push(chunk);
@@ -121,8 +120,7 @@ export function webhookMiddleware(
   secret: string | readonly string[],
   opts: WebhookMiddlewareOptions = {},
 ): (req: MiddlewareRequest, res: ServerResponse, next: NextFunction) => void {
-  const limit = opts.limitBytes ?? 1024 * 1024;
-  if (!Number.isInteger(limit) || limit < 1) throw new TypeError("limitBytes must be a whole number ≥ 1");
+  const limit = limitOf(opts);
   const { onError, limitBytes: _, ...verifyOptions } = opts;
 
   return (req, res, next) => {
@@ -142,10 +140,10 @@ export function webhookMiddleware(
         next();
       },
       (err: unknown) => {
-        if (!(err instanceof TooLarge)) return next(err);
+        if (!(err instanceof PayloadTooLarge)) return next(err);
         // Unread bytes remain on the socket; closing it beats draining them.
         res.setHeader("connection", "close");
-        send(res, 413, { code: "payload_too_large", message: `the body is larger than ${limit} bytes` });
+        send(res, 413, { code: "payload_too_large", message: err.message });
       },
     );
   };
