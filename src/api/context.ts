@@ -6,9 +6,6 @@ import type { OperationalEvents } from "../ops/operational-events.js";
 import type { Publisher } from "../publish/types.js";
 import type { Store } from "../store/store.js";
 
-// Defined with publishing; re-exported for the routes.
-export type { PublishInput, Publisher } from "../publish/types.js";
-
 /** Everything the HTTP layer needs; built once by the server. */
 export interface ApiContext {
   store: Store;
