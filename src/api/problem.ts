@@ -2,7 +2,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
 import { type ErrorCode, HeraldError } from "../core/errors.js";
 import { storeUnavailable } from "../store/unavailable.js";
 import { applySecurityHeaders } from "./security-headers.js";
-import { fieldErrors } from "./validation.js";
+import { fieldErrors } from "../core/validation.js";
 
 /**
  * The API's one error handler: every failure leaves as `application/problem+json`

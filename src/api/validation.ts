@@ -10,9 +10,6 @@ import type {
 } from "fastify";
 import { makeAjv } from "../core/validation.js";
 
-// Shared with the library and the catalog; re-exported for the routes.
-export { checker, fieldErrors, makeAjv } from "../core/validation.js";
-
 /**
  * Request validation, the Fastify side: the schema compiler and the route
  * typing. The schemas, Ajv and the 422 messages are `src/core/validation.ts`.
