@@ -1,5 +1,6 @@
 import { type Span, SpanKind, SpanStatusCode, type Tracer } from "@opentelemetry/api";
 import type { Completion, DeliveryJob } from "../store/store.js";
+import { attemptOutcome } from "./metrics.js";
 import { claimOf, ownTraceparent, storedParent } from "./tracing.js";
 
 /**
@@ -36,7 +37,7 @@ export function endAttemptSpan(span: Span, completion: Completion): void {
     const a = completion.attempt;
     if (a) {
       if (a.statusCode !== null) span.setAttribute("http.response.status_code", a.statusCode);
-      span.setAttribute("herald.attempt.outcome", a.success ? "success" : (a.errorKind ?? "internal"));
+      span.setAttribute("herald.attempt.outcome", attemptOutcome(a));
       if (!a.success) {
         span.setAttribute("error.type", a.errorKind === "http_status" && a.statusCode !== null ? String(a.statusCode) : (a.errorKind ?? "internal"));
         span.setStatus({ code: SpanStatusCode.ERROR, message: (a.errorMessage ?? "").slice(0, 200) });

@@ -15,6 +15,9 @@ import { VERSION } from "../version.js";
 /** `outcome` of an attempt: `success`, or why it failed (the attempt's `errorKind`). */
 export type AttemptOutcome = "success" | AttemptErrorKind;
 
+/** An attempt's `outcome`: `success`, else its `errorKind` (`internal` when it has none). */
+export const attemptOutcome = (attempt: Pick<Attempt, "success" | "errorKind">): AttemptOutcome => (attempt.success ? "success" : (attempt.errorKind ?? "internal"));
+
 /** Every value `outcome` can take (so that each series exists from the start, at 0). */
 export const ATTEMPT_OUTCOMES: readonly AttemptOutcome[] = [
   "success",
@@ -109,8 +112,7 @@ export class HeraldMetrics {
 
   /** Counts one finished attempt. */
   attempt(attempt: Pick<Attempt, "success" | "errorKind" | "statusCode" | "durationMs">): void {
-    const outcome: AttemptOutcome = attempt.success ? "success" : (attempt.errorKind ?? "internal");
-    this.attempts.inc({ outcome, status_class: statusClass(attempt.statusCode) });
+    this.attempts.inc({ outcome: attemptOutcome(attempt), status_class: statusClass(attempt.statusCode) });
     this.latency.observe({ outcome: attempt.success ? "success" : "failure" }, attempt.durationMs / 1000);
   }
 
