@@ -74,6 +74,8 @@ export class Herald {
   /** Unregisters this process as a delivering worker (PostgreSQL LISTEN and presence). */
   private detachWorker: (() => Promise<void>) | null = null;
   private retention: Retention | null = null;
+  /** Checks, store writes and operational events of endpoints: the same code as the HTTP API's. */
+  private readonly endpointWrites: EndpointWrites;
 
   private constructor(
     readonly config: HeraldConfig,
@@ -116,6 +118,7 @@ export class Herald {
     });
     this.catalog = new EventCatalog(store, { logger });
     this.ops = new OperationalEvents({ store, publisher: this.publisher, logger, webhook: config.operationalWebhook });
+    this.endpointWrites = new EndpointWrites({ store, ops: this.ops, checkUrl: (url) => guard.checkUrl(url), wake: () => dispatcher?.wake() });
   }
 
   /** Resolves the configuration, opens the store and applies migrations. */
@@ -314,18 +317,6 @@ export class Herald {
     const app = await this.store.getApplication(idOrUid);
     if (!app) throw notFound("application", idOrUid);
     return app;
-  }
-
-  /** Checks, store writes and operational events of endpoints: the same code as the HTTP API's. */
-  private endpointWritesOnce: EndpointWrites | undefined;
-  private get endpointWrites(): EndpointWrites {
-    this.endpointWritesOnce ??= new EndpointWrites({
-      store: this.store,
-      ops: this.ops,
-      checkUrl: (url) => this.guard.checkUrl(url),
-      wake: () => this.dispatcher?.wake(),
-    });
-    return this.endpointWritesOnce;
   }
 
   /** Creates an endpoint, checked exactly as the HTTP API checks it. The result holds the full secret. */
