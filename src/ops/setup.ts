@@ -1,7 +1,6 @@
 import { HeraldError } from "../core/errors.js";
 import { type ApplicationId, newId } from "../core/ids.js";
-import { ROTATION_OVERLAP_MS } from "../service/endpoints.js";
-import { generateSecret } from "../signing/secret.js";
+import { generateSecret, ROTATION_OVERLAP_MS } from "../signing/secret.js";
 import type { Application, Endpoint } from "../store/model.js";
 import type { Store } from "../store/store.js";
 

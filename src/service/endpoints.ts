@@ -10,12 +10,10 @@ import { checker } from "../core/validation.js";
 import { HeraldError, invalid, notFound } from "../core/errors.js";
 import { type EndpointId, isId } from "../core/ids.js";
 import type { OperationalEvents } from "../ops/operational-events.js";
-import { generateSecret, secretProblem } from "../signing/secret.js";
+import { generateSecret, ROTATION_OVERLAP_MS, secretProblem } from "../signing/secret.js";
 import type { Application, Endpoint } from "../store/model.js";
 import type { Store } from "../store/store.js";
 
-/** How long a rotated-out secret keeps signing (contract §3: both sign for 24 h). */
-export const ROTATION_OVERLAP_MS = 24 * 3_600_000;
 
 export interface EndpointWritesOptions {
   store: Store;

@@ -3,6 +3,8 @@ import { randomBytes } from "node:crypto";
 export const SECRET_PREFIX = "whsec_";
 export const MIN_SECRET_BYTES = 24;
 export const MAX_SECRET_BYTES = 64;
+/** How long a rotated-out secret keeps signing (contract §3: both sign for 24 h). */
+export const ROTATION_OVERLAP_MS = 24 * 3_600_000;
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 
 /** A new endpoint secret: `whsec_` + base64 of 32 random bytes. */
