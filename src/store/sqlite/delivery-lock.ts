@@ -1,6 +1,7 @@
 import { hostname } from "node:os";
 import Database from "better-sqlite3";
 import { HeraldError } from "../../core/errors.js";
+import { getSetting, setSetting } from "./catalog.js";
 import type { Db } from "./db.js";
 
 /** Where the holder of the lock is named, for the refusal message of the next one. */
@@ -39,11 +40,7 @@ export function acquireDeliveryLock(db: Db, path: string, owner: string): () => 
         "(run more API processes with HERALD_ROLE=api, or use PostgreSQL to scale out delivery)",
     );
   }
-  db.run(
-    "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-    HOLDER_SETTING,
-    JSON.stringify({ owner, host: hostname(), pid: process.pid, since: new Date().toISOString() }),
-  );
+  setSetting(db, HOLDER_SETTING, JSON.stringify({ owner, host: hostname(), pid: process.pid, since: new Date().toISOString() }));
   let released = false;
   return () => {
     if (released) return;
@@ -54,9 +51,9 @@ export function acquireDeliveryLock(db: Db, path: string, owner: string): () => 
 
 function describeHolder(db: Db): string {
   try {
-    const row = db.get<{ value: string }>("SELECT value FROM settings WHERE key = ?", HOLDER_SETTING);
-    if (!row) return "";
-    const h = JSON.parse(row.value) as { host?: string; pid?: number; since?: string };
+    const value = getSetting(db, HOLDER_SETTING);
+    if (value === null) return "";
+    const h = JSON.parse(value) as { host?: string; pid?: number; since?: string };
     return ` (pid ${h.pid} on ${h.host}, since ${h.since})`;
   } catch {
     return "";
