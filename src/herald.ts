@@ -1,8 +1,9 @@
+import { distinctChannels } from "./core/filters.js";
 import type { TracerProvider } from "@opentelemetry/api";
 import type { FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import type { PublishBatchItem, PublishInput, PublishRequestInput } from "./publish/types.js";
-import { BATCH_BYTES_FACTOR, BatchFaults, batchTooLarge, MAX_BATCH_MESSAGES } from "./publish/batch.js";
+import { BatchFaults, checkBatchSize, MAX_BATCH_MESSAGES } from "./publish/batch.js";
 import type { EndpointCreateInput, EndpointPatchInput } from "./service/endpoint-input.js";
 import { EventCatalog } from "./catalog/catalog.js";
 import { type HeraldConfig, type RawSettings, resolveConfig } from "./config/config.js";
@@ -236,9 +237,9 @@ export class Herald {
         faults.add(i, "payload", err);
         continue;
       }
-      inputs.push({ appId, eventType: m.eventType, payload, channels: m.channels?.length ? [...new Set<string>(m.channels)] : null, eventId: m.idempotencyKey ?? null });
+      inputs.push({ appId, eventType: m.eventType, payload, channels: distinctChannels(m.channels), eventId: m.idempotencyKey ?? null });
     }
-    if (total > this.config.maxPayloadBytes * BATCH_BYTES_FACTOR) throw batchTooLarge(total, this.config.maxPayloadBytes);
+    checkBatchSize(total, this.config.maxPayloadBytes);
     faults.throwIfAny();
     return this.publisher.publishBatch(inputs);
   }

@@ -67,3 +67,8 @@ export function endpointsFor<E extends { events: string[] | null; channels: stri
     return p !== null && compileFilter(e.filter)(p.value);
   });
 }
+
+/** A list of channels as stored: each once, in first-seen order, or null for none (no channel restriction). */
+export function distinctChannels(channels: readonly string[] | null | undefined): string[] | null {
+  return !channels || channels.length === 0 ? null : [...new Set(channels)];
+}

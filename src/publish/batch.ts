@@ -49,10 +49,11 @@ export class BatchFaults {
   }
 }
 
-/** The 413 for a batch whose payloads add up to more than the limit. */
-export function batchTooLarge(total: number, maxPayloadBytes: number): HeraldError {
+/** The 413 for a batch whose payloads (`total` bytes of JSON) add up to more than the limit. */
+export function checkBatchSize(total: number, maxPayloadBytes: number): void {
   const limit = maxPayloadBytes * BATCH_BYTES_FACTOR;
-  return new HeraldError(
+  if (total <= limit) return;
+  throw new HeraldError(
     "payload_too_large",
     `the batch's payloads are ${total} bytes of JSON in all; the limit is ${limit} (${BATCH_BYTES_FACTOR} × HERALD_MAX_PAYLOAD_BYTES): split it`,
   );

@@ -1,3 +1,4 @@
+import { distinctChannels } from "../core/filters.js";
 import { type Static, Type } from "@sinclair/typebox";
 import { type FieldError, HeraldError } from "../core/errors.js";
 import { type ApplicationId, newId } from "../core/ids.js";
@@ -162,9 +163,6 @@ function normalizeFilter(filter: PayloadFilter | null | undefined): PayloadFilte
   return !filter || Object.keys(filter).length === 0 ? null : filter;
 }
 
-function normalizeChannels(channels: string[] | null | undefined): string[] | null {
-  return !channels || channels.length === 0 ? null : [...new Set(channels)];
-}
 
 /** A checked create body → the row to insert (secret generated unless given). */
 export function newEndpoint(appId: ApplicationId, input: EndpointCreateInput, now: number): NewEndpoint {
@@ -175,7 +173,7 @@ export function newEndpoint(appId: ApplicationId, input: EndpointCreateInput, no
     url: input.url,
     description: input.description ?? "",
     events: normalizeEvents(input.events),
-    channels: normalizeChannels(input.channels),
+    channels: distinctChannels(input.channels),
     filter: normalizeFilter(input.filter),
     status: input.disabled ? "disabled" : "active",
     disabledReason: input.disabled ? "manual" : null,
@@ -200,7 +198,7 @@ export function endpointPatch(input: EndpointPatchInput): EndpointPatch {
   if (input.url !== undefined) patch.url = input.url;
   if (input.description !== undefined) patch.description = input.description;
   if (input.events !== undefined) patch.events = normalizeEvents(input.events);
-  if (input.channels !== undefined) patch.channels = normalizeChannels(input.channels);
+  if (input.channels !== undefined) patch.channels = distinctChannels(input.channels);
   if (input.filter !== undefined) patch.filter = normalizeFilter(input.filter);
   if (input.headers !== undefined) patch.headers = input.headers;
   if (input.authentication !== undefined) patch.authentication = input.authentication;

@@ -1,10 +1,11 @@
+import { distinctChannels } from "../../core/filters.js";
 import { Type } from "@sinclair/typebox";
 import type { FastifyRequest } from "fastify";
 import type { EventCatalog } from "../../catalog/catalog.js";
 import { HeraldError, invalid, notFound } from "../../core/errors.js";
 import { isId } from "../../core/ids.js";
 import { MAX_JSON_DEPTH, scanJsonText } from "../../core/json-limits.js";
-import { BATCH_BYTES_FACTOR, BatchFaults, batchTooLarge, MAX_BATCH_MESSAGES } from "../../publish/batch.js";
+import { BATCH_BYTES_FACTOR, BatchFaults, checkBatchSize, MAX_BATCH_MESSAGES } from "../../publish/batch.js";
 import type { PublishInput } from "../../publish/types.js";
 import type { ApiContext } from "../context.js";
 import { bodyDepth } from "../json-body.js";
@@ -101,7 +102,7 @@ export function messageRoutes(api: Api, ctx: ApiContext & { catalog: EventCatalo
     }
     const app = await findApp(ctx, req, req.params.app);
     await ctx.catalog.validatePayload(req.body.eventType, req.body.payload);
-    const channels = req.body.channels?.length ? [...new Set(req.body.channels)] : null;
+    const channels = distinctChannels(req.body.channels);
     const { message, created } = await ctx.publisher.publish({
       appId: app.id,
       eventType: req.body.eventType,
@@ -168,11 +169,11 @@ export function messageRoutes(api: Api, ctx: ApiContext & { catalog: EventCatalo
           appId: app.id,
           eventType: m.eventType,
           payload,
-          channels: m.channels?.length ? [...new Set(m.channels)] : null,
+          channels: distinctChannels(m.channels),
           eventId: m.id ?? null,
         });
       }
-      if (total > maxPayloadBytes * BATCH_BYTES_FACTOR) throw batchTooLarge(total, maxPayloadBytes);
+      checkBatchSize(total, maxPayloadBytes);
       faults.throwIfAny();
       const results = await ctx.publisher.publishBatch(inputs, producerTrace(req));
       // Written as text: a payload serialized above is compact JSON, embedded as it is instead of parsed and
