@@ -281,6 +281,15 @@ export interface Store {
   releaseLeases(owner: string, held: readonly HeldLease[], now: number): Promise<void>;
   /** Makes every leased delivery due now; for an embedded server taking back its own previous run's work. */
   releaseAllLeases(now: number): Promise<number>;
+  /**
+   * Gives back what one claim may have leased when its answer never came
+   * (the connection dropped after the claim committed, or a read after it
+   * failed): the deliveries still pending under `owner` with exactly that
+   * claim's deadline `leaseUntil`, taken by a claim (generation > 0, not
+   * leased at publish), except `keep` (what the worker does hold). Without
+   * it they would sit out the whole lease. Returns how many were given back.
+   */
+  releaseUnanswered(owner: string, leaseUntil: number, keep: readonly DeliveryId[], now: number): Promise<number>;
   /** Earliest `nextAttemptAt` of any pending delivery, or null. */
   nextDueAt(): Promise<number | null>;
   /**

@@ -1,4 +1,4 @@
-import type { AdminKeyId, ApplicationId, EndpointId, MessageId } from "../../core/ids.js";
+import type { AdminKeyId, ApplicationId, DeliveryId, EndpointId, MessageId } from "../../core/ids.js";
 import type { AdminKey, Application, EventType, Message, OperationalEvent } from "../model.js";
 import type {
   ApplicationPatch,
@@ -93,6 +93,7 @@ export class PostgresStore implements Store {
   async complete(batch: readonly Completion[], now: number) { return queue.complete(this.db, batch, now); }
   async releaseLeases(owner: string, held: readonly HeldLease[], now: number) { await queue.releaseLeases(this.db, owner, held, now); }
   async releaseAllLeases(now: number) { return queue.releaseAllLeases(this.db, now); }
+  async releaseUnanswered(owner: string, leaseUntil: number, keep: readonly DeliveryId[], now: number) { return queue.releaseUnanswered(this.db, owner, leaseUntil, keep, now); }
   async nextDueAt() { return queue.nextDueAt(this.db); }
   async queueDepth() { return queue.queueDepth(this.db); }
   async extendLeases(owner: string, held: readonly HeldLease[], until: number) { return queue.extendLeases(this.db, owner, held, until); }

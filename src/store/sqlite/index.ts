@@ -1,4 +1,4 @@
-import type { AdminKeyId, ApplicationId, EndpointId, MessageId } from "../../core/ids.js";
+import type { AdminKeyId, ApplicationId, DeliveryId, EndpointId, MessageId } from "../../core/ids.js";
 import type { AdminKey, Application, EventType, Message, OperationalEvent } from "../model.js";
 import type {
   ApplicationPatch,
@@ -88,6 +88,7 @@ export class SqliteStore implements Store {
   async complete(batch: readonly Completion[], now: number) { return queue.complete(this.queue, batch, now); }
   async releaseLeases(owner: string, held: readonly HeldLease[], now: number) { queue.releaseLeases(this.queue, owner, held, now); }
   async releaseAllLeases(now: number) { return queue.releaseAllLeases(this.queue, now); }
+  async releaseUnanswered(owner: string, leaseUntil: number, keep: readonly DeliveryId[], now: number) { return queue.releaseUnanswered(this.queue, owner, leaseUntil, keep, now); }
   async nextDueAt() { return queue.nextDueAt(this.queue); }
   async queueDepth() { return queue.queueDepth(this.queue); }
   async extendLeases(owner: string, held: readonly HeldLease[], until: number) { return queue.extendLeases(this.queue, owner, held, until); }
