@@ -29,6 +29,7 @@ function deliverySummary(deliveries) {
  * @param {string[]} catalog event-type names
  */
 export function messageList(app, catalog) {
+  catalog = [...catalog].sort();
   const status = h(
     "select",
     { "aria-label": "Delivery status", id: "msg-status" },

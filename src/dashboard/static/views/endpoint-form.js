@@ -35,7 +35,7 @@ export async function renderEndpointForm(ctx, appRef, epId) {
   const editing = epId !== null && epId !== undefined;
   const base = path("applications", app.id, "endpoints");
   const [ep, types] = await Promise.all([editing ? api("GET", path("applications", app.id, "endpoints", epId)) : null, api("GET", `/event-types${query({ limit: 250 })}`)]);
-  const catalog = types.data.map((t) => t.name);
+  const catalog = types.data.map((t) => t.name).sort();
   ctx.crumbs([
     { label: "Applications", href: "#/" },
     { label: app.name, href: link("apps", app.id) },
