@@ -1,3 +1,4 @@
+// @ts-check
 // The management API, called with the admin key the user signed in with. The
 // key lives in sessionStorage: it survives a reload of this tab and is gone
 // when the tab closes; it is never put in a URL or a cookie.
@@ -37,6 +38,7 @@ export function whenUnauthorized(fn) {
  */
 export async function api(method, path, body, { trying = false } = {}) {
   const headers = { authorization: `Bearer ${session.key ?? ""}`, accept: "application/json" };
+  /** @type {RequestInit} */
   const init = { method, headers, cache: "no-store", credentials: "omit" };
   if (body !== undefined) {
     headers["content-type"] = "application/json";

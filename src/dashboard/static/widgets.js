@@ -1,3 +1,4 @@
+// @ts-check
 // Pieces several views share: number tiles, badges, tables with "load more",
 // the attempt log, buttons that show they are busy, and notices.
 
@@ -65,6 +66,7 @@ export async function busy(button, area, action) {
 /**
  * A table whose rows come a page at a time: `load(cursor)` answers
  * `{data, nextCursor}`; `row(item)` makes one or more `<tr>`.
+ * @param {{ columns: { label: string, class?: string }[], load: (cursor: string | null) => Promise<any>, row: (item: any) => Node | Node[], empty: any, className?: string }} options
  */
 export function pagedTable({ columns, load, row, empty, className }) {
   const tbody = h("tbody");
@@ -138,6 +140,7 @@ function attemptDetail(a, columnCount) {
  * response. `other` is the column naming the other side: "message" on an
  * endpoint's log, "endpoint" on a message's. `isFinal(attempt)` marks the
  * last attempt of a delivery that gave up (no retry follows it).
+ * @param {{ appId: string, load: (cursor: string | null) => Promise<any>, other: "message" | "endpoint", endpointName?: (id: string) => string, isFinal?: (attempt: any) => boolean }} options
  */
 export function attemptLog({ appId, load, other, endpointName, isFinal }) {
   const columns = [
@@ -203,6 +206,10 @@ const OPS_TONES = {
  * Herald's operational events (endpoint.*, message.attempt.*), newest first,
  * filtered by `filter` (`{app}`, `{endpointId}`, `{type}`). Each id links to
  * what it is about; `appName(id)` names the application column when given.
+ * @param {typeof import("./api.js").api} api
+ * @param {typeof import("./api.js").query} query
+ * @param {Record<string, string | undefined>} filter
+ * @param {{ appName?: (id: string) => string }} [options]
  */
 export function operationalEvents(api, query, filter, { appName } = {}) {
   const columns = [{ label: "When" }, { label: "Event" }, appName ? { label: "Application" } : null, { label: "Endpoint" }, { label: "Message" }].filter(Boolean);
