@@ -264,7 +264,7 @@ describe.skipIf(!RUN_BROWSER_TESTS)("the operator's dashboard in a browser", () 
         await expectNoOverflow();
       });
 
-      it("shows the catalog grouped by prefix, with schemas and examples", async () => {
+      it("shows the catalog grouped by prefix, with schemas and examples, and adds and archives an event type", async () => {
         await page.click("#nav-catalog");
         const order = page.locator('.catalog-group[data-prefix="order"]');
         await order.waitFor();
@@ -272,6 +272,25 @@ describe.skipIf(!RUN_BROWSER_TESTS)("the operator's dashboard in a browser", () 
         expect(await page.locator('.event-type[data-name="payment.succeeded"] p').textContent()).toBe("A card payment went through.");
         await page.locator('.event-type[data-name="order.created"] summary', { hasText: "Schema" }).click();
         expect(await page.locator('.event-type[data-name="order.created"] pre').first().textContent()).toContain('"type": "object"');
+        await expectNoOverflow();
+
+        // Add a type, then archive it.
+        const name = `refund.${vp.name}`;
+        await page.click("#new-type-toggle");
+        await page.fill("#type-name", name);
+        await page.fill("#type-description", "Money went back.");
+        await page.fill("#type-schema", "{not json");
+        await page.click("#type-create");
+        await expect.poll(() => page.textContent(".notices")).toContain("The schema is not JSON");
+        await page.fill("#type-schema", '{"type": "object", "required": ["amount"]}');
+        await page.click("#type-create");
+        const added = page.locator(`.event-type[data-name="${name}"]`);
+        await added.waitFor();
+        expect(await added.locator("p").textContent()).toBe("Money went back.");
+        expect((await call("GET", `/event-types/${name}`)).schema).toEqual({ type: "object", required: ["amount"] });
+        await added.locator("button[data-archive]").click();
+        await page.locator(`.event-type.archived[data-name="${name}"]`).waitFor();
+        expect((await call("GET", `/event-types/${name}`)).archived).toBe(true);
         await expectNoOverflow();
       });
 
