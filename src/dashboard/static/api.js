@@ -44,7 +44,15 @@ export async function api(method, path, body, { trying = false } = {}) {
     headers["content-type"] = "application/json";
     init.body = JSON.stringify(body);
   }
-  const res = await fetch(`/api/v1${path}`, init);
+  let res = await fetch(`/api/v1${path}`, init);
+  // Pages with many cards and rows make many small reads at once: a read over
+  // the key's rate limit waits as long as the answer says (at most 5 s) and
+  // is tried once more, instead of showing an error.
+  if (res.status === 429 && method === "GET") {
+    const wait = Math.min(5, Number(res.headers.get("retry-after")) || 1);
+    await new Promise((r) => setTimeout(r, wait * 1000));
+    res = await fetch(`/api/v1${path}`, init);
+  }
   const text = await res.text();
   let data = null;
   try {

@@ -41,7 +41,7 @@ export function messageList(app, catalog) {
     columns: [{ label: "When" }, { label: "Event type" }, { label: "Deliveries" }, { label: "Message", class: "wide-only" }, { label: "Idempotency key", class: "wide-only" }],
     load: (cursor) => {
       const type = eventType.value.trim();
-      return api("GET", `${path("applications", app.id, "messages")}${query({ limit: 50, cursor, status: status.value, eventType: isPattern(type) ? "" : type })}`);
+      return api("GET", `${path("applications", app.id, "messages")}${query({ limit: 25, cursor, status: status.value, eventType: isPattern(type) ? "" : type })}`);
     },
     className: "clickable messages",
     empty: "No messages match.",
