@@ -136,6 +136,11 @@ describe.skipIf(!RUN_BROWSER_TESTS)("the operator's dashboard in a browser", () 
       it("goes from the start page to the triage list in one click: disabled first, with since when, the error, the rate, the backlog and the action", async () => {
         await go("#/", "#triage-link");
         expect(await page.textContent("#triage-link")).toMatch(/3 endpoints need attention.*2 disabled · 1 failing/);
+        // Each application says how many of its endpoints need attention.
+        const attention = (name: string) => page.locator("tr.application", { hasText: name }).locator("td.attention").textContent();
+        expect(await attention("Billing")).toBe("2 disabled");
+        expect(await attention("Shop")).toBe("1 failing");
+        expect(await attention("Mail")).toBe("ok");
         await expectNoOverflow();
         await page.click("#triage-link");
         const items = page.locator("li.triage-item");

@@ -58,8 +58,26 @@ function newApplicationForm(onCreated) {
 export async function renderApplications(ctx) {
   ctx.crumbs([{ label: "Applications" }]);
   const names = new Map();
+  const triage = await api("GET", `/endpoints/triage${query({ limit: 250 })}`);
+  /** Per application: how many of its endpoints are on the triage list. */
+  const trouble = new Map();
+  for (const e of triage.data) {
+    const t = trouble.get(e.application.id) ?? { disabled: 0, failing: 0 };
+    t[e.state] += 1;
+    trouble.set(e.application.id, t);
+  }
+  const health = (appId) => {
+    const t = trouble.get(appId);
+    if (!t) return h("span", { class: "muted small" }, triage.nextCursor ? "" : "ok");
+    return h(
+      "a",
+      { href: "#/triage", class: "chips", onclick: (e) => e.stopPropagation() },
+      t.disabled ? h("span", { class: "badge bad" }, `${t.disabled} disabled`) : null,
+      t.failing ? h("span", { class: "badge warn" }, `${t.failing} failing`) : null,
+    );
+  };
   const table = pagedTable({
-    columns: [{ label: "Name" }, { label: "uid" }, { label: "Id", class: "wide-only" }, { label: "Created" }],
+    columns: [{ label: "Name" }, { label: "uid" }, { label: "Attention" }, { label: "Id", class: "wide-only" }, { label: "Created" }],
     load: async (cursor) => {
       const page = await api("GET", `/applications${query({ limit: 50, cursor })}`);
       for (const a of page.data) names.set(a.id, a.name);
@@ -78,6 +96,7 @@ export async function renderApplications(ctx) {
         { class: "application", onclick: () => (location.hash = href) },
         h("td", null, h("a", { href }, app.name)),
         h("td", { class: "mono" }, app.uid ?? ""),
+        h("td", { class: "attention" }, health(app.id)),
         h("td", { class: "mono muted wide-only" }, app.id),
         h("td", null, ago(app.createdAt)),
       );
@@ -85,7 +104,7 @@ export async function renderApplications(ctx) {
   });
   const { toggle, form } = newApplicationForm((app) => (location.hash = link("apps", app.id)));
   const banner = h("div");
-  const [triage] = await Promise.all([api("GET", `/endpoints/triage${query({ limit: 250 })}`), table.next()]);
+  await table.next();
   mount(banner, triageBanner(triage));
   const events = operationalEvents(api, query, {}, { appName: (id) => names.get(id) ?? id });
   await events.next();
