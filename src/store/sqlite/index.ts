@@ -15,6 +15,7 @@ import type {
   PublishRequest,
   PublishResult,
   Store,
+  TriageFilter,
   OutboxMessage,
 } from "../store.js";
 import * as admin from "./admin.js";
@@ -26,6 +27,7 @@ import * as log from "./log.js";
 import { publishInTransaction } from "./outbox.js";
 import { publish } from "./publish.js";
 import * as queue from "./queue.js";
+import * as triage from "./triage.js";
 import { purge } from "./retention.js";
 
 /**
@@ -140,6 +142,7 @@ export class SqliteStore implements Store {
   async listMessageAttempts(messageId: MessageId, page: PageRequest) { return log.listMessageAttempts(this.db, messageId, page); }
   async listEndpointAttempts(endpointId: EndpointId, page: PageRequest) { return log.listEndpointAttempts(this.db, endpointId, page); }
   async endpointStats(endpointId: EndpointId, since: number, now: number) { return log.endpointStats(this.db, endpointId, since, now); }
+  async listTriage(filter: TriageFilter, page: PageRequest) { return triage.listTriage(this.db, filter, page); }
   async resend(message: Message, endpointId: EndpointId, now: number) { return log.resend(this.db, message, endpointId, now); }
   async recover(endpointId: EndpointId, since: number, now: number) { return log.recover(this.db, endpointId, since, now); }
 
