@@ -33,7 +33,8 @@ export class Completer {
 
   add(completion: Completion): void {
     this.buffer.push(completion);
-    if (this.buffer.length >= this.maxBatch) void this.flush();
+    // A FIFO endpoint's next message waits for this one to be recorded: no batching delay.
+    if (this.buffer.length >= this.maxBatch || completion.fifo) void this.flush();
     else this.timer ??= setTimeout(() => void this.flush(), this.flushIntervalMs);
   }
 
@@ -56,7 +57,7 @@ export class Completer {
     for (let tries = 1; ; tries++) {
       try {
         const effects = await this.store.complete(batch, Date.now());
-        if (effects.disabled.length > 0 || effects.fenced.length > 0) this.options.onEffects?.(effects);
+        if (effects.disabled.length > 0 || effects.fenced.length > 0 || effects.promoted) this.options.onEffects?.(effects);
         return;
       } catch (err) {
         // The leases still protect these deliveries: if the store stays down,

@@ -24,6 +24,7 @@ export function decide(
     deliveryId: delivery.id,
     lease: job.lease,
     endpointId: delivery.endpointId,
+    ...fifo(job),
     attempts: attemptNumber,
     cycleStartedAt,
     attempt: {
@@ -69,6 +70,7 @@ export function skip(job: DeliveryJob): Completion {
     deliveryId: delivery.id,
     lease: job.lease,
     endpointId: delivery.endpointId,
+    ...fifo(job),
     status: "skipped",
     attempts: delivery.attempts,
     scheduleIndex: delivery.scheduleIndex,
@@ -76,3 +78,6 @@ export function skip(job: DeliveryJob): Completion {
     cycleStartedAt: delivery.cycleStartedAt,
   };
 }
+
+/** A FIFO endpoint's completion says so: the store then moves that endpoint's queue on. */
+const fifo = (job: DeliveryJob): { fifo?: true } => (job.endpoint.ordering === "fifo" ? { fifo: true } : {});

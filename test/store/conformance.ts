@@ -3,6 +3,7 @@ import { catalogContract } from "./catalog-contract.js";
 import { endpointContract } from "./endpoint-contract.js";
 import type { OpenTestStore, TestStore } from "./fixtures.js";
 import { fencingContract } from "./fencing-contract.js";
+import { fifoContract } from "./fifo-contract.js";
 import { filterContract } from "./filter-contract.js";
 import { queueContract } from "./queue-contract.js";
 
@@ -30,5 +31,6 @@ export function describeStore(name: string, open: OpenTestStore, options: { skip
     endpointContract(ctx);
     fencingContract(ctx);
     filterContract(ctx);
+    fifoContract(ctx);
   });
 }

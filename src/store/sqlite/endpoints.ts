@@ -3,6 +3,7 @@ import type { Endpoint } from "../model.js";
 import { patchColumns, RESET_FAILURES_WHERE } from "../sql/endpoint-patch.js";
 import type { EndpointPatch, EndpointStatusChange, NewEndpoint, Page, PageRequest } from "../store.js";
 import type { Db } from "./db.js";
+import { orderingChanged } from "./fifo.js";
 import { cursorOf, toPage } from "./paging.js";
 import { type EndpointRow, jsonOrNull, toEndpoint } from "./rows.js";
 
@@ -16,12 +17,12 @@ export function createEndpoint(db: Db, ep: NewEndpoint): Endpoint {
   };
   db.run(
     `INSERT INTO endpoints (id, app_id, url, description, events, channels, status, disabled_reason, secret,
-       headers, authentication, timeout_ms, rate_limit, metadata, created_at, updated_at, filter)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+       headers, authentication, timeout_ms, rate_limit, metadata, created_at, updated_at, filter, ordering)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     endpoint.id, endpoint.appId, endpoint.url, endpoint.description, jsonOrNull(endpoint.events), jsonOrNull(endpoint.channels),
     endpoint.status, endpoint.disabledReason, endpoint.secret, JSON.stringify(endpoint.headers), jsonOrNull(endpoint.authentication),
     endpoint.timeoutMs, endpoint.rateLimit, JSON.stringify(endpoint.metadata), endpoint.createdAt, endpoint.updatedAt,
-      jsonOrNull(endpoint.filter),
+    jsonOrNull(endpoint.filter), endpoint.ordering,
   );
   return endpoint;
 }
@@ -46,11 +47,16 @@ export function updateEndpoint(db: Db, appId: ApplicationId, id: EndpointId, pat
   const columns = patchColumns(patch);
   if (columns.length === 0) return getEndpoint(db, appId, id);
   const set = columns.map(([column]) => `${column} = ?`).join(", ");
-  const row = db.get<EndpointRow>(
-    `UPDATE endpoints SET ${set}, updated_at = ? WHERE app_id = ? AND id = ? RETURNING *`,
-    ...columns.map(([, value]) => value), now, appId, id,
-  );
-  return row ? toEndpoint(row) : null;
+  return db.tx(() => {
+    const before = patch.ordering === undefined ? undefined : db.get<{ ordering: string }>("SELECT ordering FROM endpoints WHERE id = ?", id);
+    const row = db.get<EndpointRow>(
+      `UPDATE endpoints SET ${set}, updated_at = ? WHERE app_id = ? AND id = ? RETURNING *`,
+      ...columns.map(([, value]) => value), now, appId, id,
+    );
+    if (!row) return null;
+    if (patch.ordering !== undefined && before?.ordering !== patch.ordering) orderingChanged(db, id, patch.ordering, now);
+    return toEndpoint(row);
+  });
 }
 
 const ENABLE = `UPDATE endpoints SET status = 'active', disabled_reason = NULL, updated_at = @now, enabled_at = @now
