@@ -54,6 +54,10 @@ export function decide(
   const nextIndex = delivery.scheduleIndex + 1;
   let delay = delayBefore(policy, nextIndex, random);
   if (delay === undefined) {
+    // A FIFO endpoint's head that exhausts its schedule ends (`failed`) and the
+    // next message goes. It does not disable the endpoint: the queue behind it
+    // was held, so "nothing succeeded meanwhile" says nothing of the receiver.
+    if (job.endpoint.ordering === "fifo") return { ...base, status: "failed", scheduleIndex: delivery.scheduleIndex, nextAttemptAt: null };
     return { ...base, status: "failed", scheduleIndex: delivery.scheduleIndex, nextAttemptAt: null, disableEndpoint: "failing" };
   }
   if (result.statusCode === 429 || result.statusCode === 503) {

@@ -598,6 +598,8 @@ export interface components {
                 [key: string]: unknown;
             } | null;
             /** @enum {string} */
+            ordering: "none" | "fifo";
+            /** @enum {string} */
             status: "active" | "disabled";
             /** @description in full only in the create response; masked (whsec_abcd…) elsewhere */
             secret: string;
@@ -1243,6 +1245,11 @@ export interface operations {
                      *     }
                      */
                     filter?: null | Record<string, unknown>;
+                    /**
+                     * @description "fifo": one message at a time, in publish order; the next is not attempted before the previous one succeeded or ended (failed after its whole retry schedule, or skipped). Default "none": concurrent delivery (docs/delivery.md, FIFO endpoints).
+                     * @enum {string}
+                     */
+                    ordering?: "none" | "fifo";
                     headers?: {
                         [key: string]: string;
                     };
@@ -1374,6 +1381,11 @@ export interface operations {
                      *     }
                      */
                     filter?: null | Record<string, unknown>;
+                    /**
+                     * @description "fifo": one message at a time, in publish order; the next is not attempted before the previous one succeeded or ended (failed after its whole retry schedule, or skipped). Default "none": concurrent delivery (docs/delivery.md, FIFO endpoints).
+                     * @enum {string}
+                     */
+                    ordering?: "none" | "fifo";
                     headers?: {
                         [key: string]: string;
                     };
