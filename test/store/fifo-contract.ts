@@ -149,4 +149,19 @@ export function fifoContract(ctx: () => TestStore): void {
     await s.updateEndpoint(a.id, ep.id, { ordering: "none" }, T0 + 3);
     expect((await claim(s, T0 + 4)).map(n).sort()).toEqual([2, 3]);
   });
+
+  it("disabling a FIFO endpoint makes a head that waits for its retry due now (to be skipped), then the rest in order", async () => {
+    const s = store();
+    const a = await app(s);
+    const ep = await endpoint(s, a, { ordering: "fifo" });
+    await publishN(s, a, 2);
+    const [j1] = await claim(s, T0);
+    await s.complete([fifo(failed(j1!, T0 + 1, T0 + 3_600_000))], T0 + 1);
+    expect(await claim(s, T0 + 2)).toEqual([]);
+    await s.setEndpointEnabled(a.id, ep.id, false, T0 + 3);
+    const [head] = await claim(s, T0 + 4);
+    expect([n(head), head!.endpoint.status]).toEqual([1, "disabled"]);
+    await s.complete([{ deliveryId: head!.delivery.id, lease: head!.lease, endpointId: ep.id, status: "skipped", attempts: 1, scheduleIndex: 1, nextAttemptAt: null, cycleStartedAt: null, fifo: true }], T0 + 5);
+    expect((await claim(s, T0 + 6)).map(n)).toEqual([2]);
+  });
 }

@@ -4,7 +4,7 @@ import { patchColumns, RESET_FAILURES_WHERE } from "../sql/endpoint-patch.js";
 import { cursorOf, toPage } from "../sqlite/paging.js";
 import { type EndpointRow, jsonOrNull, toEndpoint } from "../sqlite/rows.js";
 import type { EndpointPatch, EndpointStatusChange, NewEndpoint, Page, PageRequest } from "../store.js";
-import type { PgDb } from "./db.js";
+import { DUE_CHANNEL, type PgDb } from "./db.js";
 import { lockEndpoints, orderingChanged } from "./fifo.js";
 
 export async function createEndpoint(db: PgDb, ep: NewEndpoint): Promise<Endpoint> {
@@ -73,8 +73,17 @@ const ENABLE = `WITH e AS (
     UPDATE deliveries SET schedule_index = 0, cycle_started_at = NULL, updated_at = $1
     WHERE endpoint_id IN (SELECT id FROM e) AND ${RESET_FAILURES_WHERE})
   SELECT * FROM e`;
-const DISABLE = `UPDATE endpoints SET status = 'disabled', disabled_reason = 'manual', updated_at = $1
-  WHERE app_id = $2 AND id = $3 AND status = 'active' RETURNING *`;
+// Disabling a FIFO endpoint skips its queue in order, starting now: a head
+// that waits for a retry is due at once (to be skipped), not at its retry time.
+const DISABLE = `WITH e AS (
+    UPDATE endpoints SET status = 'disabled', disabled_reason = 'manual', updated_at = $1
+    WHERE app_id = $2 AND id = $3 AND status = 'active' RETURNING *),
+  head AS (
+    UPDATE deliveries SET next_attempt_at = $1
+    WHERE endpoint_id IN (SELECT id FROM e WHERE ordering = 'fifo') AND status = 'pending' AND seq IS NOT NULL
+      AND next_attempt_at > $1 AND lease_owner IS NULL
+    RETURNING 1)
+  SELECT e.*, CASE WHEN EXISTS (SELECT 1 FROM head) THEN pg_notify('${DUE_CHANNEL}', current_schema()) END AS notified FROM e`;
 
 export async function setEndpointEnabled(
   db: PgDb,
@@ -83,8 +92,11 @@ export async function setEndpointEnabled(
   enabled: boolean,
   now: number,
 ): Promise<EndpointStatusChange | null> {
-  const [row] = await db.query<EndpointRow>(enabled ? ENABLE : DISABLE, [now, appId, id]);
-  if (row) return { endpoint: toEndpoint(row), changed: true };
+  const [row] = await db.query<EndpointRow & { notified?: unknown }>(enabled ? ENABLE : DISABLE, [now, appId, id]);
+  if (row) {
+    const { notified: _, ...endpoint } = row;
+    return { endpoint: toEndpoint(endpoint), changed: true };
+  }
   const current = await getEndpoint(db, appId, id);
   return current ? { endpoint: current, changed: false } : null;
 }

@@ -66,12 +66,18 @@ const DISABLE = `UPDATE endpoints SET status = 'disabled', disabled_reason = 'ma
 const RESET_FAILURES = `UPDATE deliveries SET schedule_index = 0, cycle_started_at = NULL, updated_at = ?
   WHERE endpoint_id = ? AND ${RESET_FAILURES_WHERE}`;
 
+// Disabling a FIFO endpoint skips its queue in order, starting now: a head
+// that waits for a retry is due at once (to be skipped), not at its retry time.
+const FIFO_HEAD_NOW = `UPDATE deliveries SET next_attempt_at = ?
+  WHERE endpoint_id = ? AND status = 'pending' AND seq IS NOT NULL AND next_attempt_at > ? AND lease_owner IS NULL`;
+
 /** The conditional UPDATE carries the precondition; no row back means there was nothing to change. */
 export function setEndpointEnabled(db: Db, appId: ApplicationId, id: EndpointId, enabled: boolean, now: number): EndpointStatusChange | null {
   return db.tx(() => {
     const row = enabled ? db.get<EndpointRow>(ENABLE, { now, appId, id }) : db.get<EndpointRow>(DISABLE, now, appId, id);
     if (row) {
       if (enabled) db.run(RESET_FAILURES, now, id);
+      else if (row.ordering === "fifo") db.run(FIFO_HEAD_NOW, now, id, now);
       return { endpoint: toEndpoint(row), changed: true };
     }
     const current = getEndpoint(db, appId, id);
