@@ -50,37 +50,40 @@ export async function saveSequences(q: Queryable, t: FifoTarget, last: ReadonlyM
 
 /**
  * Makes the head of a FIFO endpoint's queue the one delivery that may be
- * claimed (see the SQLite twin for the rules). Takes the endpoint's lock
- * itself (a no-op when the transaction holds it already), then locks what is
- * not parked, so that a claim of it in progress is seen once committed. Tells
- * whether it made a delivery due; when due at once, the workers are woken at commit.
+ * claimed (see the SQLite twin for the rules). The caller's transaction holds
+ * the endpoint's lock already (`lockEndpoints`): what is parked cannot change
+ * under it, so one statement reads the queue's head and locks what is not
+ * parked (a claim of it in progress is then seen once committed), and one
+ * more writes the change. Tells whether it made a delivery due; when due at
+ * once, the workers are woken at commit.
  */
 export async function advance(q: Queryable, t: FifoTarget, endpointId: string, dueAt: number, now: number, force = false): Promise<boolean> {
   const s = t.qschema;
-  const { rows: ep } = await q.query<{ ordering: string }>(`SELECT ordering FROM ${s}.endpoints WHERE id = $1 FOR UPDATE`, [endpointId]);
-  if (ep[0]?.ordering !== "fifo") return false;
-  const { rows: active } = await q.query<{ id: string; lease_owner: string | null }>(
-    `SELECT id, lease_owner FROM ${s}.deliveries
-     WHERE endpoint_id = $1 AND status = 'pending' AND seq IS NOT NULL AND next_attempt_at IS NOT NULL FOR UPDATE`,
+  // JSON as text: the outbox runs this on the caller's client, whatever its type parsers.
+  const { rows } = await q.query<{ ordering: string | null; active: string; head: string | null }>(
+    `WITH ep AS (SELECT ordering FROM ${s}.endpoints WHERE id = $1 FOR UPDATE),
+       a AS (SELECT id, lease_owner IS NOT NULL AS leased FROM ${s}.deliveries
+             WHERE endpoint_id = $1 AND status = 'pending' AND seq IS NOT NULL AND next_attempt_at IS NOT NULL FOR UPDATE)
+     SELECT (SELECT ordering FROM ep) AS ordering,
+       (SELECT coalesce(json_agg(json_build_object('id', id, 'leased', leased)), '[]'::json)::text FROM a) AS active,
+       (SELECT id FROM ${s}.deliveries WHERE endpoint_id = $1 AND status = 'pending' AND seq IS NOT NULL ORDER BY seq, id LIMIT 1) AS head`,
     [endpointId],
   );
-  if (!force && active.some((a) => a.lease_owner !== null)) return false;
-  const { rows: head } = await q.query<{ id: string; parked: boolean }>(
-    `SELECT id, next_attempt_at IS NULL AS parked FROM ${s}.deliveries
-     WHERE endpoint_id = $1 AND status = 'pending' AND seq IS NOT NULL ORDER BY seq, id LIMIT 1`,
-    [endpointId],
-  );
-  const first = head[0];
-  if (!first) return false;
-  const park = active.filter((a) => a.id !== first.id && a.lease_owner === null).map((a) => a.id);
-  if (park.length > 0) await q.query(`UPDATE ${s}.deliveries SET next_attempt_at = NULL WHERE id = ANY($1::text[])`, [park]);
-  if (!first.parked) return false;
+  const { ordering, head } = rows[0] ?? { ordering: null, head: null };
+  if (ordering !== "fifo" || head === null) return false;
+  const active = JSON.parse(rows[0]!.active) as { id: string; leased: boolean }[];
+  if (!force && active.some((a) => a.leased)) return false;
+  const park = active.filter((a) => a.id !== head && !a.leased).map((a) => a.id);
+  const parked = !active.some((a) => a.id === head);
+  if (park.length === 0 && !parked) return false;
   await q.query(
-    `WITH u AS (UPDATE ${s}.deliveries SET next_attempt_at = $1 WHERE id = $2 RETURNING 1)
-     SELECT CASE WHEN $1 <= $3 THEN pg_notify($4, $5) END AS notified FROM u`,
-    [dueAt, first.id, now, DUE_CHANNEL, t.schema],
+    `WITH p AS (UPDATE ${s}.deliveries SET next_attempt_at = NULL WHERE id = ANY($1::text[]) RETURNING 1),
+       h AS (UPDATE ${s}.deliveries SET next_attempt_at = $2 WHERE id = $3 AND next_attempt_at IS NULL RETURNING 1)
+     SELECT (SELECT count(*) FROM p) AS parked,
+       CASE WHEN EXISTS (SELECT 1 FROM h) AND $2 <= $4 THEN pg_notify($5, $6) END AS notified`,
+    [park, dueAt, parked ? head : null, now, DUE_CHANNEL, t.schema],
   );
-  return true;
+  return parked;
 }
 
 /**
