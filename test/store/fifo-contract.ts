@@ -164,4 +164,19 @@ export function fifoContract(ctx: () => TestStore): void {
     await s.complete([{ deliveryId: head!.delivery.id, lease: head!.lease, endpointId: ep.id, status: "skipped", attempts: 1, scheduleIndex: 1, nextAttemptAt: null, cycleStartedAt: null, fifo: true }], T0 + 5);
     expect((await claim(s, T0 + 6)).map(n)).toEqual([2]);
   });
+
+  it("an endpoint made FIFO while a delivery is in flight queues the rest behind the first one not in flight", async () => {
+    const s = store();
+    const a = await app(s);
+    const ep = await endpoint(s, a);
+    for (const i of [1, 2, 3]) await publishN(s, a, 1, T0 + i, i); // due one after the other
+    const [j1] = await claim(s, T0 + 10, { limit: 1 }); // in flight, sent as a plain endpoint's
+    await s.updateEndpoint(a.id, ep.id, { ordering: "fifo" }, T0 + 11);
+    const [j2, more] = await claim(s, T0 + 12);
+    expect([n(j1), n(j2), more]).toEqual([1, 2, undefined]);
+    await s.complete([succeeded(j1!, T0 + 13)], T0 + 13); // no FIFO flag: the old copy of the endpoint
+    expect(await claim(s, T0 + 14)).toEqual([]);
+    await s.complete([fifo(succeeded(j2!, T0 + 15))], T0 + 15);
+    expect((await claim(s, T0 + 16)).map(n)).toEqual([3]);
+  });
 }

@@ -54,8 +54,9 @@ export async function saveSequences(q: Queryable, t: FifoTarget, last: ReadonlyM
  * the endpoint's lock already (`lockEndpoints`): what is parked cannot change
  * under it, so one statement reads the queue's head and locks what is not
  * parked (a claim of it in progress is then seen once committed), and one
- * more writes the change. Tells whether it made a delivery due; when due at
- * once, the workers are woken at commit.
+ * more writes the change. With `force` (the endpoint just became FIFO), the
+ * head is the first delivery not in flight. Tells whether it made a delivery
+ * due; when due at once, the workers are woken at commit.
  */
 export async function advance(q: Queryable, t: FifoTarget, endpointId: string, dueAt: number, now: number, force = false): Promise<boolean> {
   const s = t.qschema;
@@ -66,8 +67,9 @@ export async function advance(q: Queryable, t: FifoTarget, endpointId: string, d
              WHERE endpoint_id = $1 AND status = 'pending' AND seq IS NOT NULL AND next_attempt_at IS NOT NULL FOR UPDATE)
      SELECT (SELECT ordering FROM ep) AS ordering,
        (SELECT coalesce(json_agg(json_build_object('id', id, 'leased', leased)), '[]'::json)::text FROM a) AS active,
-       (SELECT id FROM ${s}.deliveries WHERE endpoint_id = $1 AND status = 'pending' AND seq IS NOT NULL ORDER BY seq, id LIMIT 1) AS head`,
-    [endpointId],
+       (SELECT id FROM ${s}.deliveries WHERE endpoint_id = $1 AND status = 'pending' AND seq IS NOT NULL
+          AND (lease_owner IS NULL OR NOT $2) ORDER BY seq, id LIMIT 1) AS head`,
+    [endpointId, force],
   );
   const { ordering, head } = rows[0] ?? { ordering: null, head: null };
   if (ordering !== "fifo" || head === null) return false;

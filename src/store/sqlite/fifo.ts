@@ -30,20 +30,24 @@ const ACTIVE = `SELECT id, lease_owner FROM deliveries
   WHERE endpoint_id = ? AND status = 'pending' AND seq IS NOT NULL AND next_attempt_at IS NOT NULL`;
 const HEAD = `SELECT id, next_attempt_at FROM deliveries
   WHERE endpoint_id = ? AND status = 'pending' AND seq IS NOT NULL ORDER BY seq, id LIMIT 1`;
+/** With `force`: the first not held by a worker (what is in flight was sent before the endpoint became FIFO). */
+const FIRST_FREE = `SELECT id, next_attempt_at FROM deliveries
+  WHERE endpoint_id = ? AND status = 'pending' AND seq IS NOT NULL AND lease_owner IS NULL ORDER BY seq, id LIMIT 1`;
 
 /**
  * Makes the head of a FIFO endpoint's queue the one delivery that may be
  * claimed: parks any other that is due and not held by a worker, and makes
  * the head due at `dueAt` if it was parked. While a worker holds a delivery of
  * the endpoint, nothing is made due (the completion of that delivery advances
- * the queue), unless `force` (the endpoint just became FIFO: what is in flight
- * was sent as before). Tells whether it made a delivery due.
+ * the queue), unless `force`: the endpoint just became FIFO, and what is in
+ * flight was sent as before (its completion will not advance the queue), so
+ * the first delivery not in flight is made due. Tells whether it made a delivery due.
  */
 export function advance(db: Db, endpointId: string, dueAt: number, force = false): boolean {
   if (db.get<{ ordering: string }>(ORDERING, endpointId)?.ordering !== "fifo") return false;
   const active = db.all<{ id: string; lease_owner: string | null }>(ACTIVE, endpointId);
   if (!force && active.some((a) => a.lease_owner !== null)) return false;
-  const head = db.get<{ id: string; next_attempt_at: number | null }>(HEAD, endpointId);
+  const head = db.get<{ id: string; next_attempt_at: number | null }>(force ? FIRST_FREE : HEAD, endpointId);
   if (!head) return false;
   for (const a of active) {
     if (a.id !== head.id && a.lease_owner === null) db.run("UPDATE deliveries SET next_attempt_at = NULL WHERE id = ?", a.id);
