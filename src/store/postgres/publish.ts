@@ -164,6 +164,11 @@ export async function publishBatch(
     for (const i of fifo) {
       const ep = locked.get(d.endpoint[i]!);
       if (!ep) continue; // deleted meanwhile: the insert drops its delivery
+      if (ep.ordering !== "fifo") {
+        // No longer FIFO since it was read: written as any other delivery.
+        if (d.status[i] === "pending") d.next[i] = now + firstDelay;
+        continue;
+      }
       const seq = (last.get(d.endpoint[i]!) ?? ep.fifoSeq) + 1;
       last.set(d.endpoint[i]!, seq);
       d.seq[i] = seq;
