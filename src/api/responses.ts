@@ -65,6 +65,7 @@ export const Endpoint = Type.Object(
       additionalProperties: true,
       description: "the payload filter (docs/delivery.md, Filters); null for every payload",
     }),
+    ordering: StringEnum(["none", "fifo"] as const),
     status: StringEnum(["active", "disabled"] as const),
     secret: Type.String({ description: "in full only in the create response; masked (whsec_abcd…) elsewhere" }),
     headers: Strings,

@@ -19,6 +19,7 @@ export class Completer {
   private buffer: Completion[] = [];
   private timer: NodeJS.Timeout | null = null;
   private writing: Promise<void> = Promise.resolve();
+  private soon = false;
   private readonly flushIntervalMs: number;
   private readonly maxBatch: number;
 
@@ -34,7 +35,22 @@ export class Completer {
   add(completion: Completion): void {
     this.buffer.push(completion);
     if (this.buffer.length >= this.maxBatch) void this.flush();
+    else if (completion.fifo) this.flushSoon();
     else this.timer ??= setTimeout(() => void this.flush(), this.flushIntervalMs);
+  }
+
+  /**
+   * A FIFO endpoint's next message waits for this completion to be recorded:
+   * it is written as soon as the write in progress (if any) is done, with
+   * whatever else finished meanwhile, rather than after the batching delay.
+   */
+  private flushSoon(): void {
+    if (this.soon) return;
+    this.soon = true;
+    void this.writing.then(() => {
+      this.soon = false;
+      return this.flush();
+    });
   }
 
   /** Writes everything buffered so far; resolves when it is committed. */
@@ -56,7 +72,7 @@ export class Completer {
     for (let tries = 1; ; tries++) {
       try {
         const effects = await this.store.complete(batch, Date.now());
-        if (effects.disabled.length > 0 || effects.fenced.length > 0) this.options.onEffects?.(effects);
+        if (effects.disabled.length > 0 || effects.fenced.length > 0 || effects.promoted) this.options.onEffects?.(effects);
         return;
       } catch (err) {
         // The leases still protect these deliveries: if the store stays down,

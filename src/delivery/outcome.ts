@@ -24,6 +24,7 @@ export function decide(
     deliveryId: delivery.id,
     lease: job.lease,
     endpointId: delivery.endpointId,
+    ...fifo(job),
     attempts: attemptNumber,
     cycleStartedAt,
     attempt: {
@@ -53,6 +54,10 @@ export function decide(
   const nextIndex = delivery.scheduleIndex + 1;
   let delay = delayBefore(policy, nextIndex, random);
   if (delay === undefined) {
+    // A FIFO endpoint's head that exhausts its schedule ends (`failed`) and the
+    // next message goes. It does not disable the endpoint: the queue behind it
+    // was held, so "nothing succeeded meanwhile" says nothing of the receiver.
+    if (job.endpoint.ordering === "fifo") return { ...base, status: "failed", scheduleIndex: delivery.scheduleIndex, nextAttemptAt: null };
     return { ...base, status: "failed", scheduleIndex: delivery.scheduleIndex, nextAttemptAt: null, disableEndpoint: "failing" };
   }
   if (result.statusCode === 429 || result.statusCode === 503) {
@@ -69,6 +74,7 @@ export function skip(job: DeliveryJob): Completion {
     deliveryId: delivery.id,
     lease: job.lease,
     endpointId: delivery.endpointId,
+    ...fifo(job),
     status: "skipped",
     attempts: delivery.attempts,
     scheduleIndex: delivery.scheduleIndex,
@@ -76,3 +82,6 @@ export function skip(job: DeliveryJob): Completion {
     cycleStartedAt: delivery.cycleStartedAt,
   };
 }
+
+/** A FIFO endpoint's completion says so: the store then moves that endpoint's queue on. */
+const fifo = (job: DeliveryJob): { fifo?: true } => (job.endpoint.ordering === "fifo" ? { fifo: true } : {});

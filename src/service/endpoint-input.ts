@@ -7,7 +7,7 @@ import { FILTER_LIMITS, filterProblems } from "../core/payload-filter-check.js";
 import { generateSecret, secretProblem } from "../signing/secret.js";
 import type { EndpointAuthentication } from "../store/model.js";
 import type { EndpointPatch, NewEndpoint } from "../store/store.js";
-import { Channel, EventPattern, Metadata, Nullable, Strict } from "../core/schemas.js";
+import { Channel, EventPattern, Metadata, Nullable, Strict, StringEnum } from "../core/schemas.js";
 
 /**
  * Endpoint request bodies: their schemas, the checks a schema cannot express
@@ -80,6 +80,14 @@ const EditableFields = {
   channels: Type.Optional(Nullable(Type.Array(Channel, { maxItems: 10 }))),
   /** Null or `{}` means no payload filter. */
   filter: Type.Optional(Filter),
+  ordering: Type.Optional(
+    Type.Unsafe<"none" | "fifo">({
+      ...StringEnum(["none", "fifo"] as const),
+      description:
+        '"fifo": one message at a time, in publish order; the next is not attempted before the previous one succeeded or ended ' +
+        '(failed after its whole retry schedule, or skipped). Default "none": concurrent delivery (docs/delivery.md, FIFO endpoints).',
+    }),
+  ),
   headers: Type.Optional(Headers),
   authentication: Type.Optional(Type.Unsafe<EndpointAuthentication | null>({ anyOf: [{ type: "null" }, Authentication] })),
   timeoutMs: Type.Optional(Nullable(Type.Integer({ minimum: 1000, maximum: 30_000 }))),
@@ -175,6 +183,7 @@ export function newEndpoint(appId: ApplicationId, input: EndpointCreateInput, no
     events: normalizeEvents(input.events),
     channels: distinctChannels(input.channels),
     filter: normalizeFilter(input.filter),
+    ordering: input.ordering ?? "none",
     status: input.disabled ? "disabled" : "active",
     disabledReason: input.disabled ? "manual" : null,
     secret: input.secret ?? generateSecret(),
@@ -200,6 +209,7 @@ export function endpointPatch(input: EndpointPatchInput): EndpointPatch {
   if (input.events !== undefined) patch.events = normalizeEvents(input.events);
   if (input.channels !== undefined) patch.channels = distinctChannels(input.channels);
   if (input.filter !== undefined) patch.filter = normalizeFilter(input.filter);
+  if (input.ordering !== undefined) patch.ordering = input.ordering;
   if (input.headers !== undefined) patch.headers = input.headers;
   if (input.authentication !== undefined) patch.authentication = input.authentication;
   if (input.timeoutMs !== undefined) patch.timeoutMs = input.timeoutMs;

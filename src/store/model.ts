@@ -34,6 +34,9 @@ export type EndpointAuthentication =
 export type EndpointStatus = "active" | "disabled";
 export type DisabledReason = "manual" | "failing" | "gone";
 
+/** How an endpoint's messages are ordered: `none` (concurrent) or `fifo` (one at a time, in publish order). */
+export type EndpointOrdering = "none" | "fifo";
+
 export interface Endpoint {
   id: EndpointId;
   appId: ApplicationId;
@@ -45,6 +48,11 @@ export interface Endpoint {
   channels: string[] | null;
   /** The payload filter (docs/delivery.md, "Filters"); null = every payload. */
   filter: PayloadFilter | null;
+  /**
+   * `fifo`: one message at a time, in publish order (docs/delivery.md, "FIFO
+   * endpoints"); `none`: concurrent delivery. Default `none`.
+   */
+  ordering: EndpointOrdering;
   status: EndpointStatus;
   disabledReason: DisabledReason | null;
   /** The newest secret (full). */

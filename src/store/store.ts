@@ -57,7 +57,7 @@ export type NewEndpoint = Omit<Endpoint, "lastSuccessAt" | "previousSecret" | "p
  * through `setEndpointEnabled` and the failure rules, each a conditional write.
  */
 export type EndpointPatch = Partial<
-  Pick<Endpoint, "url" | "description" | "events" | "channels" | "filter" | "headers" | "authentication" | "timeoutMs" | "rateLimit" | "metadata">
+  Pick<Endpoint, "url" | "description" | "events" | "channels" | "filter" | "ordering" | "headers" | "authentication" | "timeoutMs" | "rateLimit" | "metadata">
 >;
 
 /** What `setEndpointEnabled` did: the endpoint as it is now, and whether this call changed its status. */
@@ -169,6 +169,12 @@ export interface Completion {
    * successful attempt at or after `cycleStartedAt` (checked atomically in the store).
    */
   disableEndpoint?: Exclude<DisabledReason, "manual">;
+  /**
+   * The delivery's endpoint is FIFO (as the worker read it): once this is
+   * recorded, the store makes the next delivery of that endpoint's queue due
+   * (docs/delivery.md, "FIFO endpoints").
+   */
+  fifo?: true;
 }
 
 export interface CompletionEffects {
@@ -180,6 +186,8 @@ export interface CompletionEffects {
    * nothing of them was written.
    */
   fenced: DeliveryId[];
+  /** FIFO deliveries this batch made due (the next of their endpoint's queue): a worker may claim them now. */
+  promoted?: number;
 }
 
 export interface MessageFilter {

@@ -67,6 +67,20 @@ describe.skipIf(!available)("transactional outbox (PostgreSQL)", () => {
     expect(await orders()).toEqual(["ord_1"]);
   });
 
+  it("a FIFO endpoint gets what the outbox published in commit order, one at a time, woken by NOTIFY", async () => {
+    const fifo = await api.createEndpoint("shop", { url: `${receiver.url}/fifo`, ordering: "fifo" });
+    expect(fifo.ordering).toBe("fifo");
+    await client.query("BEGIN");
+    for (const n of [1, 2]) await api.publishWith(client, { app: "shop", eventType: "order.created", payload: { n } });
+    await client.query("COMMIT");
+    await client.query("BEGIN");
+    await api.publishWith(client, { app: "shop", eventType: "order.created", payload: { n: 3 } });
+    await client.query("COMMIT");
+    await receiver.waitFor(6, 10_000); // three to each endpoint
+    const toFifo = receiver.received.filter((r) => r.path === "/fifo").map((r) => (JSON.parse(r.body) as { n: number }).n);
+    expect(toFifo).toEqual([1, 2, 3]);
+  });
+
   it("rollback: neither the change nor the event exists, and nothing is delivered", async () => {
     await client.query("BEGIN");
     await client.query("INSERT INTO orders (id, total) VALUES ($1, $2)", ["ord_2", "1"]);

@@ -3,6 +3,7 @@ import { catalogContract } from "./catalog-contract.js";
 import { endpointContract } from "./endpoint-contract.js";
 import type { OpenTestStore, TestStore } from "./fixtures.js";
 import { fencingContract } from "./fencing-contract.js";
+import { fifoContract } from "./fifo-contract.js";
 import { filterContract } from "./filter-contract.js";
 import { queueContract } from "./queue-contract.js";
 import { triageContract } from "./triage-contract.js";
@@ -32,5 +33,6 @@ export function describeStore(name: string, open: OpenTestStore, options: { skip
     fencingContract(ctx);
     filterContract(ctx);
     triageContract(ctx);
+    fifoContract(ctx);
   });
 }

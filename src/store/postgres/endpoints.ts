@@ -4,19 +4,20 @@ import { patchColumns, RESET_FAILURES_WHERE } from "../sql/endpoint-patch.js";
 import { cursorOf, toPage } from "../sqlite/paging.js";
 import { type EndpointRow, jsonOrNull, toEndpoint } from "../sqlite/rows.js";
 import type { EndpointPatch, EndpointStatusChange, NewEndpoint, Page, PageRequest } from "../store.js";
-import type { PgDb } from "./db.js";
+import { DUE_CHANNEL, type PgDb } from "./db.js";
+import { lockEndpoints, orderingChanged } from "./fifo.js";
 
 export async function createEndpoint(db: PgDb, ep: NewEndpoint): Promise<Endpoint> {
   const endpoint: Endpoint = { ...ep, previousSecret: null, previousSecretExpiresAt: null, lastSuccessAt: null, updatedAt: ep.createdAt };
   await db.query(
     `INSERT INTO endpoints (id, app_id, url, description, events, channels, status, disabled_reason, secret,
-       headers, authentication, timeout_ms, rate_limit, metadata, created_at, updated_at, filter)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
+       headers, authentication, timeout_ms, rate_limit, metadata, created_at, updated_at, filter, ordering)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
     [
       endpoint.id, endpoint.appId, endpoint.url, endpoint.description, jsonOrNull(endpoint.events), jsonOrNull(endpoint.channels),
       endpoint.status, endpoint.disabledReason, endpoint.secret, JSON.stringify(endpoint.headers), jsonOrNull(endpoint.authentication),
       endpoint.timeoutMs, endpoint.rateLimit, JSON.stringify(endpoint.metadata), endpoint.createdAt, endpoint.updatedAt,
-      jsonOrNull(endpoint.filter),
+    jsonOrNull(endpoint.filter), endpoint.ordering,
     ],
   );
   return endpoint;
@@ -41,11 +42,23 @@ export async function updateEndpoint(db: PgDb, appId: ApplicationId, id: Endpoin
   if (columns.length === 0) return getEndpoint(db, appId, id);
   const set = columns.map(([column], i) => `${column} = $${i + 1}`).join(", ");
   const n = columns.length;
-  const [row] = await db.query<EndpointRow>(
-    `UPDATE endpoints SET ${set}, updated_at = $${n + 1} WHERE app_id = $${n + 2} AND id = $${n + 3} RETURNING *`,
-    [...columns.map(([, value]) => value), now, appId, id],
-  );
-  return row ? toEndpoint(row) : null;
+  const update = `UPDATE endpoints SET ${set}, updated_at = $${n + 1} WHERE app_id = $${n + 2} AND id = $${n + 3} RETURNING *`;
+  const values = [...columns.map(([, value]) => value), now, appId, id];
+  const ordering = patch.ordering;
+  if (ordering === undefined) {
+    const [row] = await db.query<EndpointRow>(update, values);
+    return row ? toEndpoint(row) : null;
+  }
+  // A change of ordering re-arranges the endpoint's queue, under the lock every FIFO change takes.
+  const target = { qschema: db.qschema, schema: db.schema };
+  return db.tx(async (q) => {
+    const before = (await lockEndpoints(q, target, [id])).get(id);
+    const { rows } = await q.query<EndpointRow>(update, values);
+    const row = rows[0];
+    if (!row) return null;
+    if (before && before.ordering !== ordering) await orderingChanged(q, target, id, ordering, now);
+    return toEndpoint(row);
+  });
 }
 
 /**
@@ -60,8 +73,17 @@ const ENABLE = `WITH e AS (
     UPDATE deliveries SET schedule_index = 0, cycle_started_at = NULL, updated_at = $1
     WHERE endpoint_id IN (SELECT id FROM e) AND ${RESET_FAILURES_WHERE})
   SELECT * FROM e`;
-const DISABLE = `UPDATE endpoints SET status = 'disabled', disabled_reason = 'manual', updated_at = $1
-  WHERE app_id = $2 AND id = $3 AND status = 'active' RETURNING *`;
+// Disabling a FIFO endpoint skips its queue in order, starting now: a head
+// that waits for a retry is due at once (to be skipped), not at its retry time.
+const DISABLE = `WITH e AS (
+    UPDATE endpoints SET status = 'disabled', disabled_reason = 'manual', updated_at = $1
+    WHERE app_id = $2 AND id = $3 AND status = 'active' RETURNING *),
+  head AS (
+    UPDATE deliveries SET next_attempt_at = $1
+    WHERE endpoint_id IN (SELECT id FROM e WHERE ordering = 'fifo') AND status = 'pending' AND seq IS NOT NULL
+      AND next_attempt_at > $1 AND lease_owner IS NULL
+    RETURNING 1)
+  SELECT e.*, CASE WHEN EXISTS (SELECT 1 FROM head) THEN pg_notify('${DUE_CHANNEL}', current_schema()) END AS notified FROM e`;
 
 export async function setEndpointEnabled(
   db: PgDb,
@@ -70,8 +92,11 @@ export async function setEndpointEnabled(
   enabled: boolean,
   now: number,
 ): Promise<EndpointStatusChange | null> {
-  const [row] = await db.query<EndpointRow>(enabled ? ENABLE : DISABLE, [now, appId, id]);
-  if (row) return { endpoint: toEndpoint(row), changed: true };
+  const [row] = await db.query<EndpointRow & { notified?: unknown }>(enabled ? ENABLE : DISABLE, [now, appId, id]);
+  if (row) {
+    const { notified: _, ...endpoint } = row;
+    return { endpoint: toEndpoint(endpoint), changed: true };
+  }
   const current = await getEndpoint(db, appId, id);
   return current ? { endpoint: current, changed: false } : null;
 }

@@ -84,7 +84,7 @@ export class PostgresStore implements Store {
   }
 
   async publish(batch: readonly PublishRequest[], options: PublishOptions) {
-    return publishBatch(this.db.durable, this.target, batch, options);
+    return publishBatch(this.db.durable, this.target, batch, options, (fn) => this.db.tx(fn));
   }
   /** The transactional outbox: publishes with the caller's client, inside its open transaction. */
   async publishWith(client: SqlClient, message: OutboxMessage, options: { now: number; firstDelayMs: number }): Promise<PublishResult> {

@@ -4,6 +4,7 @@ import { cursorOf, toPage } from "../sqlite/paging.js";
 import { type AttemptRow, type DeliveryRow, type MessageRow, toAttempt, toDelivery, toMessage } from "../sqlite/rows.js";
 import { endpointStatsFrom, STATS_SAMPLE, type StatsAttemptRow } from "../stats.js";
 import type { EndpointStats, MessageFilter, Page, PageRequest } from "../store.js";
+import { lockEndpoints, requeued } from "./fifo.js";
 import { DUE_CHANNEL, type PgDb } from "./db.js";
 
 /** Reading the message and attempt log, and putting deliveries back in the queue. */
@@ -69,38 +70,54 @@ export async function endpointStats(db: PgDb, endpointId: EndpointId, since: num
  * workers at commit.
  */
 export async function resend(db: PgDb, message: Message, endpointId: EndpointId, now: number): Promise<Delivery> {
-  const [row] = await db.query<DeliveryRow>(
-    `WITH d AS (
-       INSERT INTO deliveries (id, message_id, endpoint_id, app_id, status, attempts, schedule_index, next_attempt_at, created_at, updated_at)
-       VALUES ($1, $2, $3, $4, 'pending', 0, 0, $5, $5, $5)
-       ON CONFLICT (message_id, endpoint_id) DO UPDATE SET status = 'pending', schedule_index = 0, next_attempt_at = $5,
-         cycle_started_at = NULL, lease_owner = NULL, updated_at = $5
-       RETURNING *)
-     SELECT d.*, pg_notify('${DUE_CHANNEL}', current_schema()) AS notified FROM d`,
-    [newId("dlv", now), message.id, endpointId, message.appId, now],
-  );
-  const { notified: _, ...delivery } = row as DeliveryRow & { notified: unknown };
-  return toDelivery(delivery);
+  const target = { qschema: db.qschema, schema: db.schema };
+  return db.tx(async (q) => {
+    // The endpoint's lock first, as every change to a FIFO queue takes it (src/store/postgres/fifo.ts).
+    const locked = await lockEndpoints(q, target, [endpointId]);
+    const { rows } = await q.query<DeliveryRow & { notified: unknown }>(
+      `WITH d AS (
+         INSERT INTO deliveries (id, message_id, endpoint_id, app_id, status, attempts, schedule_index, next_attempt_at, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, 'pending', 0, 0, $5, $5, $5)
+         ON CONFLICT (message_id, endpoint_id) DO UPDATE SET status = 'pending', schedule_index = 0, next_attempt_at = $5,
+           cycle_started_at = NULL, lease_owner = NULL, updated_at = $5
+         RETURNING *)
+       SELECT d.*, pg_notify('${DUE_CHANNEL}', current_schema()) AS notified FROM d`,
+      [newId("dlv", now), message.id, endpointId, message.appId, now],
+    );
+    const { notified: _, ...delivery } = rows[0]!;
+    if (locked.get(endpointId)?.ordering !== "fifo") return toDelivery(delivery);
+    // FIFO: back at its original place in the queue, which advances.
+    await requeued(q, target, endpointId, [delivery.id], now);
+    const { rows: again } = await q.query<DeliveryRow>("SELECT * FROM deliveries WHERE id = $1", [delivery.id]);
+    return toDelivery(again[0]!);
+  });
 }
 
 /**
  * The re-queue runs only while the endpoint is active, checked in the same
- * statement under a share lock on its row: a concurrent disable either
- * committed first (the re-evaluated status excludes the endpoint: null) or
- * waits until this re-queue has committed.
+ * transaction under a lock on its row: a concurrent disable either committed
+ * first (null) or waits until this re-queue has committed. The lock is also
+ * the one every change to a FIFO queue takes (src/store/postgres/fifo.ts).
  */
 export async function recover(db: PgDb, endpointId: EndpointId, since: number, now: number): Promise<number | null> {
-  const [row] = await db.query<{ active: number; n: number }>(
-    `WITH ep AS (SELECT id FROM endpoints WHERE id = $2 AND status = 'active' FOR SHARE),
-     r AS (
-       UPDATE deliveries SET status = 'pending', schedule_index = 0, next_attempt_at = $1,
+  const target = { qschema: db.qschema, schema: db.schema };
+  return db.tx(async (q) => {
+    const { rows: ep } = await q.query<{ ordering: string }>("SELECT ordering FROM endpoints WHERE id = $1 AND status = 'active' FOR UPDATE", [
+      endpointId,
+    ]);
+    if (!ep[0]) return null;
+    const fifo = ep[0].ordering === "fifo";
+    const { rows } = await q.query<{ id: string }>(
+      `UPDATE deliveries SET status = 'pending', schedule_index = 0, next_attempt_at = $1,
          cycle_started_at = NULL, lease_owner = NULL, updated_at = $1
-       WHERE endpoint_id IN (SELECT id FROM ep) AND status IN ('failed', 'skipped') AND created_at >= $3
-       RETURNING 1),
-     n AS (SELECT count(*)::int AS n FROM r)
-     SELECT (SELECT count(*)::int FROM ep) AS active, n.n,
-       CASE WHEN n.n > 0 THEN pg_notify('${DUE_CHANNEL}', current_schema()) END AS notified FROM n`,
-    [now, endpointId, since],
-  );
-  return row && row.active > 0 ? row.n : null;
+       WHERE endpoint_id = $2 AND status IN ('failed', 'skipped') AND created_at >= $3
+       RETURNING id`,
+      [now, endpointId, since],
+    );
+    if (rows.length === 0) return 0;
+    // FIFO: they go back to their original places in the queue, parked, and the queue advances.
+    if (fifo) await requeued(q, target, endpointId, rows.map((r) => r.id), now);
+    else await q.query("SELECT pg_notify($1, current_schema())", [DUE_CHANNEL]);
+    return rows.length;
+  });
 }

@@ -4,6 +4,7 @@ import type { Endpoint, Message } from "../model.js";
 import { type EndpointRow, type MessageRow, toEndpoint, toMessage } from "../sqlite/rows.js";
 import type { DeliveryJob, PublishOptions, PublishRequest, PublishResult } from "../store.js";
 import { DUE_CHANNEL, type Queryable } from "./db.js";
+import { advance, lockEndpoints, saveSequences } from "./fifo.js";
 
 /**
  * Publishing on PostgreSQL. These statements also run on the caller's own
@@ -14,7 +15,7 @@ import { DUE_CHANNEL, type Queryable } from "./db.js";
 
 /** The columns of a message, in shapes that do not depend on the client's type parsers. */
 const MESSAGE_COLUMNS = "id, app_id, event_type, event_id, payload, channels::text AS channels, created_at::float8 AS created_at";
-const ENDPOINT_COLUMNS = `id, app_id, url, description, events::text AS events, channels::text AS channels, filter::text AS filter, status, disabled_reason,
+const ENDPOINT_COLUMNS = `id, app_id, url, description, events::text AS events, channels::text AS channels, filter::text AS filter, ordering, status, disabled_reason,
   secret, previous_secret, previous_secret_expires_at::float8 AS previous_secret_expires_at, headers::text AS headers,
   authentication::text AS authentication, timeout_ms, rate_limit, metadata::text AS metadata,
   last_success_at::float8 AS last_success_at, created_at::float8 AS created_at, updated_at::float8 AS updated_at`;
@@ -41,6 +42,7 @@ export async function publishBatch(
   t: PublishTarget,
   batch: readonly PublishRequest[],
   options: PublishOptions,
+  inTransaction?: <T>(fn: (q: Queryable) => Promise<T>) => Promise<T>,
 ): Promise<PublishResult[]> {
   const { now } = options;
   const firstDelay = options.firstDelayMs ?? 0;
@@ -70,7 +72,9 @@ export async function publishBatch(
   }
 
   const endpointsByApp = await loadEndpoints(q, s, [...new Set(fresh.map((r) => r.message.appId))]);
-  const d = { id: [] as string[], message: [] as string[], endpoint: [] as string[], app: [] as string[], status: [] as string[], next: [] as (number | null)[], owner: [] as (string | null)[] };
+  const d = { id: [] as string[], message: [] as string[], endpoint: [] as string[], app: [] as string[], status: [] as string[], next: [] as (number | null)[], owner: [] as (string | null)[], seq: [] as (number | null)[] };
+  /** Positions in `d` of the deliveries to FIFO endpoints: numbered under the endpoints' locks, below. */
+  const fifo: number[] = [];
   const jobsOf = new Map<string, DeliveryJob[]>();
   // What the dispatcher has room for: the rest is written due now, for a claim.
   let budget = lease?.max ?? 0;
@@ -83,15 +87,21 @@ export async function publishBatch(
       // Deliveries to a disabled endpoint are kept as `skipped`: nothing is
       // lost, and `recover` can queue them once it is enabled again.
       const active = endpoint.status === "active";
-      const leased = active && lease !== undefined && budget > 0;
+      // A FIFO delivery is written parked (no next_attempt_at) and never
+      // leased here: `advance` makes its queue's head due, and the claim
+      // hands the queue out one delivery at a time.
+      const ordered = endpoint.ordering === "fifo";
+      if (ordered) fifo.push(d.id.length);
+      const leased = active && !ordered && lease !== undefined && budget > 0;
       if (leased) budget--;
       d.id.push(id);
       d.message.push(message.id);
       d.endpoint.push(endpoint.id);
       d.app.push(message.appId);
       d.status.push(active ? "pending" : "skipped");
-      d.next.push(active ? (leased ? lease.until : now + firstDelay) : null);
+      d.next.push(active && !ordered ? (leased ? lease.until : now + firstDelay) : null);
       d.owner.push(leased ? lease.owner : null);
+      d.seq.push(null);
       if (leased) {
         jobs.push({
           delivery: { id, messageId: message.id, endpointId: endpoint.id, appId: message.appId, attempts: 0, scheduleIndex: 0, cycleStartedAt: null },
@@ -110,9 +120,9 @@ export async function publishBatch(
   // insert: ON CONFLICT waits for it and skips that message, its deliveries
   // are not written, and the message it stored is answered instead.
   const inserted = new Set<string>();
-  if (fresh.length > 0) {
+  const write = async (w: Queryable): Promise<void> => {
     const m = fresh.map((r) => r.message);
-    const { rows } = await q.query<{ inserted: string[] }>(
+    const { rows } = await w.query<{ inserted: string[] }>(
       `WITH m AS (
          INSERT INTO ${s}.messages (id, app_id, event_type, event_id, payload, channels, created_at, trace_context)
          SELECT id, app_id, event_type, event_id, payload, channels::jsonb, created_at, trace_context
@@ -122,16 +132,16 @@ export async function publishBatch(
          RETURNING id),
        d AS (
          INSERT INTO ${s}.deliveries
-           (id, message_id, endpoint_id, app_id, status, attempts, schedule_index, next_attempt_at, lease_owner, created_at, updated_at)
-         SELECT id, message_id, endpoint_id, app_id, status, 0, 0, next_attempt_at, lease_owner, $15, $15
-         FROM unnest($8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::bigint[], $14::text[])
-           AS t(id, message_id, endpoint_id, app_id, status, next_attempt_at, lease_owner)
+           (id, message_id, endpoint_id, app_id, status, attempts, schedule_index, next_attempt_at, lease_owner, created_at, updated_at, seq)
+         SELECT id, message_id, endpoint_id, app_id, status, 0, 0, next_attempt_at, lease_owner, $15, $15, seq
+         FROM unnest($8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::bigint[], $14::text[], $19::bigint[])
+           AS t(id, message_id, endpoint_id, app_id, status, next_attempt_at, lease_owner, seq)
          WHERE message_id IN (SELECT id FROM m)
            -- An endpoint deleted since it was read gets no delivery (instead of a
            -- foreign-key error failing the whole batch); the share lock keeps the
            -- ones that remain from being deleted until this commits.
            AND endpoint_id IN (SELECT id FROM ${s}.endpoints WHERE id = ANY($10::text[]) FOR KEY SHARE)
-         RETURNING status = 'pending' AND lease_owner IS NULL AS claimable)
+         RETURNING status = 'pending' AND lease_owner IS NULL AND next_attempt_at IS NOT NULL AS claimable)
        SELECT (SELECT coalesce(array_agg(id), '{}') FROM m) AS inserted,
          -- Wakes the workers at commit, if any delivery is theirs to claim.
          (SELECT pg_notify($16, $17) WHERE EXISTS (SELECT 1 FROM d WHERE claimable)) AS notified`,
@@ -139,10 +149,38 @@ export async function publishBatch(
         m.map((x) => x.id), m.map((x) => x.appId), m.map((x) => x.eventType), m.map((x) => x.eventId), m.map((x) => x.payload),
         m.map((x) => (x.channels === null ? null : JSON.stringify(x.channels))), m.map((x) => x.createdAt),
         d.id, d.message, d.endpoint, d.app, d.status, d.next, d.owner, now, DUE_CHANNEL, t.schema,
-        m.map((x) => x.traceContext ?? null),
+        m.map((x) => x.traceContext ?? null), d.seq,
       ],
     );
     for (const id of rows[0]?.inserted ?? []) inserted.add(id);
+  };
+  // FIFO endpoints: their rows locked, numbers taken in batch order, the
+  // deliveries written parked, each queue advanced: one transaction, so the
+  // numbers follow the order in which publishes to an endpoint commit.
+  const ordered = async (w: Queryable): Promise<void> => {
+    const endpointIds = [...new Set(fifo.map((i) => d.endpoint[i]!))];
+    const locked = await lockEndpoints(w, t, endpointIds);
+    const last = new Map<string, number>();
+    for (const i of fifo) {
+      const ep = locked.get(d.endpoint[i]!);
+      if (!ep) continue; // deleted meanwhile: the insert drops its delivery
+      if (ep.ordering !== "fifo") {
+        // No longer FIFO since it was read: written as any other delivery.
+        if (d.status[i] === "pending") d.next[i] = now + firstDelay;
+        continue;
+      }
+      const seq = (last.get(d.endpoint[i]!) ?? ep.fifoSeq) + 1;
+      last.set(d.endpoint[i]!, seq);
+      d.seq[i] = seq;
+    }
+    await saveSequences(w, t, last);
+    await write(w);
+    for (const id of last.keys()) await advance(w, t, id, now + firstDelay, now);
+  };
+  if (fresh.length > 0) {
+    if (fifo.length === 0) await write(q);
+    else if (inTransaction) await inTransaction(ordered);
+    else await ordered(q); // the caller's transaction (outbox)
     const lost = fresh.filter((r) => !inserted.has(r.message.id));
     if (lost.length > 0) {
       const { rows: won } = await q.query<MessageRow>(

@@ -4,6 +4,7 @@ import { type EndpointRow, toEndpoint } from "../sqlite/rows.js";
 import { CLAIMED_COLUMNS, type ClaimedDeliveryRow, toClaimedDelivery } from "../claimed.js";
 import type { ClaimOptions, Completion, CompletionEffects, DeliveryJob, HeldLease, LeaseCheck } from "../store.js";
 import { DUE_CHANNEL, type PgDb } from "./db.js";
+import { advance, lockEndpoints } from "./fifo.js";
 
 interface ClaimedRow extends ClaimedDeliveryRow {
   event_type: string;
@@ -126,12 +127,16 @@ export async function complete(db: PgDb, batch: readonly Completion[], now: numb
     return transitions.filter((t) => !ok.has(t.deliveryId)).map((t) => t.deliveryId);
   };
   const disabling = transitions.filter((c) => c.disableEndpoint);
-  if (disabling.length === 0) {
+  const fifo = [...new Set(transitions.filter((c) => c.fifo).map((c) => c.endpointId))];
+  if (disabling.length === 0 && fifo.length === 0) {
     const { rows } = await db.queue.query<{ applied: string[] }>(RECORD, params);
     return { disabled: [], fenced: fencedOut(rows[0]?.applied ?? []) };
   }
+  const target = { qschema: db.qschema, schema: db.schema };
   return db.tx(
     async (q) => {
+      // FIFO endpoints' locks first, as every change to a FIFO queue takes them (src/store/postgres/fifo.ts).
+      if (fifo.length > 0) await lockEndpoints(q, target, fifo);
       const { rows } = await q.query<{ applied: string[] }>(RECORD, params);
       const applied = new Set(rows[0]?.applied ?? []);
       const disabled: { endpointId: EndpointId; reason: DisabledReason }[] = [];
@@ -154,7 +159,13 @@ export async function complete(db: PgDb, batch: readonly Completion[], now: numb
               );
         if (rowCount) disabled.push({ endpointId: t.endpointId, reason: t.disableEndpoint! });
       }
-      return { disabled, fenced: fencedOut([...applied]) };
+      // What was recorded may have ended a queue's head: the next one becomes due.
+      let promoted = 0;
+      for (const endpointId of fifo) {
+        if (!transitions.some((c) => c.endpointId === endpointId && applied.has(c.deliveryId))) continue;
+        if (await advance(q, target, endpointId, now, now)) promoted++;
+      }
+      return { disabled, fenced: fencedOut([...applied]), ...(promoted > 0 ? { promoted } : {}) };
     },
     { queue: true },
   );

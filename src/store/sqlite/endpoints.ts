@@ -3,6 +3,7 @@ import type { Endpoint } from "../model.js";
 import { patchColumns, RESET_FAILURES_WHERE } from "../sql/endpoint-patch.js";
 import type { EndpointPatch, EndpointStatusChange, NewEndpoint, Page, PageRequest } from "../store.js";
 import type { Db } from "./db.js";
+import { orderingChanged } from "./fifo.js";
 import { cursorOf, toPage } from "./paging.js";
 import { type EndpointRow, jsonOrNull, toEndpoint } from "./rows.js";
 
@@ -16,12 +17,12 @@ export function createEndpoint(db: Db, ep: NewEndpoint): Endpoint {
   };
   db.run(
     `INSERT INTO endpoints (id, app_id, url, description, events, channels, status, disabled_reason, secret,
-       headers, authentication, timeout_ms, rate_limit, metadata, created_at, updated_at, filter)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+       headers, authentication, timeout_ms, rate_limit, metadata, created_at, updated_at, filter, ordering)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     endpoint.id, endpoint.appId, endpoint.url, endpoint.description, jsonOrNull(endpoint.events), jsonOrNull(endpoint.channels),
     endpoint.status, endpoint.disabledReason, endpoint.secret, JSON.stringify(endpoint.headers), jsonOrNull(endpoint.authentication),
     endpoint.timeoutMs, endpoint.rateLimit, JSON.stringify(endpoint.metadata), endpoint.createdAt, endpoint.updatedAt,
-      jsonOrNull(endpoint.filter),
+    jsonOrNull(endpoint.filter), endpoint.ordering,
   );
   return endpoint;
 }
@@ -46,11 +47,16 @@ export function updateEndpoint(db: Db, appId: ApplicationId, id: EndpointId, pat
   const columns = patchColumns(patch);
   if (columns.length === 0) return getEndpoint(db, appId, id);
   const set = columns.map(([column]) => `${column} = ?`).join(", ");
-  const row = db.get<EndpointRow>(
-    `UPDATE endpoints SET ${set}, updated_at = ? WHERE app_id = ? AND id = ? RETURNING *`,
-    ...columns.map(([, value]) => value), now, appId, id,
-  );
-  return row ? toEndpoint(row) : null;
+  return db.tx(() => {
+    const before = patch.ordering === undefined ? undefined : db.get<{ ordering: string }>("SELECT ordering FROM endpoints WHERE id = ?", id);
+    const row = db.get<EndpointRow>(
+      `UPDATE endpoints SET ${set}, updated_at = ? WHERE app_id = ? AND id = ? RETURNING *`,
+      ...columns.map(([, value]) => value), now, appId, id,
+    );
+    if (!row) return null;
+    if (patch.ordering !== undefined && before?.ordering !== patch.ordering) orderingChanged(db, id, patch.ordering, now);
+    return toEndpoint(row);
+  });
 }
 
 const ENABLE = `UPDATE endpoints SET status = 'active', disabled_reason = NULL, updated_at = @now, enabled_at = @now
@@ -60,12 +66,18 @@ const DISABLE = `UPDATE endpoints SET status = 'disabled', disabled_reason = 'ma
 const RESET_FAILURES = `UPDATE deliveries SET schedule_index = 0, cycle_started_at = NULL, updated_at = ?
   WHERE endpoint_id = ? AND ${RESET_FAILURES_WHERE}`;
 
+// Disabling a FIFO endpoint skips its queue in order, starting now: a head
+// that waits for a retry is due at once (to be skipped), not at its retry time.
+const FIFO_HEAD_NOW = `UPDATE deliveries SET next_attempt_at = ?
+  WHERE endpoint_id = ? AND status = 'pending' AND seq IS NOT NULL AND next_attempt_at > ? AND lease_owner IS NULL`;
+
 /** The conditional UPDATE carries the precondition; no row back means there was nothing to change. */
 export function setEndpointEnabled(db: Db, appId: ApplicationId, id: EndpointId, enabled: boolean, now: number): EndpointStatusChange | null {
   return db.tx(() => {
     const row = enabled ? db.get<EndpointRow>(ENABLE, { now, appId, id }) : db.get<EndpointRow>(DISABLE, now, appId, id);
     if (row) {
       if (enabled) db.run(RESET_FAILURES, now, id);
+      else if (row.ordering === "fifo") db.run(FIFO_HEAD_NOW, now, id, now);
       return { endpoint: toEndpoint(row), changed: true };
     }
     const current = getEndpoint(db, appId, id);

@@ -2,6 +2,7 @@ import { type EndpointId, type MessageId, newId } from "../../core/ids.js";
 import type { Attempt, Delivery, DeliveryStatus, Message } from "../model.js";
 import type { EndpointStats, MessageFilter, Page, PageRequest } from "../store.js";
 import type { Db } from "./db.js";
+import { requeued } from "./fifo.js";
 import { cursorOf, toPage } from "./paging.js";
 import { type AttemptRow, type DeliveryRow, type MessageRow, toAttempt, toDelivery, toMessage } from "./rows.js";
 import { endpointStatsFrom, STATS_SAMPLE, type StatsAttemptRow } from "../stats.js";
@@ -86,7 +87,8 @@ export function resend(db: Db, message: Message, endpointId: EndpointId, now: nu
       );
     }
     const row = db.get<DeliveryRow>("SELECT * FROM deliveries WHERE message_id = ? AND endpoint_id = ?", message.id, endpointId);
-    return toDelivery(row!);
+    requeued(db, endpointId, [row!.id], now);
+    return toDelivery(db.get<DeliveryRow>("SELECT * FROM deliveries WHERE id = ?", row!.id)!);
   });
 }
 
@@ -97,11 +99,16 @@ export function resend(db: Db, message: Message, endpointId: EndpointId, now: nu
  */
 export const recover = (db: Db, endpointId: EndpointId, since: number, now: number): number | null =>
   db.tx(() => {
-    const { changes } = db.run(
-      `${REQUEUE} WHERE endpoint_id = @endpointId AND status IN ('failed', 'skipped') AND created_at >= @since
-         AND EXISTS (SELECT 1 FROM endpoints WHERE id = @endpointId AND status = 'active')`,
-      { now, endpointId, since },
-    );
-    if (changes > 0) return changes;
+    const ids = db
+      .all<{ id: string }>(
+        `${REQUEUE} WHERE endpoint_id = @endpointId AND status IN ('failed', 'skipped') AND created_at >= @since
+           AND EXISTS (SELECT 1 FROM endpoints WHERE id = @endpointId AND status = 'active') RETURNING id`,
+        { now, endpointId, since },
+      )
+      .map((r) => r.id);
+    if (ids.length > 0) {
+      requeued(db, endpointId, ids, now); // a FIFO endpoint replays them in their original order
+      return ids.length;
+    }
     return db.get("SELECT 1 FROM endpoints WHERE id = ? AND status = 'active'", endpointId) ? 0 : null;
   });

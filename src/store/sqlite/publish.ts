@@ -4,13 +4,14 @@ import type { Endpoint, Message } from "../model.js";
 import type { DeliveryJob, PublishOptions, PublishRequest, PublishResult } from "../store.js";
 import type { Db } from "./db.js";
 import { endpointsOfApp } from "./endpoints.js";
+import { advance, takeSeq } from "./fifo.js";
 import { type MessageRow, toMessage } from "./rows.js";
 
 const INSERT_MESSAGE =
   "INSERT INTO messages (id, app_id, event_type, event_id, payload, channels, created_at, trace_context) VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
 const INSERT_DELIVERY = `INSERT INTO deliveries
-  (id, message_id, endpoint_id, app_id, status, attempts, schedule_index, next_attempt_at, lease_owner, created_at, updated_at)
-  VALUES (?, ?, ?, ?, ?, 0, 0, ?, ?, ?, ?)`;
+  (id, message_id, endpoint_id, app_id, status, attempts, schedule_index, next_attempt_at, lease_owner, created_at, updated_at, seq)
+  VALUES (?, ?, ?, ?, ?, 0, 0, ?, ?, ?, ?, ?)`;
 
 /**
  * Writes a batch of messages and their deliveries in one transaction: the
@@ -26,7 +27,8 @@ export function publish(db: Db, batch: readonly PublishRequest[], options: Publi
   return db.tx(() => {
     const endpointsByApp = new Map<string, Endpoint[]>();
     const byKey = new Map<string, PublishResult>();
-    return batch.map(({ message, only }) => {
+    const fifo = new Set<string>();
+    const results = batch.map(({ message, only }) => {
       if (message.eventId !== null) {
         const key = `${message.appId}\u0000${message.eventId}`;
         const seen = byKey.get(key);
@@ -37,10 +39,13 @@ export function publish(db: Db, batch: readonly PublishRequest[], options: Publi
         );
         if (existing) return { message: toMessage(existing), created: false, jobs: [] };
       }
-      const result = insertMessage(db, message, only, endpointsByApp, now, firstDelay, lease, budget);
+      const result = insertMessage(db, message, only, endpointsByApp, now, firstDelay, lease, budget, fifo);
       if (message.eventId !== null) byKey.set(`${message.appId}\u0000${message.eventId}`, result);
       return result;
     });
+    // FIFO deliveries were written parked, in publish order: the queue's head becomes due.
+    for (const endpointId of fifo) advance(db, endpointId, now + firstDelay);
+    return results;
   });
 }
 
@@ -53,6 +58,7 @@ function insertMessage(
   firstDelay: number,
   lease: PublishOptions["lease"],
   budget: { left: number },
+  fifo: Set<string>,
 ): PublishResult {
   db.run(
     INSERT_MESSAGE,
@@ -68,17 +74,26 @@ function insertMessage(
   const jobs: DeliveryJob[] = [];
   for (const endpoint of targets) {
     const id = newId("dlv", now);
+    // A FIFO delivery takes the next place in its endpoint's queue, parked
+    // (`advance` makes the head due) and never leased here: the claim hands
+    // out the queue one delivery at a time.
+    const seq = endpoint.ordering === "fifo" ? takeSeq(db, endpoint.id, 1) : null;
     // Deliveries to a disabled endpoint are kept as `skipped`: nothing is lost,
     // and `recover` can queue them once the endpoint is enabled again.
     if (endpoint.status !== "active") {
-      db.run(INSERT_DELIVERY, id, message.id, endpoint.id, message.appId, "skipped", null, null, now, now);
+      db.run(INSERT_DELIVERY, id, message.id, endpoint.id, message.appId, "skipped", null, null, now, now, seq);
+      continue;
+    }
+    if (seq !== null) {
+      db.run(INSERT_DELIVERY, id, message.id, endpoint.id, message.appId, "pending", null, null, now, now, seq);
+      fifo.add(endpoint.id);
       continue;
     }
     const leased = lease !== undefined && budget.left > 0;
     db.run(
       INSERT_DELIVERY,
       id, message.id, endpoint.id, message.appId, "pending",
-      leased ? lease.until : now + firstDelay, leased ? lease.owner : null, now, now,
+      leased ? lease.until : now + firstDelay, leased ? lease.owner : null, now, now, null,
     );
     if (leased) {
       budget.left--;

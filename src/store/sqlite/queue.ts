@@ -3,6 +3,7 @@ import type { DisabledReason, Endpoint } from "../model.js";
 import { CLAIMED_COLUMNS, type ClaimedDeliveryRow, toClaimedDelivery } from "../claimed.js";
 import type { ClaimOptions, Completion, CompletionEffects, DeliveryJob, HeldLease, LeaseCheck } from "../store.js";
 import { type Db, jsonList } from "./db.js";
+import { advance } from "./fifo.js";
 import { type EndpointRow, toEndpoint } from "./rows.js";
 
 
@@ -128,7 +129,12 @@ export function complete(db: Db, batch: readonly Completion[], now: number): Com
             ).changes;
       if (changed > 0) disabled.push({ endpointId: c.endpointId, reason: c.disableEndpoint });
     }
-    return { disabled, fenced };
+    // FIFO: what was recorded may have ended a queue's head (or put an earlier one back).
+    let promoted = 0;
+    for (const endpointId of new Set(applied.filter((c) => c.fifo).map((c) => c.endpointId))) {
+      if (advance(db, endpointId, now)) promoted++;
+    }
+    return { disabled, fenced, ...(promoted > 0 ? { promoted } : {}) };
   });
 }
 

@@ -64,6 +64,8 @@ export interface EndpointRow {
   events: string | null;
   channels: string | null;
   filter: string | null;
+  /** Absent only from rows read before migration 8. */
+  ordering?: string;
   status: string;
   disabled_reason: string | null;
   secret: string;
@@ -87,6 +89,7 @@ export const toEndpoint = (r: EndpointRow): Endpoint => ({
   events: json(r.events, null),
   channels: json(r.channels, null),
   filter: json(r.filter, null),
+  ordering: r.ordering === "fifo" ? "fifo" : "none",
   status: r.status as EndpointStatus,
   disabledReason: r.disabled_reason as DisabledReason | null,
   secret: r.secret,

@@ -620,6 +620,8 @@ export interface components {
                 [key: string]: unknown;
             } | null;
             /** @enum {string} */
+            ordering: "none" | "fifo";
+            /** @enum {string} */
             status: "active" | "disabled";
             /** @description in full only in the create response; masked (whsec_abcd…) elsewhere */
             secret: string;
@@ -1329,6 +1331,11 @@ export interface operations {
                      *     }
                      */
                     filter?: null | Record<string, unknown>;
+                    /**
+                     * @description "fifo": one message at a time, in publish order; the next is not attempted before the previous one succeeded or ended (failed after its whole retry schedule, or skipped). Default "none": concurrent delivery (docs/delivery.md, FIFO endpoints).
+                     * @enum {string}
+                     */
+                    ordering?: "none" | "fifo";
                     headers?: {
                         [key: string]: string;
                     };
@@ -1460,6 +1467,11 @@ export interface operations {
                      *     }
                      */
                     filter?: null | Record<string, unknown>;
+                    /**
+                     * @description "fifo": one message at a time, in publish order; the next is not attempted before the previous one succeeded or ended (failed after its whole retry schedule, or skipped). Default "none": concurrent delivery (docs/delivery.md, FIFO endpoints).
+                     * @enum {string}
+                     */
+                    ordering?: "none" | "fifo";
                     headers?: {
                         [key: string]: string;
                     };

@@ -92,6 +92,8 @@ async function loadEndpoints() {
       filter.textContent = JSON.stringify(ep.filter);
       events.append(document.createElement("br"), "filter: ", filter);
     }
+    // FIFO: one message at a time, in publish order.
+    if (ep.ordering === "fifo") events.append(document.createElement("br"), "ordering: FIFO");
     cell(row, ep.status === "active" ? "active" : `disabled (${ep.disabledReason})`);
     const actions = cell(row, "");
     const path = `${appPath()}/endpoints/${ep.id}`;

@@ -129,6 +129,7 @@ export async function renderEndpoint(ctx, appRef, epId) {
         h("dd", null, chips(ep.events ?? ["*"])),
         ep.channels ? [h("dt", null, "Channels"), h("dd", null, chips(ep.channels))] : null,
         ep.filter ? [h("dt", null, "Filter"), h("dd", null, h("pre", { class: "body" }, JSON.stringify(ep.filter, null, 2)))] : null,
+        ep.ordering === "fifo" ? [h("dt", null, "Ordering"), h("dd", null, "FIFO: one message at a time, in publish order")] : null,
         h("dt", null, "Id"),
         h("dd", { class: "mono" }, ep.id),
         h("dt", null, "Secret"),
