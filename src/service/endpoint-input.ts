@@ -109,7 +109,7 @@ const RESERVED_HEADERS = new Set([
   "proxy-connection",
   "user-agent",
 ]);
-const isReservedHeader = (name: string): boolean => {
+export const isReservedHeader = (name: string): boolean => {
   const lower = name.toLowerCase();
   return RESERVED_HEADERS.has(lower) || lower.startsWith("webhook-") || lower.startsWith("x-webhook-");
 };
