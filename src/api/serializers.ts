@@ -67,6 +67,7 @@ export function serializeEndpoint(ep: Endpoint, showSecret = false) {
     events: ep.events ?? ["*"],
     channels: ep.channels,
     filter: ep.filter,
+    transformation: ep.transformation,
     status: ep.status,
     secret: showSecret ? ep.secret : maskSecret(ep.secret),
     headers: ep.headers,

@@ -67,6 +67,7 @@ export async function ensureOperationalEndpoint(store: Store, webhook: Operation
       events: null,
       channels: null,
       filter: null,
+      transformation: null,
       status: "active",
       disabledReason: null,
       secret: webhook.secret ?? generateSecret(),

@@ -19,7 +19,7 @@ export interface WebhookInput {
 
 /** What a handler decided: the request to sign and send, or `cancel`. */
 export interface TransformedWebhook {
-  method: string;
+  method: "POST" | "PUT" | "PATCH";
   url: string;
   eventType: string;
   /** Lowercase names; Herald's own headers are added after (and win). */
@@ -66,7 +66,7 @@ export function readTransformed(output: string): TransformedWebhook | { problem:
   const headers = readHeaders(value.headers);
   if (typeof headers === "string") return bad(headers);
   return {
-    method: method.toUpperCase(),
+    method: method.toUpperCase() as TransformedWebhook["method"],
     url,
     eventType,
     headers,

@@ -29,6 +29,7 @@ describe("endpoints", () => {
       events: ["order.*", "pet.adopted"],
       channels: null,
       filter: null,
+      transformation: null,
       status: "active",
       secret: expect.stringMatching(/^whsec_[A-Za-z0-9+/]{43}=$/),
       headers: {},

@@ -13,6 +13,7 @@ export function endpointRow(appId: ApplicationId, url: string, createdAt: number
     events: null,
     channels: null,
     filter: null,
+    transformation: null,
     status: "active",
     disabledReason: null,
     secret: generateSecret(),

@@ -86,6 +86,7 @@ describe.skipIf(!available)("encryption at rest on PostgreSQL", () => {
         events: null,
         channels: null,
         filter: null,
+        transformation: null,
         status: "active",
         disabledReason: null,
         secret,

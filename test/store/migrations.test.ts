@@ -24,6 +24,9 @@ const SHIPPED: Record<Dialect, Record<string, string>> = {
     "0005_endpoint_change_epoch.sql": "7d1a2dc48573f7fd1949549a70635161ddab93410cd02679c07cb0e2368dffe5",
     "0006_message_trace_context.sql": "bfbbf3d9845aae4fc8fd34fbda81224511cd2461dd5622482e054d020dc2d873",
     "0007_endpoint_filter.sql": "f5231aba6cb8eeff8fc7fef6880c1a7e42ed17f6ec95dbd1eb24d3e4c3d20b78",
+    // 0008: the FIFO branch's; this placeholder goes when that branch is merged.
+    "0008_reserved_for_fifo.sql": "4d4dfb51efb0bd6e4d807a6520c459bb89533f59c84ebf188d26adaa29e2e788",
+    "0009_endpoint_transformation.sql": "9dd70d6935fdd95e51028d1b78c1bb6efcf4b7c2aa79856d84a85207bf1ce715",
   },
   postgres: {
     "0001_initial_schema.sql": "f0fe303d5ec3b358d992b7053093e8302be693d99158704a0e6bb53638ca7def",
@@ -33,6 +36,9 @@ const SHIPPED: Record<Dialect, Record<string, string>> = {
     "0005_endpoint_change_epoch.sql": "04111586bd7d914fc7a8fa24043330ee058e3c6ce06f650136d21c363243b9d1",
     "0006_message_trace_context.sql": "bfbbf3d9845aae4fc8fd34fbda81224511cd2461dd5622482e054d020dc2d873",
     "0007_endpoint_filter.sql": "d105ac0d08797d45f38a58a4bce068ed64fdb6a1c7b5b0a2384ce50f91992706",
+    // 0008: the FIFO branch's; this placeholder goes when that branch is merged.
+    "0008_reserved_for_fifo.sql": "4d4dfb51efb0bd6e4d807a6520c459bb89533f59c84ebf188d26adaa29e2e788",
+    "0009_endpoint_transformation.sql": "742cf34dd632e851410665ca75e349ca13a4276bc776691018ea58e4a8537e51",
   },
 };
 
@@ -43,7 +49,7 @@ const OLD_MIGRATIONS_TABLE: Record<Dialect, string> = {
 };
 
 const CHANGED = /^migration 2 \(0002_\w+\.sql\) was changed after this database applied it \(checksum 0{16} recorded, [0-9a-f]{16} now\); migrations are never edited: add a new one$/;
-const FROM_NEWER = /^this database has applied migration 99 \(from the future\), which this build of Herald does not have \(its last is 7\)/;
+const FROM_NEWER = /^this database has applied migration 99 \(from the future\), which this build of Herald does not have \(its last is 9\)/;
 
 describe("migration files", () => {
   for (const dialect of ["sqlite", "postgres"] as const) {
@@ -64,6 +70,8 @@ describe("migration files", () => {
       "endpoint change epoch",
       "message trace context",
       "endpoint filter",
+      "reserved for fifo",
+      "endpoint transformation",
     ]);
     expect(migrationsOf("postgres").map((m) => m.name)).toEqual([
       "initial schema",
@@ -73,6 +81,8 @@ describe("migration files", () => {
       "endpoint change epoch",
       "message trace context",
       "endpoint filter",
+      "reserved for fifo",
+      "endpoint transformation",
     ]);
   });
 
@@ -247,7 +257,7 @@ describe.skipIf(!available)("PostgreSQL migrations", () => {
     await open().migrate();
 
     expect(await state()).toEqual({ workers: "workers", leased: null, headers: "json" });
-    expect((await recorded()).map((r) => r.id)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    expect((await recorded()).map((r) => r.id)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
     // The row of migration 1 gets the checksum of today's file: what was applied
     // before checksums is taken as released (migration 2 is what repaired it).
     expect(await recorded()).toEqual(shipped());

@@ -79,6 +79,17 @@ describe("transformation handlers in the sandbox", () => {
     },
   );
 
+  it("stops a thread that QuickJS does not interrupt in time, and goes on with a new one", async () => {
+    // Many allocations near the memory limit keep QuickJS from reaching its interrupt check for seconds:
+    // the pool's own deadline (twice the limit plus a second) ends the thread.
+    const started = performance.now();
+    expect(await fails("function handler(w) { const a = []; for (;;) a.push(new ArrayBuffer(1 << 20)); }")).toMatch(
+      /^(timed out after 100 ms \(the sandbox thread was stopped\)|ran out of memory \(the limit is 16 MiB\))$/,
+    );
+    expect(performance.now() - started).toBeLessThan(3000);
+    expect((await run("function handler(w) { return w; }")).ok).toBe(true);
+  });
+
   it("keeps a compiled handler per scope and code, and drops one that hit a limit", async () => {
     const counter = "let n = 0; function handler(w) { n++; w.payload = { n }; return w; }";
     const a1 = await run(counter, "ep_a");

@@ -72,7 +72,7 @@ export class HttpDestination implements Destination {
       const res = await this.dispatcher.request({
         origin: req.url.origin,
         path: req.url.pathname + req.url.search,
-        method: "POST",
+        method: (req.method ?? "POST") as Dispatcher.HttpMethod,
         headers,
         body: req.body,
         signal: signal as unknown as AbortSignal,

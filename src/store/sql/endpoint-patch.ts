@@ -15,6 +15,7 @@ export function patchColumns(patch: EndpointPatch): [column: string, value: unkn
   if (patch.events !== undefined) columns.push(["events", jsonOrNull(patch.events)]);
   if (patch.channels !== undefined) columns.push(["channels", jsonOrNull(patch.channels)]);
   if (patch.filter !== undefined) columns.push(["filter", jsonOrNull(patch.filter)]);
+  if (patch.transformation !== undefined) columns.push(["transformation", jsonOrNull(patch.transformation)]);
   if (patch.headers !== undefined) columns.push(["headers", JSON.stringify(patch.headers)]);
   if (patch.authentication !== undefined) columns.push(["authentication", jsonOrNull(patch.authentication)]);
   if (patch.timeoutMs !== undefined) columns.push(["timeout_ms", patch.timeoutMs]);

@@ -64,6 +64,7 @@ export interface EndpointRow {
   events: string | null;
   channels: string | null;
   filter: string | null;
+  transformation: string | null;
   status: string;
   disabled_reason: string | null;
   secret: string;
@@ -87,6 +88,7 @@ export const toEndpoint = (r: EndpointRow): Endpoint => ({
   events: json(r.events, null),
   channels: json(r.channels, null),
   filter: json(r.filter, null),
+  transformation: json(r.transformation, null),
   status: r.status as EndpointStatus,
   disabledReason: r.disabled_reason as DisabledReason | null,
   secret: r.secret,
