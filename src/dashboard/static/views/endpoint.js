@@ -5,6 +5,7 @@ import { api, path, query } from "../api.js";
 import { latencyChart, successChart } from "../charts.js";
 import { count, h, localInputValue, ms, mount, percent, when } from "../dom.js";
 import { attemptLog, busy, chips, endpointBadge, notify, operationalEvents, reasonText, section, tile, tiles } from "../widgets.js";
+import { transformationEditor } from "./transformation.js";
 
 const POLL_MS = 500;
 const POLL_FOR_MS = 15_000;
@@ -210,6 +211,7 @@ export async function renderEndpoint(ctx, appRef, epId) {
     header,
     h("section", { class: "panel" }, actions, notices, secretBox),
     statsArea,
+    section("Transformation", transformationEditor({ endpoint: ep, base, call: api })),
     section("Attempt log", log.element),
     section("Operational events", events.element),
   );
