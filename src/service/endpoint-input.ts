@@ -71,6 +71,12 @@ const Filter = Type.Unsafe<PayloadFilter | null>({
   examples: [{ "data.amount": { $gte: 100 }, "data.currency": { $in: ["EUR", "USD"] } }],
 });
 
+/** A transformation as sent: `enabled` defaults to true. */
+export interface TransformationInput {
+  code: string;
+  enabled?: boolean | undefined;
+}
+
 /** The longest transformation code accepted, in UTF-8 bytes. */
 export const MAX_TRANSFORMATION_BYTES = 64 * 1024;
 
@@ -78,7 +84,7 @@ export const MAX_TRANSFORMATION_BYTES = 64 * 1024;
  * A transformation: its code's size is checked by `check` (a 422 with code
  * `transformation_too_large`), so that the limit is counted in bytes, as stored.
  */
-const Transformation = Type.Unsafe<EndpointTransformation | null>({
+const Transformation = Type.Unsafe<TransformationInput | null>({
   anyOf: [
     { type: "null" },
     {
@@ -95,7 +101,7 @@ const Transformation = Type.Unsafe<EndpointTransformation | null>({
     "JavaScript run in a sandbox before each attempt (docs/delivery.md, Transformations): `function handler(webhook)` gets " +
     "`{method, url, eventType, payload, headers}` and returns it, changed, or with `cancel: true` to send nothing. " +
     `At most ${MAX_TRANSFORMATION_BYTES / 1024} KiB of code. Null removes it.`,
-  examples: [{ code: "function handler(webhook) {\n  webhook.payload = { text: `New order ${webhook.payload.id}` };\n  return webhook;\n}", enabled: true }],
+  examples: [{ code: 'function handler(webhook) {\n  webhook.payload = { text: "New order " + webhook.payload.id };\n  return webhook;\n}', enabled: true }],
 });
 
 /** Fields settable both at creation and by PATCH. */
@@ -185,7 +191,7 @@ function check(input: EndpointPatchInput & { secret?: string | undefined }): voi
 }
 
 /** Code over the size limit: a 422 of its own code, as a body over the payload limit has `payload_too_large`. */
-function checkTransformation(transformation: EndpointTransformation): void {
+function checkTransformation(transformation: TransformationInput): void {
   const bytes = Buffer.byteLength(transformation.code, "utf8");
   if (bytes > MAX_TRANSFORMATION_BYTES) {
     throw new HeraldError(
@@ -196,7 +202,7 @@ function checkTransformation(transformation: EndpointTransformation): void {
   }
 }
 
-function normalizeTransformation(t: EndpointTransformation | null | undefined): EndpointTransformation | null {
+function normalizeTransformation(t: TransformationInput | null | undefined): EndpointTransformation | null {
   return t ? { code: t.code, enabled: t.enabled ?? true } : null;
 }
 

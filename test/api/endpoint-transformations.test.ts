@@ -12,7 +12,7 @@ beforeAll(async () => {
 afterAll(() => t.close());
 
 const create = (body: Record<string, unknown>) => t.call("POST", base, { url: "https://example.com/hook", ...body });
-const CODE = "function handler(webhook) {\n  webhook.payload = { text: `Order ${webhook.payload.id}` };\n  return webhook;\n}";
+const CODE = 'function handler(webhook) {\n  webhook.payload = { text: "Order " + webhook.payload.id };\n  return webhook;\n}';
 
 describe("endpoint transformations over the API", () => {
   it("stores, reads, changes and removes a transformation (enabled by default)", async () => {

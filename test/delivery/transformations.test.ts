@@ -77,7 +77,7 @@ describe("transformations on real deliveries", () => {
     expect(req!.headers["x-webhook-event"]).toBe("order.renamed");
     expect(new StandardWebhook(ep.secret).verify(req!.body, req!.headers as Record<string, string>)).toEqual({ tenant: "acme" });
     expect(receiver.received).toHaveLength(0);
-    const [attempt] = await eventually(() => attemptsOf(ep.id).then((rows) => rows.length > 0 && rows));
+    const [attempt] = await eventually(() => attemptsOf(ep.id).then((rows) => (rows.length > 0 ? rows : null)));
     expect(attempt!.url).toBe(`${other.url}/elsewhere?tenant=acme`);
   });
 
@@ -88,7 +88,7 @@ describe("transformations on real deliveries", () => {
     await receiver.waitFor(1);
     const deliveries = await eventually(async () => {
       const rows = await query<{ status: string; attempts: number }>("SELECT status, attempts FROM deliveries WHERE endpoint_id = ? ORDER BY id", ep.id);
-      return rows.every((r) => r.status !== "pending") && rows;
+      return rows.every((r) => r.status !== "pending") ? rows : null;
     });
     expect(deliveries.map((d) => [d.status, Number(d.attempts)])).toEqual([
       ["skipped", 1],
@@ -118,7 +118,7 @@ describe("transformations on real deliveries", () => {
   ])("fails the attempt when the handler %s, saying why, and retries on the schedule", async (_name, code, message) => {
     const ep = await endpointWith(code);
     await publish({ id: 1 });
-    const attempts = await eventually(() => attemptsOf(ep.id).then((rows) => rows.length >= 2 && rows));
+    const attempts = await eventually(() => attemptsOf(ep.id).then((rows) => (rows.length >= 2 ? rows : null)));
     for (const attempt of attempts) {
       expect(Boolean(attempt.success)).toBe(false);
       expect(attempt.error_kind).toBe("transformation_failed");
@@ -169,7 +169,7 @@ describe("a looping transformation", () => {
       // …while the looping handler still runs: its attempt is not recorded yet.
       expect(await query("SELECT id FROM attempts WHERE endpoint_id = ?", looping.id)).toEqual([]);
       expect(elapsed).toBeLessThan(1000);
-      const [attempt] = await eventually(() => query<AttemptRow>("SELECT error_message FROM attempts WHERE endpoint_id = ?", looping.id).then((r) => r.length > 0 && r));
+      const [attempt] = await eventually(() => query<AttemptRow>("SELECT error_message FROM attempts WHERE endpoint_id = ?", looping.id).then((r) => (r.length > 0 ? r : null)));
       expect(attempt!.error_message).toBe("timed out after 3000 ms");
       expect(transformed.transformation?.enabled).toBe(true);
     } finally {

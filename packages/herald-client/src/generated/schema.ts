@@ -1288,7 +1288,7 @@ export interface operations {
                     /**
                      * @description JavaScript run in a sandbox before each attempt (docs/delivery.md, Transformations): `function handler(webhook)` gets `{method, url, eventType, payload, headers}` and returns it, changed, or with `cancel: true` to send nothing. At most 64 KiB of code. Null removes it.
                      * @example {
-                     *       "code": "function handler(webhook) {\n  webhook.payload = { text: `New order ${webhook.payload.id}` };\n  return webhook;\n}",
+                     *       "code": "function handler(webhook) {\n  webhook.payload = { text: \"New order \" + webhook.payload.id };\n  return webhook;\n}",
                      *       "enabled": true
                      *     }
                      */
@@ -1435,7 +1435,7 @@ export interface operations {
                     /**
                      * @description JavaScript run in a sandbox before each attempt (docs/delivery.md, Transformations): `function handler(webhook)` gets `{method, url, eventType, payload, headers}` and returns it, changed, or with `cancel: true` to send nothing. At most 64 KiB of code. Null removes it.
                      * @example {
-                     *       "code": "function handler(webhook) {\n  webhook.payload = { text: `New order ${webhook.payload.id}` };\n  return webhook;\n}",
+                     *       "code": "function handler(webhook) {\n  webhook.payload = { text: \"New order \" + webhook.payload.id };\n  return webhook;\n}",
                      *       "enabled": true
                      *     }
                      */
