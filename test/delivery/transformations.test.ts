@@ -128,6 +128,20 @@ describe("transformations on real deliveries", () => {
     expect(receiver.received).toHaveLength(0);
   });
 
+  it("applies a changed transformation to the next deliveries", async () => {
+    const ep = await endpointWith("function handler(w) { w.payload = { v: 1 }; return w; }");
+    await publish({ n: 1 });
+    await receiver.waitFor(1);
+    await herald.updateEndpoint(app.id, ep.id, { transformation: { code: "function handler(w) { w.payload = { v: 2 }; return w; }" } });
+    await publish({ n: 2 });
+    // An attempt uses the endpoint as it is when the attempt is made: wait before the next change.
+    await receiver.waitFor(2);
+    await herald.updateEndpoint(app.id, ep.id, { transformation: null });
+    await publish({ n: 3 });
+    const got = await receiver.waitFor(3);
+    expect(got.map((r) => r.body)).toEqual(['{"v":1}', '{"v":2}', '{"n":3}']);
+  });
+
   it("sends the stored payload unchanged while the transformation is disabled", async () => {
     const ep = await herald.createEndpoint(app.id, {
       url: `${receiver.url}/hooks`,
