@@ -155,6 +155,28 @@ describe("transformations on real deliveries", () => {
 
 });
 
+describe("a transformation's URL", () => {
+  it("goes through the SSRF guard like any other: a loopback target is blocked where loopback is not allowed", async () => {
+    const { herald, close, query } = await openTestHerald({ HERALD_ALLOWED_NETWORKS: "", HERALD_RETRY_SCHEDULE: "0s" });
+    const receiver = await startReceiver();
+    try {
+      await herald.start();
+      const app = await createApp(herald);
+      const code = `function handler(w) { w.url = ${JSON.stringify(`${receiver.url}/sneaky`)}; return w; }`;
+      const ep = await herald.createEndpoint(app.id, { url: "https://example.com/hooks", transformation: { code, enabled: true } });
+      await herald.publish({ appId: app.id, eventType: "a.b", payload: "{}", channels: null, eventId: null });
+      const [attempt] = await eventually(() =>
+        query<AttemptRow>("SELECT error_kind, url FROM attempts WHERE endpoint_id = ?", ep.id).then((r) => (r.length > 0 ? r : null)),
+      );
+      expect(attempt).toMatchObject({ error_kind: "blocked", url: `${receiver.url}/sneaky` });
+      expect(receiver.received).toHaveLength(0);
+    } finally {
+      await close();
+      await receiver.close();
+    }
+  });
+});
+
 describe("a looping transformation", () => {
   it("delays no other endpoint's delivery, transformed or not", async () => {
     // A long limit, so "still running" is unmistakable on a busy machine.
