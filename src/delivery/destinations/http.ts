@@ -30,7 +30,8 @@ export interface HttpDestinationOptions {
 }
 
 /**
- * `http:` and `https:` endpoints: one `POST` per attempt, through an undici
+ * `http:` and `https:` endpoints: one `POST` per attempt (or the `PUT`/`PATCH` a
+ * transformation chose), through an undici
  * Agent (one keep-alive pool per origin, every connection through the SSRF
  * guard), never following redirects, with one deadline covering connect,
  * headers and the (bounded) body. The status code decides success; a body still arriving at
