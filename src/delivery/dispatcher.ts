@@ -399,11 +399,10 @@ export class Dispatcher {
         span.end();
         return; // released already; it will be attempted again
       }
-      const url = prepared.kind === "send" ? prepared.attempt.url.href : prepared.url;
       completion =
         prepared.kind === "cancelled"
-          ? cancelled(job, result, attemptNumber, startedAt, url)
-          : decide(job, result, attemptNumber, startedAt, url, this.options.retry);
+          ? cancelled(job, result, attemptNumber, startedAt, prepared.url)
+          : decide(job, result, attemptNumber, startedAt, prepared.url, this.options.retry);
     } catch (err) {
       // A fault of Herald's own (a bug, a bad stored value): recorded as an
       // attempt and retried on the schedule, not left to an endless loop of

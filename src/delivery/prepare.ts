@@ -5,9 +5,9 @@ import { transform } from "../transform/run.js";
 import { failedResult, type PreparedAttempt, type SendResult } from "./destinations/index.js";
 import { attemptHeaders, oauth2Request } from "./request.js";
 
-/** An attempt ready to send, or one that ends here: its transformation failed, or cancelled it. */
+/** An attempt ready to send, or one that ends here: its transformation failed, or cancelled it. `url` is what the attempt log records. */
 export type Preparation =
-  | { kind: "send"; attempt: PreparedAttempt }
+  | { kind: "send"; url: string; attempt: PreparedAttempt }
   | { kind: "failed"; url: string; result: SendResult }
   | { kind: "cancelled"; url: string; result: SendResult };
 
@@ -34,6 +34,7 @@ export async function prepareAttempt(
   if (!transformation?.enabled) {
     return {
       kind: "send",
+      url: endpoint.url,
       attempt: { url: new URL(endpoint.url), headers: attemptHeaders(job, attemptNumber, now, traceparent), body: message.payload, ...common },
     };
   }
@@ -47,7 +48,7 @@ export async function prepareAttempt(
     return { kind: "cancelled", url: webhook.url, result };
   }
   const headers = attemptHeaders(job, attemptNumber, now, traceparent, webhook);
-  return { kind: "send", attempt: { url: new URL(webhook.url), method: webhook.method, headers, body: webhook.body, ...common } };
+  return { kind: "send", url: webhook.url, attempt: { url: new URL(webhook.url), method: webhook.method, headers, body: webhook.body, ...common } };
 }
 
 /** What a handler receives: the endpoint's own headers (never its credentials) and the payload as stored. */

@@ -88,6 +88,7 @@ export class TransformPool {
 
   private spawn(): Thread {
     const worker = new Worker(new URL("./sandbox-worker.mjs", import.meta.url), {
+      workerData: { memoryBytes: this.limits.memoryBytes },
       // The WebAssembly heap is outside these; they bound the thread's own JavaScript.
       resourceLimits: { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 16 },
     });

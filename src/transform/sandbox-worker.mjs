@@ -14,7 +14,7 @@
 // Request:  { id, key, code, input, timeoutMs, memoryBytes, stackBytes, maxOutputBytes, cache }
 // Response: { id, ok: true, output } | { id, ok: false, reason, message }
 //   reason: "timeout" | "memory" | "stack" | "threw" | "invalid"
-import { parentPort } from "node:worker_threads";
+import { parentPort, workerData } from "node:worker_threads";
 import variant from "@jitl/quickjs-wasmfile-release-sync";
 import { newQuickJSWASMModuleFromVariant, shouldInterruptAfterDeadline } from "quickjs-emscripten-core";
 
@@ -35,11 +35,18 @@ const RUNNER = `globalThis.__heraldRun = (function (parse, stringify, isArray) {
 
 const QuickJS = await newQuickJSWASMModuleFromVariant(variant);
 {
-  // The first evaluation in a fresh engine is slow (WebAssembly warming up):
-  // done here, before the thread says it is ready, not on a handler's time.
-  const context = QuickJS.newContext();
+  // The first evaluation in a fresh engine is slow (WebAssembly warming up),
+  // and so is growing its heap the first time (a 64 MiB string took ~90 ms to
+  // be refused on a fresh heap, 3 ms on a grown one): both are done here,
+  // before the thread says it is ready, not on a handler's time. The heap is
+  // grown once to a sandbox's limit and keeps that size (~16 MiB per thread).
+  const runtime = QuickJS.newRuntime();
+  runtime.setMemoryLimit(workerData.memoryBytes + 4 * 1024 * 1024);
+  const context = runtime.newContext();
   context.unwrapResult(context.evalCode(`${RUNNER}; JSON.stringify(JSON.parse('{"a":[1]}'))`)).dispose();
+  context.unwrapResult(context.evalCode(`new ArrayBuffer(${workerData.memoryBytes}).byteLength`)).dispose();
   context.dispose();
+  runtime.dispose();
 }
 /** key → { runtime, context, run } in least-recently-used order (a Map keeps insertion order). */
 const cache = new Map();
