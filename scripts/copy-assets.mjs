@@ -1,6 +1,7 @@
 // Copies what `tsc` does not emit into dist/, after it: each store's migration
 // files (src/store/<dialect>/migrations/*.sql → dist/store/<dialect>/migrations/),
-// where src/store/sql/migrations.ts looks for them first, and the static files
+// where src/store/sql/migrations.ts looks for them first, the transformation
+// sandbox's thread (src/transform/sandbox-worker.mjs), and the static files
 // of the dashboard and the consumer portal (served from dist/ first, src/ in a
 // checkout): the published package carries dist/ and nothing of src/. The target folders are
 // emptied first, so dist/ holds exactly the source's files. Plain Node, no shell
@@ -19,6 +20,10 @@ for (const dialect of ["sqlite", "postgres"]) {
   const files = readdirSync(from).filter((file) => file.endsWith(".sql"));
   for (const file of files) copyFileSync(join(from, file), join(to, file));
 }
+
+// The transformation sandbox's thread is plain JavaScript loaded by path (src/transform/pool.ts).
+mkdirSync(join(root, "dist", "transform"), { recursive: true });
+copyFileSync(join(root, "src", "transform", "sandbox-worker.mjs"), join(root, "dist", "transform", "sandbox-worker.mjs"));
 
 for (const part of [["dashboard", "static"], ["api", "portal", "static"]]) {
   const to = join(root, "dist", ...part);

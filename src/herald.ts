@@ -29,6 +29,8 @@ import type { Application, Endpoint, EventType, Message } from "./store/model.js
 import type { SqlClient } from "./store/postgres/index.js";
 import { Retention } from "./store/retention.js";
 import type { Store } from "./store/store.js";
+import { TransformPool } from "./transform/pool.js";
+import { type TransformationSample, type TransformationTrial, tryTransformation } from "./transform/try.js";
 
 export interface HeraldOptions {
   /** Settings by variable name, as in the environment (`HERALD_DATABASE_URL` …). Default: none. */
@@ -77,6 +79,8 @@ export class Herald {
   private retention: Retention | null = null;
   /** Checks, store writes and operational events of endpoints: the same code as the HTTP API's. */
   private readonly endpointWrites: EndpointWrites;
+  /** The sandbox of endpoint transformations (threads start on first use), shared by the dispatcher and the API. */
+  private readonly transforms: TransformPool;
 
   private constructor(
     readonly config: HeraldConfig,
@@ -89,6 +93,7 @@ export class Herald {
     const tracer = heraldTracer(tracerProvider);
     const metrics = new HeraldMetrics({ store, role: config.role });
     this.metrics = metrics;
+    this.transforms = new TransformPool({ limits: { timeoutMs: config.transformTimeoutMs } });
     this.dispatcher =
       config.role === "api"
         ? null
@@ -99,6 +104,7 @@ export class Herald {
             requestTimeoutMs: config.requestTimeoutMs,
             tuning: config.delivery,
             guard,
+            transforms: this.transforms,
             onOutcome: (job, completion) => {
               if (completion.attempt) metrics.attempt(completion.attempt);
               this.ops.onOutcome(job, completion);
@@ -330,6 +336,18 @@ export class Herald {
     return this.endpointWrites.update(await this.application(app), endpointId, input);
   }
 
+  /**
+   * Runs transformation code (or the endpoint's stored code) on a sample, as a
+   * delivery would, sending nothing: what `POST …/transformation/test` answers.
+   * A handler that fails throws `transformation_failed` with the attempt's message.
+   *
+   * @example
+   * const trial = await herald.testTransformation("petstore", ep.id, { eventType: "order.created", payload: { id: 1 }, code });
+   */
+  async testTransformation(app: string, endpointId: string, sample: TransformationSample): Promise<TransformationTrial> {
+    return tryTransformation(this.transforms, await this.endpoint(app, endpointId), sample, this.config.maxPayloadBytes);
+  }
+
   /** Enables (`true`, failure state reset) or disables (`false`, reason `manual`) an endpoint; a no-op when already so. */
   async setEndpointEnabled(app: string, endpointId: string, enabled: boolean): Promise<Endpoint> {
     return this.endpointWrites.setEnabled(await this.application(app), endpointId, enabled);
@@ -365,6 +383,7 @@ export class Herald {
       catalog: this.catalog,
       ops: this.ops,
       metrics: this.metrics,
+      transforms: this.transforms,
     });
     // Extra routes (the Pet Store) share the server, its error handler and its validation.
     await options.mount?.(server);
@@ -385,6 +404,7 @@ export class Herald {
       await this.ops.close();
       await this.publisher.close();
       await this.dispatcher?.stop();
+      await this.transforms.close();
       await this.retention?.stop();
       await this.detachWorker?.();
       await this.ops.flush();

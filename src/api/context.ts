@@ -5,6 +5,7 @@ import type { HeraldMetrics } from "../observability/metrics.js";
 import type { OperationalEvents } from "../ops/operational-events.js";
 import type { Publisher } from "../publish/types.js";
 import type { Store } from "../store/store.js";
+import type { TransformPool } from "../transform/pool.js";
 
 /** Everything the HTTP layer needs; built once by the server. */
 export interface ApiContext {
@@ -34,4 +35,10 @@ export interface ApiContext {
    * store's queue); the library passes its own, which also counts attempts and publishes.
    */
   metrics?: HeraldMetrics;
+  /**
+   * The sandbox `POST …/transformation/test` runs handlers in. Optional:
+   * `buildApi` makes one (closed with the server) when absent; the library
+   * passes the dispatcher's.
+   */
+  transforms?: TransformPool;
 }

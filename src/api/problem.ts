@@ -15,6 +15,8 @@ import { fieldErrors } from "../core/validation.js";
 const TITLES: Record<ErrorCode, string> = {
   validation_failed: "Validation failed",
   too_deep: "Nested too deeply",
+  transformation_too_large: "Transformation too large",
+  transformation_failed: "Transformation failed",
   malformed_json: "Malformed JSON",
   malformed_request: "Malformed request",
   not_found: "Not found",

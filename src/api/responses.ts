@@ -1,5 +1,6 @@
 import { type TSchema, Type } from "@sinclair/typebox";
 import { Nullable, StringEnum } from "../core/schemas.js";
+import type { AttemptErrorKind } from "../store/model.js";
 
 /**
  * The objects the API answers with, as JSON Schemas. They document the API in
@@ -66,6 +67,12 @@ export const Endpoint = Type.Object(
       description: "the payload filter (docs/delivery.md, Filters); null for every payload",
     }),
     ordering: StringEnum(["none", "fifo"] as const),
+    transformation: Nullable(
+      Type.Object(
+        { code: Str, enabled: Type.Boolean() },
+        { description: "the transformation run before each attempt (docs/delivery.md, Transformations); null for none" },
+      ),
+    ),
     status: StringEnum(["active", "disabled"] as const),
     secret: Type.String({ description: "in full only in the create response; masked (whsec_abcd…) elsewhere" }),
     headers: Strings,
@@ -102,6 +109,24 @@ export const Delivery = Type.Object(
   { title: "Delivery" },
 );
 
+/** Every error kind an attempt records (a `Record`, so a kind added to the store's union must be added here). */
+const ERROR_KINDS: Record<AttemptErrorKind, true> = {
+  timeout: true,
+  connection_refused: true,
+  connection_reset: true,
+  dns: true,
+  tls: true,
+  blocked: true,
+  auth: true,
+  redirect: true,
+  http_status: true,
+  network: true,
+  unsupported_destination: true,
+  transformation_failed: true,
+  cancelled: true,
+  internal: true,
+};
+
 export const Attempt = Type.Object(
   {
     id: Str,
@@ -115,7 +140,7 @@ export const Attempt = Type.Object(
     statusCode: Nullable(Type.Integer()),
     responseHeaders: Type.Unsafe<Record<string, string> | null>({ type: ["object", "null"], additionalProperties: { type: "string" } }),
     responseBody: Nullable(Str),
-    errorKind: Nullable(Str),
+    errorKind: Nullable(StringEnum(Object.keys(ERROR_KINDS) as AttemptErrorKind[])),
     errorMessage: Nullable(Str),
   },
   { title: "Attempt" },
@@ -175,6 +200,18 @@ export const Problem = Type.Object(
     errors: Type.Optional(Type.Array(Type.Object({ path: Str, message: Str }))),
   },
   { title: "Problem" },
+);
+
+export const TransformationTrial = Type.Object(
+  {
+    method: StringEnum(["POST", "PUT", "PATCH"] as const),
+    url: Str,
+    eventType: Str,
+    payload: Type.Unsafe<Record<string, unknown>>({ type: "object", additionalProperties: true }),
+    headers: Type.Record(Type.String(), Type.String(), { description: "the handler's headers; Herald's own (signatures, ids, content-type) are added when it sends" }),
+    cancel: Type.Boolean({ description: "true: a delivery would send nothing (the delivery is recorded skipped)" }),
+  },
+  { title: "TransformationTrial" },
 );
 
 export const Secret = Type.Object({ secret: Str }, { title: "EndpointSecret" });
@@ -242,6 +279,7 @@ export const COMPONENTS: Readonly<Record<string, TSchema>> = {
   Delivery,
   Attempt,
   EndpointStats,
+  TransformationTrial,
   AdminKey,
   NewAdminKey,
   PortalToken,

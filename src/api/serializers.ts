@@ -68,6 +68,7 @@ export function serializeEndpoint(ep: Endpoint, showSecret = false) {
     channels: ep.channels,
     filter: ep.filter,
     ordering: ep.ordering,
+    transformation: ep.transformation,
     status: ep.status,
     secret: showSecret ? ep.secret : maskSecret(ep.secret),
     headers: ep.headers,

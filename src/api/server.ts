@@ -26,6 +26,8 @@ import { portalPageRoutes } from "./routes/portal-page.js";
 import { portalTokenRoutes } from "./routes/portal-tokens.js";
 import { triageRoutes } from "./routes/triage.js";
 import { securityHeaders } from "./security-headers.js";
+import { transformationRoutes } from "./routes/transformation.js";
+import { TransformPool } from "../transform/pool.js";
 import { createValidatorCompiler, type TypeBoxProvider } from "./validation.js";
 
 /** Room for the JSON envelope around a maximal payload (`eventType`, `channels`, escapes). */
@@ -57,6 +59,7 @@ export async function buildApi(context: ApiContext, options: BuildApiOptions = {
     ...context,
     catalog: context.catalog ?? new EventCatalog(context.store, { logger: context.logger }),
     metrics: context.metrics ?? new HeraldMetrics({ store: context.store, role: context.config.role }),
+    transforms: context.transforms ?? new TransformPool(),
   };
   const app = Fastify({
     // Request lines log the query's parameter names, never their values (`?api_key=[redacted]`).
@@ -74,6 +77,7 @@ export async function buildApi(context: ApiContext, options: BuildApiOptions = {
     clientErrorHandler,
   }).withTypeProvider<TypeBoxProvider>();
 
+  if (!context.transforms) app.addHook("onClose", () => ctx.transforms.close());
   collectRoutes(app as unknown as FastifyInstance);
   securityHeaders(app as unknown as FastifyInstance);
   app.setValidatorCompiler(createValidatorCompiler());
@@ -129,6 +133,7 @@ export async function buildApi(context: ApiContext, options: BuildApiOptions = {
       portalTokenRoutes(api, ctx, portalTokens);
       adminKeyRoutes(api, ctx);
       operationalEventRoutes(api, ctx);
+      transformationRoutes(api, ctx);
     },
     { prefix: "/api/v1" },
   );

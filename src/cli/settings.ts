@@ -9,6 +9,7 @@ export const SETTING_FLAGS: readonly { variable: string; flag: string; help: str
   { variable: "HERALD_API_KEY", flag: "--api-key <key>", help: "admin API key (default: generated on first start)" },
   { variable: "HERALD_RETRY_SCHEDULE", flag: "--retry-schedule <delays>", help: "delay before each attempt (default 0s,1m,5m,30m,1h)" },
   { variable: "HERALD_REQUEST_TIMEOUT", flag: "--request-timeout <duration>", help: "per-attempt timeout (default 5s)" },
+  { variable: "HERALD_TRANSFORM_TIMEOUT", flag: "--transform-timeout <duration>", help: "how long an endpoint's transformation may run per attempt (default 100ms)" },
   { variable: "HERALD_ALLOWED_NETWORKS", flag: "--allowed-networks <cidrs>", help: "CIDRs the SSRF guard lets through" },
   { variable: "HERALD_MAX_PAYLOAD_BYTES", flag: "--max-payload-bytes <n>", help: "largest payload accepted (default 262144)" },
   { variable: "HERALD_ENCRYPTION_KEY", flag: "--encryption-key <key>", help: "encrypt endpoint secrets at rest" },

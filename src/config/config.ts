@@ -48,6 +48,8 @@ export interface HeraldConfig {
   retry: RetryPolicy;
   /** `HERALD_REQUEST_TIMEOUT`. Default: 5s. */
   requestTimeoutMs: number;
+  /** `HERALD_TRANSFORM_TIMEOUT`: how long an endpoint's transformation may run per attempt (10 ms – 10 s). Default: 100ms. */
+  transformTimeoutMs: number;
   /** `HERALD_ALLOWED_NETWORKS` (CIDRs). Default: none. */
   allowedNetworks: string[];
   /** `HERALD_MAX_PAYLOAD_BYTES`. Default: 262144. */
@@ -230,6 +232,7 @@ export function resolveConfig(raw: RawSettings, overrides: ConfigOverrides = {})
     apiKey,
     retry: { schedule: schedule ? parseSchedule(schedule) : DEFAULT_SCHEDULE, jitter: extras.jitter ?? 0.1 },
     requestTimeoutMs: duration("HERALD_REQUEST_TIMEOUT", get("HERALD_REQUEST_TIMEOUT") ?? "5s", 100, 30_000),
+    transformTimeoutMs: duration("HERALD_TRANSFORM_TIMEOUT", get("HERALD_TRANSFORM_TIMEOUT") ?? "100ms", 10, 10_000),
     allowedNetworks: networks,
     maxPayloadBytes: integer("HERALD_MAX_PAYLOAD_BYTES", get("HERALD_MAX_PAYLOAD_BYTES") ?? "262144", 1, 64 * 1024 * 1024),
     encryptionKey,

@@ -56,6 +56,7 @@ const AS_SETTING: Record<string, (value: unknown) => RawSettings> = {
     return { HERALD_RETRY_SCHEDULE: schedule.map(durationText).join(",") };
   },
   requestTimeoutMs: (v) => ({ HERALD_REQUEST_TIMEOUT: durationText(v) }),
+  transformTimeoutMs: (v) => ({ HERALD_TRANSFORM_TIMEOUT: durationText(v) }),
   allowedNetworks: (v) => {
     if (!Array.isArray(v) || v.some((n) => typeof n !== "string" || n.includes(","))) {
       throw new ConfigError(`HERALD_ALLOWED_NETWORKS: expected comma-separated CIDRs such as 127.0.0.0/8,::1/128, got ${got(v)}`);

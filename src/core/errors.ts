@@ -6,6 +6,10 @@
 export type ErrorCode =
   | "validation_failed"
   | "too_deep"
+  /** An endpoint's transformation code is over its size limit (64 KiB). */
+  | "transformation_too_large"
+  /** `POST …/transformation/test`: the handler threw, timed out or returned something unusable on the sample. */
+  | "transformation_failed"
   | "malformed_json"
   | "malformed_request"
   | "not_found"
@@ -33,6 +37,8 @@ export interface FieldError {
 const STATUS: Record<ErrorCode, number> = {
   validation_failed: 422,
   too_deep: 422,
+  transformation_too_large: 422,
+  transformation_failed: 422,
   malformed_json: 400,
   malformed_request: 400,
   not_found: 404,

@@ -14,8 +14,9 @@ import { Completer } from "./completer.js";
 import { EndpointSlot } from "./endpoint-slot.js";
 import { HeldLeases } from "./held-leases.js";
 import { LeaseChecker } from "./lease-check.js";
-import { decide, skip } from "./outcome.js";
-import { attemptHeaders, oauth2Request } from "./request.js";
+import { cancelled, decide, skip } from "./outcome.js";
+import { prepareAttempt } from "./prepare.js";
+import { TransformPool } from "../transform/pool.js";
 import { type Destination, defaultDestinations, failedResult, type SendResult } from "./destinations/index.js";
 import { endAttemptSpan, startAttemptSpan } from "../observability/attempt-span.js";
 import { heraldTracer } from "../observability/tracing.js";
@@ -36,6 +37,8 @@ export interface DispatcherOptions {
   onFenced?: (count: number) => void;
   /** Called after each attempt with what it decided (operational events, metrics). Must not throw. */
   onOutcome?: (job: DeliveryJob, completion: Completion) => void;
+  /** Runs endpoints' transformations. Default: a pool of its own (2 threads, default limits), closed when the dispatcher stops. */
+  transforms?: TransformPool;
   /** Where `herald claim` and `herald attempt` spans go. Default: the global OpenTelemetry provider (a no-op unless an SDK is registered). */
   tracer?: Tracer;
 }
@@ -89,11 +92,13 @@ export class Dispatcher {
   private stopping: Promise<void> | null = null;
   private renewal: NodeJS.Timeout | null = null;
   private readonly tracer: Tracer;
+  private readonly transforms: TransformPool;
 
   constructor(private readonly options: DispatcherOptions) {
     this.store = options.store;
     this.logger = options.logger;
     this.tracer = options.tracer ?? heraldTracer();
+    this.transforms = options.transforms ?? new TransformPool();
     this.tuning = options.tuning;
     this.sender = options.sender ?? defaultDestinations({ connectionsPerOrigin: options.tuning.perEndpointConcurrency * 2, guard: options.guard });
     this.leaseMs = options.tuning.leaseMs;
@@ -224,6 +229,7 @@ export class Dispatcher {
     this.state = "stopped";
     await this.held.flush();
     await this.sender.close(unfinished);
+    if (!this.options.transforms) await this.transforms.close();
   }
 
   /** Endpoints with a full round of work already waiting: claiming more of theirs would only queue it. */
@@ -389,18 +395,16 @@ export class Dispatcher {
     const { span, traceparent } = startAttemptSpan(this.tracer, job, attemptNumber, startedAt);
     let completion: Completion;
     try {
-      const result = await this.sender.send({
-        url: new URL(endpoint.url),
-        headers: attemptHeaders(job, attemptNumber, startedAt, traceparent),
-        body: job.message.payload,
-        timeoutMs: endpoint.timeoutMs ?? this.options.requestTimeoutMs,
-        oauth2: oauth2Request(endpoint),
-      });
+      const prepared = await prepareAttempt(job, attemptNumber, startedAt, traceparent, this.options.requestTimeoutMs, this.transforms);
+      const result = prepared.kind === "send" ? await this.sender.send(prepared.attempt) : prepared.result;
       if (this.stopped) {
         span.end();
         return; // released already; it will be attempted again
       }
-      completion = decide(job, result, attemptNumber, startedAt, endpoint.url, this.options.retry);
+      completion =
+        prepared.kind === "cancelled"
+          ? cancelled(job, result, attemptNumber, startedAt, prepared.url)
+          : decide(job, result, attemptNumber, startedAt, prepared.url, this.options.retry);
     } catch (err) {
       // A fault of Herald's own (a bug, a bad stored value): recorded as an
       // attempt and retried on the schedule, not left to an endless loop of

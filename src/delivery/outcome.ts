@@ -1,5 +1,6 @@
 import { newId } from "../core/ids.js";
 import { applyRetryAfter, delayBefore, parseRetryAfter, type RetryPolicy } from "../core/retry.js";
+import type { Attempt } from "../store/model.js";
 import type { Completion, DeliveryJob } from "../store/store.js";
 import type { SendResult } from "./destinations/destination.js";
 
@@ -27,23 +28,7 @@ export function decide(
     ...fifo(job),
     attempts: attemptNumber,
     cycleStartedAt,
-    attempt: {
-      id: newId("atmpt", startedAt),
-      deliveryId: delivery.id,
-      messageId: delivery.messageId,
-      endpointId: delivery.endpointId,
-      appId: delivery.appId,
-      attemptNumber,
-      url,
-      createdAt: startedAt,
-      durationMs: result.durationMs,
-      success: result.ok,
-      statusCode: result.statusCode,
-      responseHeaders: result.headers,
-      responseBody: result.body,
-      errorKind: result.errorKind,
-      errorMessage: result.errorMessage,
-    },
+    attempt: attemptRow(job, result, attemptNumber, startedAt, url),
   };
   if (result.ok) {
     return { ...base, status: "succeeded", scheduleIndex: delivery.scheduleIndex, nextAttemptAt: null };
@@ -65,6 +50,37 @@ export function decide(
   }
   const finishedAt = startedAt + result.durationMs;
   return { ...base, status: "pending", scheduleIndex: nextIndex, nextAttemptAt: finishedAt + delay };
+}
+
+/**
+ * A delivery its endpoint's transformation cancelled (`cancel: true`): nothing
+ * was sent, and nothing will be. Recorded `skipped` with one attempt that says
+ * so (error kind `cancelled`): not a failure, so no retry, no disabling and no
+ * `message.attempt.*` event; a recovery of the endpoint runs the handler again.
+ */
+export function cancelled(job: DeliveryJob, result: SendResult, attemptNumber: number, startedAt: number, url: string): Completion {
+  return { ...skip(job), attempts: attemptNumber, attempt: attemptRow(job, result, attemptNumber, startedAt, url) };
+}
+
+function attemptRow(job: DeliveryJob, result: SendResult, attemptNumber: number, startedAt: number, url: string): Attempt {
+  const { delivery } = job;
+  return {
+    id: newId("atmpt", startedAt),
+    deliveryId: delivery.id,
+    messageId: delivery.messageId,
+    endpointId: delivery.endpointId,
+    appId: delivery.appId,
+    attemptNumber,
+    url,
+    createdAt: startedAt,
+    durationMs: result.durationMs,
+    success: result.ok,
+    statusCode: result.statusCode,
+    responseHeaders: result.headers,
+    responseBody: result.body,
+    errorKind: result.errorKind,
+    errorMessage: result.errorMessage,
+  };
 }
 
 /** A delivery whose endpoint is disabled: recorded `skipped`, no attempt made. */

@@ -57,17 +57,26 @@ export function authenticationHeaders(endpoint: Endpoint): Record<string, string
  * over an endpoint's custom ones, which cannot spoof signatures or ids.
  * `traceparent` (W3C Trace Context) is the attempt span's, sent only when
  * tracing is on; then it also replaces an endpoint's custom one.
+ * With a `transformed` request (the endpoint's transformation ran), its
+ * headers take the place of the endpoint's custom ones, its body is what is
+ * signed, and its event type is the one announced.
  */
-export function attemptHeaders(job: DeliveryJob, attemptNumber: number, now: number, traceparent?: string | null): Record<string, string> {
+export function attemptHeaders(
+  job: DeliveryJob,
+  attemptNumber: number,
+  now: number,
+  traceparent?: string | null,
+  transformed?: { headers: Record<string, string>; body: string; eventType: string },
+): Record<string, string> {
   const { endpoint, message } = job;
   const timestamp = Math.floor(now / 1000);
   const headers: Record<string, string> = {};
-  for (const [k, v] of Object.entries(endpoint.headers)) headers[k.toLowerCase()] = v;
+  for (const [k, v] of Object.entries(transformed?.headers ?? endpoint.headers)) headers[k.toLowerCase()] = v;
   Object.assign(headers, authenticationHeaders(endpoint), {
     "content-type": "application/json",
     "user-agent": USER_AGENT,
-    ...signatureHeaders(activeSigners(endpoint, now), message.id, timestamp, message.payload),
-    "x-webhook-event": message.eventType,
+    ...signatureHeaders(activeSigners(endpoint, now), message.id, timestamp, transformed?.body ?? message.payload),
+    "x-webhook-event": transformed?.eventType ?? message.eventType,
     "x-webhook-id": message.id,
     "x-webhook-attempt": String(attemptNumber),
   });

@@ -59,7 +59,7 @@ export class OperationalEvents {
   /** The dispatcher's hook after each attempt. */
   onOutcome(job: DeliveryJob, completion: Completion): void {
     const attempt = completion.attempt;
-    if (!attempt) return;
+    if (!attempt || completion.status === "skipped") return; // cancelled by a transformation: not a failure
     const { delivery } = job;
     if (completion.disableEndpoint) this.expectDisable(delivery.endpointId, delivery.appId, completion.cycleStartedAt);
     let type: OperationalEventType | null = null;

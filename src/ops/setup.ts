@@ -68,6 +68,7 @@ export async function ensureOperationalEndpoint(store: Store, webhook: Operation
       channels: null,
       filter: null,
       ordering: "none",
+      transformation: null,
       status: "active",
       disabledReason: null,
       secret: webhook.secret ?? generateSecret(),

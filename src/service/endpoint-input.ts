@@ -5,7 +5,7 @@ import { type ApplicationId, newId } from "../core/ids.js";
 import type { PayloadFilter } from "../core/payload-filter.js";
 import { FILTER_LIMITS, filterProblems } from "../core/payload-filter-check.js";
 import { generateSecret, secretProblem } from "../signing/secret.js";
-import type { EndpointAuthentication } from "../store/model.js";
+import type { EndpointAuthentication, EndpointTransformation } from "../store/model.js";
 import type { EndpointPatch, NewEndpoint } from "../store/store.js";
 import { Channel, EventPattern, Metadata, Nullable, Strict, StringEnum } from "../core/schemas.js";
 
@@ -71,6 +71,39 @@ const Filter = Type.Unsafe<PayloadFilter | null>({
   examples: [{ "data.amount": { $gte: 100 }, "data.currency": { $in: ["EUR", "USD"] } }],
 });
 
+/** A transformation as sent: `enabled` defaults to true. */
+export interface TransformationInput {
+  code: string;
+  enabled?: boolean | undefined;
+}
+
+/** The longest transformation code accepted, in UTF-8 bytes. */
+export const MAX_TRANSFORMATION_BYTES = 64 * 1024;
+
+/**
+ * A transformation: its code's size is checked by `check` (a 422 with code
+ * `transformation_too_large`), so that the limit is counted in bytes, as stored.
+ */
+const Transformation = Type.Unsafe<TransformationInput | null>({
+  anyOf: [
+    { type: "null" },
+    {
+      type: "object",
+      additionalProperties: false,
+      required: ["code"],
+      properties: {
+        code: { type: "string", minLength: 1, description: "JavaScript defining `function handler(webhook) { …; return webhook; }`" },
+        enabled: { type: "boolean", default: true, description: "false stores the code without running it. Default: true" },
+      },
+    },
+  ],
+  description:
+    "JavaScript run in a sandbox before each attempt (docs/delivery.md, Transformations): `function handler(webhook)` gets " +
+    "`{method, url, eventType, payload, headers}` and returns it, changed, or with `cancel: true` to send nothing. " +
+    `At most ${MAX_TRANSFORMATION_BYTES / 1024} KiB of code. Null removes it.`,
+  examples: [{ code: 'function handler(webhook) {\n  webhook.payload = { text: "New order " + webhook.payload.id };\n  return webhook;\n}', enabled: true }],
+});
+
 /** Fields settable both at creation and by PATCH. */
 const EditableFields = {
   description: Type.Optional(Type.String({ maxLength: 1024 })),
@@ -88,6 +121,8 @@ const EditableFields = {
         '(failed after its whole retry schedule, or skipped). Default "none": concurrent delivery (docs/delivery.md, FIFO endpoints).',
     }),
   ),
+  /** Null removes the transformation. */
+  transformation: Type.Optional(Transformation),
   headers: Type.Optional(Headers),
   authentication: Type.Optional(Type.Unsafe<EndpointAuthentication | null>({ anyOf: [{ type: "null" }, Authentication] })),
   timeoutMs: Type.Optional(Nullable(Type.Integer({ minimum: 1000, maximum: 30_000 }))),
@@ -117,7 +152,7 @@ const RESERVED_HEADERS = new Set([
   "proxy-connection",
   "user-agent",
 ]);
-const isReservedHeader = (name: string): boolean => {
+export const isReservedHeader = (name: string): boolean => {
   const lower = name.toLowerCase();
   return RESERVED_HEADERS.has(lower) || lower.startsWith("webhook-") || lower.startsWith("x-webhook-");
 };
@@ -157,9 +192,26 @@ function check(input: EndpointPatchInput & { secret?: string | undefined }): voi
   if (auth?.type === "header" && isReservedHeader(auth.name)) {
     add("/authentication/name", "is set by Herald or is hop-by-hop, and cannot be configured");
   }
+  if (errors.length === 0 && input.transformation) checkTransformation(input.transformation);
   if (errors.length > 0) {
     throw new HeraldError("validation_failed", errors.map((e) => `${e.path}: ${e.message}`).join("; "), errors);
   }
+}
+
+/** Code over the size limit: a 422 of its own code, as a body over the payload limit has `payload_too_large`. */
+function checkTransformation(transformation: TransformationInput): void {
+  const bytes = Buffer.byteLength(transformation.code, "utf8");
+  if (bytes > MAX_TRANSFORMATION_BYTES) {
+    throw new HeraldError(
+      "transformation_too_large",
+      `transformation.code is ${bytes} bytes; at most ${MAX_TRANSFORMATION_BYTES} (${MAX_TRANSFORMATION_BYTES / 1024} KiB) are accepted`,
+      [{ path: "/transformation/code", message: `must be at most ${MAX_TRANSFORMATION_BYTES} bytes` }],
+    );
+  }
+}
+
+function normalizeTransformation(t: TransformationInput | null | undefined): EndpointTransformation | null {
+  return t ? { code: t.code, enabled: t.enabled ?? true } : null;
 }
 
 function normalizeEvents(events: string[] | null | undefined): string[] | null {
@@ -184,6 +236,7 @@ export function newEndpoint(appId: ApplicationId, input: EndpointCreateInput, no
     channels: distinctChannels(input.channels),
     filter: normalizeFilter(input.filter),
     ordering: input.ordering ?? "none",
+    transformation: normalizeTransformation(input.transformation),
     status: input.disabled ? "disabled" : "active",
     disabledReason: input.disabled ? "manual" : null,
     secret: input.secret ?? generateSecret(),
@@ -210,6 +263,7 @@ export function endpointPatch(input: EndpointPatchInput): EndpointPatch {
   if (input.channels !== undefined) patch.channels = distinctChannels(input.channels);
   if (input.filter !== undefined) patch.filter = normalizeFilter(input.filter);
   if (input.ordering !== undefined) patch.ordering = input.ordering;
+  if (input.transformation !== undefined) patch.transformation = normalizeTransformation(input.transformation);
   if (input.headers !== undefined) patch.headers = input.headers;
   if (input.authentication !== undefined) patch.authentication = input.authentication;
   if (input.timeoutMs !== undefined) patch.timeoutMs = input.timeoutMs;

@@ -53,6 +53,8 @@ export interface Endpoint {
    * endpoints"); `none`: concurrent delivery. Default `none`.
    */
   ordering: EndpointOrdering;
+  /** The transformation (docs/delivery.md, "Transformations"); null = none. */
+  transformation: EndpointTransformation | null;
   status: EndpointStatus;
   disabledReason: DisabledReason | null;
   /** The newest secret (full). */
@@ -113,6 +115,13 @@ export interface Delivery {
   updatedAt: number;
 }
 
+/** JavaScript run on each attempt before it is signed: `function handler(webhook) { …; return webhook; }`. */
+export interface EndpointTransformation {
+  code: string;
+  /** Stored but not run when false (so code can be written and tested before it goes live). */
+  enabled: boolean;
+}
+
 export type AttemptErrorKind =
   | "timeout"
   | "connection_refused"
@@ -127,6 +136,10 @@ export type AttemptErrorKind =
   | "network"
   /** The endpoint's URL scheme has no destination in this Herald (the API refuses such URLs; a safety net). */
   | "unsupported_destination"
+  /** The endpoint's transformation threw, timed out, ran out of memory or returned something unusable; retried on the schedule. */
+  | "transformation_failed"
+  /** The endpoint's transformation set `cancel: true`: nothing was sent, the delivery is `skipped`, no retry. */
+  | "cancelled"
   /** A fault inside Herald while making the attempt (a bug, a stored value it could not use); retried on the schedule. */
   | "internal";
 

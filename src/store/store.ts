@@ -57,7 +57,7 @@ export type NewEndpoint = Omit<Endpoint, "lastSuccessAt" | "previousSecret" | "p
  * through `setEndpointEnabled` and the failure rules, each a conditional write.
  */
 export type EndpointPatch = Partial<
-  Pick<Endpoint, "url" | "description" | "events" | "channels" | "filter" | "ordering" | "headers" | "authentication" | "timeoutMs" | "rateLimit" | "metadata">
+  Pick<Endpoint, "url" | "description" | "events" | "channels" | "filter" | "ordering" | "transformation" | "headers" | "authentication" | "timeoutMs" | "rateLimit" | "metadata">
 >;
 
 /** What `setEndpointEnabled` did: the endpoint as it is now, and whether this call changed its status. */

@@ -30,6 +30,7 @@ describe("endpoints", () => {
       channels: null,
       filter: null,
       ordering: "none",
+      transformation: null,
       status: "active",
       secret: expect.stringMatching(/^whsec_[A-Za-z0-9+/]{43}=$/),
       headers: {},

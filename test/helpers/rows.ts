@@ -14,6 +14,7 @@ export function endpointRow(appId: ApplicationId, url: string, createdAt: number
     channels: null,
     filter: null,
     ordering: "none",
+    transformation: null,
     status: "active",
     disabledReason: null,
     secret: generateSecret(),

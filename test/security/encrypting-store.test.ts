@@ -87,6 +87,7 @@ describe.skipIf(!available)("encryption at rest on PostgreSQL", () => {
         channels: null,
         filter: null,
         ordering: "none",
+        transformation: null,
         status: "active",
         disabledReason: null,
         secret,

@@ -8,11 +8,17 @@ import type { OAuth2Request } from "../oauth2.js";
  * are never a destination's business.
  */
 export interface PreparedAttempt {
-  /** The endpoint's URL; its scheme chose the destination. */
+  /** The endpoint's URL (or the one its transformation chose); its scheme chose the destination. */
   url: URL;
+  /** The HTTP method: `POST` unless the endpoint's transformation chose `PUT` or `PATCH`. Destinations without methods ignore it. */
+  method?: string | undefined;
   /** The headers of contract §4 (signatures, ids, `traceparent` when tracing is on, static credentials): HTTP headers, or a message's headers/properties. */
   headers: Record<string, string>;
-  /** The message's payload, the exact bytes stored at publish: the same on every attempt and to every endpoint. */
+  /**
+   * The message's payload, the exact bytes stored at publish: the same on
+   * every attempt and to every endpoint; for an endpoint with a
+   * transformation, the JSON of the payload its handler returned (signed as such).
+   */
   body: string;
   /** The whole attempt (connect, send, answer) ends by then; a late answer is a `timeout`. */
   timeoutMs: number;

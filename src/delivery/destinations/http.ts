@@ -30,7 +30,8 @@ export interface HttpDestinationOptions {
 }
 
 /**
- * `http:` and `https:` endpoints: one `POST` per attempt, through an undici
+ * `http:` and `https:` endpoints: one `POST` per attempt (or the `PUT`/`PATCH` a
+ * transformation chose), through an undici
  * Agent (one keep-alive pool per origin, every connection through the SSRF
  * guard), never following redirects, with one deadline covering connect,
  * headers and the (bounded) body. The status code decides success; a body still arriving at
@@ -72,7 +73,7 @@ export class HttpDestination implements Destination {
       const res = await this.dispatcher.request({
         origin: req.url.origin,
         path: req.url.pathname + req.url.search,
-        method: "POST",
+        method: (req.method ?? "POST") as Dispatcher.HttpMethod,
         headers,
         body: req.body,
         signal: signal as unknown as AbortSignal,

@@ -11,13 +11,13 @@ export async function createEndpoint(db: PgDb, ep: NewEndpoint): Promise<Endpoin
   const endpoint: Endpoint = { ...ep, previousSecret: null, previousSecretExpiresAt: null, lastSuccessAt: null, updatedAt: ep.createdAt };
   await db.query(
     `INSERT INTO endpoints (id, app_id, url, description, events, channels, status, disabled_reason, secret,
-       headers, authentication, timeout_ms, rate_limit, metadata, created_at, updated_at, filter, ordering)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
+       headers, authentication, timeout_ms, rate_limit, metadata, created_at, updated_at, filter, ordering, transformation)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`,
     [
       endpoint.id, endpoint.appId, endpoint.url, endpoint.description, jsonOrNull(endpoint.events), jsonOrNull(endpoint.channels),
       endpoint.status, endpoint.disabledReason, endpoint.secret, JSON.stringify(endpoint.headers), jsonOrNull(endpoint.authentication),
       endpoint.timeoutMs, endpoint.rateLimit, JSON.stringify(endpoint.metadata), endpoint.createdAt, endpoint.updatedAt,
-    jsonOrNull(endpoint.filter), endpoint.ordering,
+    jsonOrNull(endpoint.filter), endpoint.ordering, jsonOrNull(endpoint.transformation),
     ],
   );
   return endpoint;

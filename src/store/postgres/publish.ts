@@ -15,7 +15,7 @@ import { advance, lockEndpoints, saveSequences } from "./fifo.js";
 
 /** The columns of a message, in shapes that do not depend on the client's type parsers. */
 const MESSAGE_COLUMNS = "id, app_id, event_type, event_id, payload, channels::text AS channels, created_at::float8 AS created_at";
-const ENDPOINT_COLUMNS = `id, app_id, url, description, events::text AS events, channels::text AS channels, filter::text AS filter, ordering, status, disabled_reason,
+const ENDPOINT_COLUMNS = `id, app_id, url, description, events::text AS events, channels::text AS channels, filter::text AS filter, ordering, transformation::text AS transformation, status, disabled_reason,
   secret, previous_secret, previous_secret_expires_at::float8 AS previous_secret_expires_at, headers::text AS headers,
   authentication::text AS authentication, timeout_ms, rate_limit, metadata::text AS metadata,
   last_success_at::float8 AS last_success_at, created_at::float8 AS created_at, updated_at::float8 AS updated_at`;

@@ -16,6 +16,7 @@ export function patchColumns(patch: EndpointPatch): [column: string, value: unkn
   if (patch.channels !== undefined) columns.push(["channels", jsonOrNull(patch.channels)]);
   if (patch.filter !== undefined) columns.push(["filter", jsonOrNull(patch.filter)]);
   if (patch.ordering !== undefined) columns.push(["ordering", patch.ordering]);
+  if (patch.transformation !== undefined) columns.push(["transformation", jsonOrNull(patch.transformation)]);
   if (patch.headers !== undefined) columns.push(["headers", JSON.stringify(patch.headers)]);
   if (patch.authentication !== undefined) columns.push(["authentication", jsonOrNull(patch.authentication)]);
   if (patch.timeoutMs !== undefined) columns.push(["timeout_ms", patch.timeoutMs]);

@@ -17,12 +17,12 @@ export function createEndpoint(db: Db, ep: NewEndpoint): Endpoint {
   };
   db.run(
     `INSERT INTO endpoints (id, app_id, url, description, events, channels, status, disabled_reason, secret,
-       headers, authentication, timeout_ms, rate_limit, metadata, created_at, updated_at, filter, ordering)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+       headers, authentication, timeout_ms, rate_limit, metadata, created_at, updated_at, filter, ordering, transformation)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     endpoint.id, endpoint.appId, endpoint.url, endpoint.description, jsonOrNull(endpoint.events), jsonOrNull(endpoint.channels),
     endpoint.status, endpoint.disabledReason, endpoint.secret, JSON.stringify(endpoint.headers), jsonOrNull(endpoint.authentication),
     endpoint.timeoutMs, endpoint.rateLimit, JSON.stringify(endpoint.metadata), endpoint.createdAt, endpoint.updatedAt,
-    jsonOrNull(endpoint.filter), endpoint.ordering,
+    jsonOrNull(endpoint.filter), endpoint.ordering, jsonOrNull(endpoint.transformation),
   );
   return endpoint;
 }

@@ -66,6 +66,7 @@ export interface EndpointRow {
   filter: string | null;
   /** Absent only from rows read before migration 8. */
   ordering?: string;
+  transformation: string | null;
   status: string;
   disabled_reason: string | null;
   secret: string;
@@ -90,6 +91,7 @@ export const toEndpoint = (r: EndpointRow): Endpoint => ({
   channels: json(r.channels, null),
   filter: json(r.filter, null),
   ordering: r.ordering === "fifo" ? "fifo" : "none",
+  transformation: json(r.transformation, null),
   status: r.status as EndpointStatus,
   disabledReason: r.disabled_reason as DisabledReason | null,
   secret: r.secret,

@@ -576,6 +576,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/applications/{app}/endpoints/{ep}/transformation/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Try a transformation on a sample payload
+         * @description Runs `code` (or the endpoint's stored transformation, enabled or not) on `{eventType, payload}` in the same sandbox, with the same limits and checks, as a delivery would; nothing is sent or stored. 200 with the request the handler made (or `cancel: true`); a handler that throws, times out or returns something unusable is a 422 `transformation_failed` whose `detail` is the message an attempt would record.
+         */
+        post: operations["postApiV1ApplicationsAppEndpointsEpTransformationTest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -621,6 +641,11 @@ export interface components {
             } | null;
             /** @enum {string} */
             ordering: "none" | "fifo";
+            /** @description the transformation run before each attempt (docs/delivery.md, Transformations); null for none */
+            transformation: {
+                code: string;
+                enabled: boolean;
+            } | null;
             /** @enum {string} */
             status: "active" | "disabled";
             /** @description in full only in the create response; masked (whsec_abcd…) elsewhere */
@@ -710,7 +735,8 @@ export interface components {
                 [key: string]: string;
             } | null;
             responseBody: string | null;
-            errorKind: string | null;
+            /** @enum {string|null} */
+            errorKind: "timeout" | "connection_refused" | "connection_reset" | "dns" | "tls" | "blocked" | "auth" | "redirect" | "http_status" | "network" | "unsupported_destination" | "transformation_failed" | "cancelled" | "internal" | null;
             errorMessage: string | null;
         };
         /** EndpointStats */
@@ -736,6 +762,22 @@ export interface components {
                 failed: number;
                 p50: number | null;
             }[];
+        };
+        /** TransformationTrial */
+        TransformationTrial: {
+            /** @enum {string} */
+            method: "POST" | "PUT" | "PATCH";
+            url: string;
+            eventType: string;
+            payload: {
+                [key: string]: unknown;
+            };
+            /** @description the handler's headers; Herald's own (signatures, ids, content-type) are added when it sends */
+            headers: {
+                [key: string]: string;
+            };
+            /** @description true: a delivery would send nothing (the delivery is recorded skipped) */
+            cancel: boolean;
         };
         /** AdminKey */
         AdminKey: {
@@ -1336,6 +1378,22 @@ export interface operations {
                      * @enum {string}
                      */
                     ordering?: "none" | "fifo";
+                    /**
+                     * @description JavaScript run in a sandbox before each attempt (docs/delivery.md, Transformations): `function handler(webhook)` gets `{method, url, eventType, payload, headers}` and returns it, changed, or with `cancel: true` to send nothing. At most 64 KiB of code. Null removes it.
+                     * @example {
+                     *       "code": "function handler(webhook) {\n  webhook.payload = { text: \"New order \" + webhook.payload.id };\n  return webhook;\n}",
+                     *       "enabled": true
+                     *     }
+                     */
+                    transformation?: null | {
+                        /** @description JavaScript defining `function handler(webhook) { …; return webhook; }` */
+                        code: string;
+                        /**
+                         * @description false stores the code without running it. Default: true
+                         * @default true
+                         */
+                        enabled?: boolean;
+                    };
                     headers?: {
                         [key: string]: string;
                     };
@@ -1472,6 +1530,22 @@ export interface operations {
                      * @enum {string}
                      */
                     ordering?: "none" | "fifo";
+                    /**
+                     * @description JavaScript run in a sandbox before each attempt (docs/delivery.md, Transformations): `function handler(webhook)` gets `{method, url, eventType, payload, headers}` and returns it, changed, or with `cancel: true` to send nothing. At most 64 KiB of code. Null removes it.
+                     * @example {
+                     *       "code": "function handler(webhook) {\n  webhook.payload = { text: \"New order \" + webhook.payload.id };\n  return webhook;\n}",
+                     *       "enabled": true
+                     *     }
+                     */
+                    transformation?: null | {
+                        /** @description JavaScript defining `function handler(webhook) { …; return webhook; }` */
+                        code: string;
+                        /**
+                         * @description false stores the code without running it. Default: true
+                         * @default true
+                         */
+                        enabled?: boolean;
+                    };
                     headers?: {
                         [key: string]: string;
                     };
@@ -2174,6 +2248,41 @@ export interface operations {
                         /** @description pass as ?cursor= for the next page; null on the last */
                         nextCursor: string | null;
                     };
+                };
+            };
+            "4XX": components["responses"]["Problem"];
+            "5XX": components["responses"]["Problem"];
+        };
+    };
+    postApiV1ApplicationsAppEndpointsEpTransformationTest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                app: string;
+                ep: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description an event type name: 1–256 characters from A–Z, a–z, 0–9, '_', '.', '-' */
+                    eventType: string;
+                    payload: Record<string, unknown>;
+                    /** @description the code to try; default: the endpoint's stored transformation */
+                    code?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TransformationTrial"];
                 };
             };
             "4XX": components["responses"]["Problem"];

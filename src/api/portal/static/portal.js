@@ -78,6 +78,13 @@ async function showAttempts(ep) {
   if (data.length === 0) cell(body.insertRow(), "No attempts yet.");
 }
 
+/** The dashboard's transformation editor (one module for both), under the endpoints table. */
+async function showTransformation(ep, path) {
+  const { transformationEditor } = await import("/dashboard/views/transformation.js");
+  const heading = Object.assign(document.createElement("h2"), { textContent: `Transformation of ${ep.url}` });
+  $("#transformation").replaceChildren(heading, transformationEditor({ endpoint: ep, base: path, call: api }));
+}
+
 async function loadEndpoints() {
   const { data } = await api("GET", `${appPath()}/endpoints?limit=250`);
   const body = $("#endpoints tbody");
@@ -98,6 +105,7 @@ async function loadEndpoints() {
     const actions = cell(row, "");
     const path = `${appPath()}/endpoints/${ep.id}`;
     button(actions, "Attempts", () => showAttempts(ep));
+    button(actions, "Transformation", () => showTransformation(ep, path));
     if (ep.status === "active") {
       button(actions, "Send test", async () => status(`Test sent: ${(await api("POST", `${path}/test`)).messageId}`, "ok"));
       button(actions, "Recover 24 h", async () => {

@@ -10,6 +10,7 @@ import { ago, count, h, link, localInputValue, ms, mount, percent, when } from "
 import { confirmButton } from "../forms.js";
 import { healthOf } from "../health.js";
 import { attemptLog, busy, chips, endpointBadge, notify, operationalEvents, reasonText, section, tile, tiles } from "../widgets.js";
+import { transformationEditor } from "./transformation.js";
 
 const POLL_MS = 500;
 const POLL_FOR_MS = 15_000;
@@ -250,6 +251,7 @@ export async function renderEndpoint(ctx, appRef, epId) {
     header,
     h("section", { class: "panel" }, actions, notices, secretBox),
     statsArea,
+    section("Transformation", transformationEditor({ endpoint: ep, base, call: api })),
     section("Attempt log", log.element),
     section("Operational events", events.element),
   );
