@@ -32,6 +32,7 @@ export const ATTEMPT_OUTCOMES: readonly AttemptOutcome[] = [
   "redirect",
   "network",
   "unsupported_destination",
+  "broker_rejected",
   "internal",
 ];
 

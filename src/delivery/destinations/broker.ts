@@ -1,0 +1,118 @@
+import { type BrokerTarget, parseBrokerUrl } from "../../core/broker-url.js";
+import { SsrfGuard } from "../../security/guard.js";
+import type { AttemptErrorKind } from "../../store/model.js";
+import { type Deadline, DeadlineClock } from "../deadline.js";
+import { BrokerPool, type PooledConnection } from "./broker-pool.js";
+import { type Destination, failedResult, type PreparedAttempt, RESPONSE_BODY_LIMIT, type SendResult } from "./destination.js";
+import { classifyError } from "./http.js";
+
+export interface BrokerDestinationOptions {
+  /** Decides which broker addresses may be connected to. Default: only globally routable addresses. */
+  guard?: SsrfGuard;
+  /** A connection unused this long is closed. Default: 30000 ms. */
+  idleMs?: number;
+}
+
+/** What a broker said to one publish. */
+export type BrokerAnswer =
+  | { ok: true; /** The broker's acknowledgement, for the attempt log (an entry id, a stream sequence…). */ answer: string }
+  | { ok: false; kind: AttemptErrorKind; message: string };
+
+/**
+ * What the three broker destinations share: the URL read into a target, one
+ * pooled connection per broker (`BrokerPool`), the SSRF guard on the broker's
+ * address (the connection is made to the checked IP, never to a name resolved
+ * again), one deadline over connect and publish, and errors turned into a
+ * failed `SendResult` with the URL's credentials blanked out. A subclass only
+ * opens a connection and publishes on it.
+ */
+export abstract class BrokerDestination<T extends BrokerTarget, C extends PooledConnection> implements Destination {
+  protected readonly guard: SsrfGuard;
+  private readonly pool: BrokerPool<C>;
+  private readonly clock = new DeadlineClock();
+
+  constructor(options: BrokerDestinationOptions = {}) {
+    this.guard = options.guard ?? new SsrfGuard();
+    this.pool = new BrokerPool<C>(options.idleMs ?? 30_000);
+  }
+
+  /** Opens a connection to `address` (the target's host, checked by the guard); calls `forget` when it ends by itself. */
+  protected abstract open(target: T, address: string, timeoutMs: number, forget: () => void): Promise<C>;
+
+  /** Publishes one message; never throws for what the broker refused (a throw is a connection-level failure). */
+  protected abstract publish(connection: C, target: T, attempt: PreparedAttempt, deadline: Deadline): Promise<BrokerAnswer>;
+
+  /** What error messages must not show: the password (and, where the user part is a token, that). */
+  protected secrets(target: T): string[] {
+    return [target.password];
+  }
+
+  /** What one connection is bound to; credentials included, so two users never share one. */
+  protected abstract poolKey(target: T): string;
+
+  async send(req: PreparedAttempt): Promise<SendResult> {
+    const started = performance.now();
+    const target = parseBrokerUrl(req.url);
+    if (typeof target === "string") return failedResult("unsupported_destination", `the endpoint's URL cannot be delivered: ${target}`, 0);
+    const secrets = this.secrets(target as T).filter((s) => s.length > 0);
+    const deadline = this.clock.start(req.timeoutMs);
+    const timedOut = new Promise<BrokerAnswer>((resolve) =>
+      deadline.once("abort", () => resolve({ ok: false, kind: "timeout", message: `no acknowledgement from the broker within ${req.timeoutMs} ms` })),
+    );
+    const work = this.pool.with(
+      this.poolKey(target as T),
+      async (forget) => {
+        const [first] = await this.guard.resolve(target.host);
+        return this.open(target as T, first!.address, req.timeoutMs, forget);
+      },
+      (connection) => this.publish(connection, target as T, req, deadline),
+    );
+    work.catch(() => undefined); // it may lose the race with the deadline
+    let answer: BrokerAnswer;
+    try {
+      answer = await Promise.race([work, timedOut]);
+    } catch (err) {
+      answer = err instanceof BrokerFailure ? { ok: false, kind: err.kind, message: err.message } : { ok: false, ...classifyError(err, false, req.timeoutMs) };
+    } finally {
+      this.clock.done(deadline);
+    }
+    const durationMs = Math.round(performance.now() - started);
+    if (!answer.ok) return failedResult(answer.kind, redact(answer.message, secrets), durationMs);
+    return { ok: true, statusCode: null, headers: null, body: answer.answer.slice(0, RESPONSE_BODY_LIMIT), errorKind: null, errorMessage: null, durationMs };
+  }
+
+  /** Closes every broker connection (an attempt still running fails). Idempotent. */
+  async close(_abort = false): Promise<void> {
+    this.clock.close();
+    await this.pool.close();
+  }
+
+  /** Open connections (tests). */
+  get connections(): number {
+    return this.pool.size;
+  }
+}
+
+/** A failure whose kind the destination knows (a login refused: `auth`), thrown while connecting. */
+export class BrokerFailure extends Error {
+  constructor(
+    readonly kind: AttemptErrorKind,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Blanks out every credential (as given, and URL-encoded) in a message meant for the attempt log. */
+export function redact(message: string, secrets: readonly string[]): string {
+  let out = message;
+  for (const secret of secrets) {
+    for (const form of new Set([secret, encodeURIComponent(secret)])) out = out.split(form).join("***");
+  }
+  return out;
+}
+
+/** The message of anything thrown, for an attempt's error message. */
+export function messageOf(err: unknown): string {
+  return (err instanceof Error ? err.message : String(err)).slice(0, 500);
+}
