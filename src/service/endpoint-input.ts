@@ -149,6 +149,9 @@ function check(input: EndpointPatchInput & { secret?: string | undefined }): voi
   }
   const auth = input.authentication;
   if (auth?.type === "oauth2") add("/authentication/tokenUrl", urlProblem(auth.tokenUrl, false));
+  if (auth?.type === "oauth2" && input.url !== undefined && BROKER_SCHEMES.some((s) => input.url!.toLowerCase().startsWith(s))) {
+    add("/authentication", "oauth2 applies to http(s) endpoints; a broker takes basic or bearer authentication, or credentials in its URL");
+  }
   if (auth?.type === "header" && isReservedHeader(auth.name)) {
     add("/authentication/name", "is set by Herald or is hop-by-hop, and cannot be configured");
   }

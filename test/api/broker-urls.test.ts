@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseBrokerUrl, withoutCredentials } from "../../src/core/broker-url.js";
+import { brokerLogin } from "../../src/delivery/destinations/broker.js";
 import { urlProblem } from "../../src/service/endpoint-input.js";
 import { openTestHerald } from "../helpers/herald.js";
 import { openApi, type TestApi } from "./helpers.js";
@@ -53,6 +54,13 @@ describe("broker endpoint URLs over the API", () => {
     expect((await t.call("GET", `${base}/${ok.body.id}`)).body.url).toBe("redis://redis.example.com/0?stream=a");
   });
 
+  it("refuses oauth2 authentication on a broker endpoint (it applies to http ones)", async () => {
+    const authentication = { type: "oauth2", tokenUrl: "https://auth.example.com/token", clientId: "c", clientSecret: "s" };
+    const res = await t.call("POST", base, { url: "nats://nats.example.com/orders", authentication });
+    expect(res.status).toBe(422);
+    expect(res.body.errors).toEqual([{ path: "/authentication", message: expect.stringMatching(/oauth2 applies to http\(s\) endpoints/) }]);
+  });
+
   it("still refuses credentials in http URLs, and a broker URL as an OAuth 2.0 token URL", () => {
     expect(urlProblem("https://u:p@example.com/hook")).toMatch(/must not contain credentials/);
     expect(urlProblem("amqp://example.com/?exchange=e", false)).toBe("must use http or https");
@@ -95,5 +103,28 @@ describe("reading broker URLs", () => {
     expect(withoutCredentials("nats://tok3n@h/a")).toBe("nats://***@h/a");
     expect(withoutCredentials("redis://:pw@h/0?stream=s")).toBe("redis://:***@h/0?stream=s");
     expect(withoutCredentials("https://example.com/hook?x=@")).toBe("https://example.com/hook?x=@");
+  });
+});
+
+describe("a broker's login from the endpoint's authentication", () => {
+  const target = (url: string) => parseBrokerUrl(new URL(url)) as Exclude<ReturnType<typeof parseBrokerUrl>, string>;
+  const basic = `Basic ${Buffer.from("user:pa:ss").toString("base64")}`;
+
+  it("reads basic as user and password, bearer as a NATS token or a password, and drops the header", () => {
+    expect(brokerLogin(target("amqp://h/?exchange=e"), { authorization: basic, "webhook-id": "msg_1" })).toEqual({
+      target: expect.objectContaining({ username: "user", password: "pa:ss" }),
+      headers: { "webhook-id": "msg_1" },
+    });
+    expect(brokerLogin(target("nats://h/a"), { authorization: "Bearer t0k" }).target).toMatchObject({ username: "t0k", password: "" });
+    expect(brokerLogin(target("redis://h?stream=s"), { authorization: "Bearer t0k" }).target).toMatchObject({ username: "", password: "t0k" });
+  });
+
+  it("lets the URL's own credentials win, and changes nothing without the header", () => {
+    expect(brokerLogin(target("redis://u:p@h?stream=s"), { authorization: basic })).toEqual({
+      target: expect.objectContaining({ username: "u", password: "p" }),
+      headers: {},
+    });
+    const plain = target("nats://h/a");
+    expect(brokerLogin(plain, { x: "1" })).toEqual({ target: plain, headers: { x: "1" } });
   });
 });

@@ -50,10 +50,13 @@ export abstract class BrokerDestination<T extends BrokerTarget, C extends Pooled
   /** What one connection is bound to; credentials included, so two users never share one. */
   protected abstract poolKey(target: T): string;
 
-  async send(req: PreparedAttempt): Promise<SendResult> {
+  async send(prepared: PreparedAttempt): Promise<SendResult> {
     const started = performance.now();
-    const target = parseBrokerUrl(req.url);
-    if (typeof target === "string") return failedResult("unsupported_destination", `the endpoint's URL cannot be delivered: ${target}`, 0);
+    const parsed = parseBrokerUrl(prepared.url);
+    if (typeof parsed === "string") return failedResult("unsupported_destination", `the endpoint's URL cannot be delivered: ${parsed}`, 0);
+    if (prepared.oauth2) return failedResult("auth", OAUTH2_REFUSED, 0);
+    const { target, headers } = brokerLogin(parsed, prepared.headers);
+    const req = { ...prepared, headers };
     const secrets = this.secrets(target as T).filter((s) => s.length > 0);
     const deadline = this.clock.start(req.timeoutMs);
     const timedOut = new Promise<BrokerAnswer>((resolve) =>
@@ -91,6 +94,34 @@ export abstract class BrokerDestination<T extends BrokerTarget, C extends Pooled
   get connections(): number {
     return this.pool.size;
   }
+}
+
+const OAUTH2_REFUSED =
+  "OAuth 2.0 client credentials apply to http(s) endpoints only; give a broker its login in the URL or as basic (or bearer) authentication";
+
+/**
+ * The endpoint's `authentication` (which the dispatcher turned into an
+ * `authorization` header) is the broker's login when the URL names none:
+ * basic is user and password; bearer is a NATS token, or a password for
+ * RabbitMQ (its OAuth 2.0 plugin) and Redis. Either way the header is a
+ * credential for the broker, not passed on to consumers.
+ */
+export function brokerLogin(target: BrokerTarget, headers: Record<string, string>): { target: BrokerTarget; headers: Record<string, string> } {
+  const { authorization, ...rest } = headers;
+  if (authorization === undefined) return { target, headers };
+  if (target.username || target.password) return { target, headers: rest };
+  const space = authorization.indexOf(" ");
+  const scheme = authorization.slice(0, space).toLowerCase();
+  const value = authorization.slice(space + 1);
+  if (scheme === "basic") {
+    const decoded = Buffer.from(value, "base64").toString("utf8");
+    const colon = decoded.indexOf(":");
+    return { target: { ...target, username: decoded.slice(0, colon), password: decoded.slice(colon + 1) }, headers: rest };
+  }
+  if (scheme === "bearer") {
+    return { target: target.scheme === "nats" ? { ...target, username: value } : { ...target, password: value }, headers: rest };
+  }
+  return { target, headers: rest };
 }
 
 /** A failure whose kind the destination knows (a login refused: `auth`), thrown while connecting. */

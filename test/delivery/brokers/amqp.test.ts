@@ -127,6 +127,23 @@ describe.skipIf(!up)("amqp: endpoints (RabbitMQ, publisher confirms)", () => {
     expect(herald.dispatcher?.running).toBe(true);
   });
 
+  it("takes its login from the endpoint's basic authentication, which consumers never see", async () => {
+    const { exchange, queue } = await route("orders");
+    const { herald, app } = await start({ HERALD_RETRY_SCHEDULE: "0s" });
+    const url = `amqp://127.0.0.1:5672/?exchange=${exchange}&routingKey=orders`;
+    const good = await herald.createEndpoint(app.id, { url, secret: SECRET, authentication: { type: "basic", username: "guest", password: "guest" } });
+    const password = "basic-password-never-logged-3c9";
+    const bad = await herald.createEndpoint(app.id, { url, secret: SECRET, authentication: { type: "basic", username: "guest", password } });
+    await publish(herald, app.id);
+    expect((await attemptsOf(herald, good.id, 1))[0]).toMatchObject({ success: true });
+    const [refused] = await attemptsOf(herald, bad.id, 1);
+    expect(refused).toMatchObject({ success: false, errorKind: "auth" });
+    expect(JSON.stringify(refused)).not.toContain(password);
+    const got = await eventually(() => getOne(queue));
+    expect(got.content.toString("utf8")).toBe(PAYLOAD);
+    expect(got.properties.headers).not.toHaveProperty("authorization");
+  });
+
   it("keeps one connection per broker and user, shared by exchanges, and closes it when idle", async () => {
     const one = await route("a");
     const two = await route("b");
