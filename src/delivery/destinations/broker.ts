@@ -13,6 +13,16 @@ export interface BrokerDestinationOptions {
   idleMs?: number;
 }
 
+interface Resolved<T> {
+  target: T;
+  /** Its connection in the pool. */
+  key: string;
+  /** What error messages must not show. */
+  secrets: string[];
+}
+
+const TARGET_CACHE_LIMIT = 1000;
+
 /** What a broker said to one publish. */
 export type BrokerAnswer =
   | { ok: true; /** The broker's acknowledgement, for the attempt log (an entry id, a stream sequence…). */ answer: string }
@@ -30,6 +40,7 @@ export abstract class BrokerDestination<T extends BrokerTarget, C extends Pooled
   protected readonly guard: SsrfGuard;
   private readonly pool: BrokerPool<C>;
   private readonly clock = new DeadlineClock();
+  private readonly targets = new Map<string, Resolved<T> | string>();
 
   constructor(options: BrokerDestinationOptions = {}) {
     this.guard = options.guard ?? new SsrfGuard();
@@ -52,23 +63,22 @@ export abstract class BrokerDestination<T extends BrokerTarget, C extends Pooled
 
   async send(prepared: PreparedAttempt): Promise<SendResult> {
     const started = performance.now();
-    const parsed = parseBrokerUrl(prepared.url);
-    if (typeof parsed === "string") return failedResult("unsupported_destination", `the endpoint's URL cannot be delivered: ${parsed}`, 0);
+    const resolved = this.resolveTarget(prepared);
+    if (typeof resolved === "string") return failedResult("unsupported_destination", `the endpoint's URL cannot be delivered: ${resolved}`, 0);
     if (prepared.oauth2) return failedResult("auth", OAUTH2_REFUSED, 0);
-    const { target, headers } = brokerLogin(parsed, prepared.headers);
-    const req = { ...prepared, headers };
-    const secrets = this.secrets(target as T).filter((s) => s.length > 0);
+    const { target, key, secrets } = resolved;
+    const req = prepared.headers.authorization === undefined ? prepared : { ...prepared, headers: brokerLogin(target, prepared.headers).headers };
     const deadline = this.clock.start(req.timeoutMs);
     const timedOut = new Promise<BrokerAnswer>((resolve) =>
       deadline.once("abort", () => resolve({ ok: false, kind: "timeout", message: `no acknowledgement from the broker within ${req.timeoutMs} ms` })),
     );
     const work = this.pool.with(
-      this.poolKey(target as T),
+      key,
       async (forget) => {
         const [first] = await this.guard.resolve(target.host);
-        return this.open(target as T, first!.address, req.timeoutMs, forget);
+        return this.open(target, first!.address, req.timeoutMs, forget);
       },
-      (connection) => this.publish(connection, target as T, req, deadline),
+      (connection) => this.publish(connection, target, req, deadline),
     );
     work.catch(() => undefined); // it may lose the race with the deadline
     let answer: BrokerAnswer;
@@ -82,6 +92,26 @@ export abstract class BrokerDestination<T extends BrokerTarget, C extends Pooled
     const durationMs = Math.round(performance.now() - started);
     if (!answer.ok) return failedResult(answer.kind, redact(answer.message, secrets), durationMs);
     return { ok: true, statusCode: null, headers: null, body: answer.answer.slice(0, RESPONSE_BODY_LIMIT), errorKind: null, errorMessage: null, durationMs };
+  }
+
+  /**
+   * The URL read, with the login of the endpoint's `authentication`, and its
+   * pool key: remembered per URL and login, since every attempt to an
+   * endpoint asks the same (what a publish costs besides the broker's answer).
+   */
+  private resolveTarget(req: PreparedAttempt): Resolved<T> | string {
+    const cacheKey = `${req.url.href}\n${req.headers.authorization ?? ""}`;
+    const hit = this.targets.get(cacheKey);
+    if (hit !== undefined) return hit;
+    const parsed = parseBrokerUrl(req.url);
+    let resolved: Resolved<T> | string = parsed as string;
+    if (typeof parsed !== "string") {
+      const { target } = brokerLogin(parsed, req.headers);
+      resolved = { target: target as T, key: this.poolKey(target as T), secrets: this.secrets(target as T).filter((s) => s.length > 0) };
+    }
+    if (this.targets.size >= TARGET_CACHE_LIMIT) this.targets.clear();
+    this.targets.set(cacheKey, resolved);
+    return resolved;
   }
 
   /** Closes every broker connection (an attempt still running fails). Idempotent. */
