@@ -144,6 +144,34 @@ describe.skipIf(!up)("amqp: endpoints (RabbitMQ, publisher confirms)", () => {
     expect(got.properties.headers).not.toHaveProperty("authorization");
   });
 
+  it("on one shared channel, tells each publish in flight its own outcome: confirmed, returned, or no exchange", async () => {
+    const { exchange, queue } = await route("ok");
+    const missing = uniqueName("missing");
+    const destination = new AmqpDestination({ guard: new SsrfGuard({ allowedNetworks: ["127.0.0.0/8"] }) });
+    try {
+      const send = (i: number, ex: string, key: string) =>
+        destination.send({
+          url: new URL(`${BROKER}/?exchange=${ex}&routingKey=${key}`),
+          headers: { "webhook-id": `msg_${i}`, "webhook-signature": `v1,sig${i}` },
+          body: `{"i":${i}}`,
+          timeoutMs: 5000,
+        });
+      const kinds = Array.from({ length: 30 }, (_, i) => (i % 3 === 0 ? "ok" : i % 3 === 1 ? "returned" : "missing"));
+      const results = await Promise.all(
+        kinds.map((kind, i) => (kind === "ok" ? send(i, exchange, "ok") : kind === "returned" ? send(i, exchange, "nobody") : send(i, missing, "ok"))),
+      );
+      results.forEach((r, i) => {
+        if (kinds[i] === "ok") expect(r).toMatchObject({ ok: true });
+        else if (kinds[i] === "returned") expect(r.errorMessage).toMatch(/unroutable/);
+        else expect(r.errorMessage).toMatch(/no exchange/);
+      });
+      expect((await ch.checkQueue(queue)).messageCount).toBe(10);
+      expect(destination.connections).toBe(1);
+    } finally {
+      await destination.close();
+    }
+  });
+
   it("keeps one connection per broker and user, shared by exchanges, and closes it when idle", async () => {
     const one = await route("a");
     const two = await route("b");
