@@ -45,6 +45,11 @@ export class AmqpPublisher {
     return this.model.close().catch(() => undefined);
   }
 
+  destroy(): void {
+    // amqplib has no abrupt close of its own: drop the socket under it.
+    (this.model.connection as unknown as { stream?: { destroy(): void } }).stream?.destroy();
+  }
+
   /** null when the exchange exists (the default exchange `""` always does), else the broker's reason. */
   private checkExchange(exchange: string): Promise<string | null> {
     if (exchange === "") return Promise.resolve(null);

@@ -9,9 +9,14 @@
  * once; the next attempt opens a new one, through the SSRF guard again.
  */
 export interface PooledConnection {
-  /** Closes it; resolves when it is closed (or failed to close: never rejects). */
+  /** Closes it politely; resolves when it is closed (or failed to close: never rejects). */
   close(): Promise<void>;
+  /** Drops its socket at once (a broker that does not answer the close). */
+  destroy(): void;
 }
+
+/** How long `close()` waits for a broker to answer a polite close before dropping the socket. */
+const CLOSE_WAIT_MS = 2000;
 
 interface Entry<C> {
   opening: Promise<C>;
@@ -72,14 +77,18 @@ export class BrokerPool<C extends PooledConnection> {
     return this.entries.size;
   }
 
-  /** Closes every connection now; later attempts fail. Idempotent. */
-  async close(): Promise<void> {
+  /**
+   * Closes every connection now (with `abort`, drops them without a polite
+   * close); later attempts fail. A connection still opening is closed when it
+   * opens, without being waited for. Idempotent.
+   */
+  async close(abort = false): Promise<void> {
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    const entries = [...this.entries.values()];
+    const open = [...this.entries.values()].flatMap((e) => (e.connection ? [e.connection] : []));
     this.entries.clear();
-    await Promise.all(entries.map((e) => e.opening.then((c) => c.close(), () => undefined)));
+    await Promise.all(open.map((c) => (abort ? c.destroy() : closeWithin(c, CLOSE_WAIT_MS))));
   }
 
   private startTimer(): void {
@@ -93,7 +102,7 @@ export class BrokerPool<C extends PooledConnection> {
     for (const [key, entry] of this.entries) {
       if (entry.inUse === 0 && entry.connection && now - entry.lastUsed >= this.idleMs) {
         this.entries.delete(key);
-        void entry.connection.close();
+        void closeWithin(entry.connection, CLOSE_WAIT_MS);
       }
     }
     if (this.entries.size === 0 && this.timer) {
@@ -101,4 +110,13 @@ export class BrokerPool<C extends PooledConnection> {
       this.timer = null;
     }
   }
+}
+
+async function closeWithin(connection: PooledConnection, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<"late">((resolve) => {
+    timer = setTimeout(() => resolve("late"), ms);
+  });
+  if ((await Promise.race([connection.close(), late])) === "late") connection.destroy();
+  clearTimeout(timer);
 }

@@ -76,7 +76,8 @@ export abstract class BrokerDestination<T extends BrokerTarget, C extends Pooled
       key,
       async (forget) => {
         const [first] = await this.guard.resolve(target.host);
-        return this.open(target, first!.address, req.timeoutMs, forget);
+        // The clients' own connect timeouts are backstops: the attempt's deadline is what ends it.
+        return this.open(target, first!.address, req.timeoutMs + BACKSTOP_MS, forget);
       },
       (connection) => this.publish(connection, target, req, deadline),
     );
@@ -85,7 +86,7 @@ export abstract class BrokerDestination<T extends BrokerTarget, C extends Pooled
     try {
       answer = await Promise.race([work, timedOut]);
     } catch (err) {
-      answer = err instanceof BrokerFailure ? { ok: false, kind: err.kind, message: err.message } : { ok: false, ...classifyError(err, false, req.timeoutMs) };
+      answer = err instanceof BrokerFailure ? { ok: false, kind: err.kind, message: err.message } : { ok: false, ...classify(err, req.timeoutMs) };
     } finally {
       this.clock.done(deadline);
     }
@@ -115,15 +116,25 @@ export abstract class BrokerDestination<T extends BrokerTarget, C extends Pooled
   }
 
   /** Closes every broker connection (an attempt still running fails). Idempotent. */
-  async close(_abort = false): Promise<void> {
+  async close(abort = false): Promise<void> {
     this.clock.close();
-    await this.pool.close();
+    await this.pool.close(abort);
   }
 
   /** Open connections (tests). */
   get connections(): number {
     return this.pool.size;
   }
+}
+
+/** How much later than the attempt's deadline the clients' own connect timeouts fire. */
+const BACKSTOP_MS = 1000;
+
+/** As for HTTP, plus the clients' own timeouts, which carry no error code (amqplib's `connect ETIMEDOUT`). */
+function classify(err: unknown, timeoutMs: number): { kind: AttemptErrorKind; message: string } {
+  const classified = classifyError(err, false, timeoutMs);
+  if (classified.kind === "network" && /ETIMEDOUT|timed? ?out/i.test(classified.message)) return { ...classified, kind: "timeout" };
+  return classified;
 }
 
 const OAUTH2_REFUSED =

@@ -23,6 +23,11 @@ class NatsLink {
   close(): Promise<void> {
     return this.nc.close().catch(() => undefined);
   }
+
+  destroy(): void {
+    // The client has no abrupt close; its close() flushes at most for its own timeout.
+    void this.close();
+  }
 }
 
 /**

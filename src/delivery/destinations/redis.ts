@@ -9,6 +9,10 @@ class RedisLink {
   async close(): Promise<void> {
     await this.client.quit().catch(() => this.client.disconnect());
   }
+
+  destroy(): void {
+    this.client.disconnect();
+  }
 }
 
 /**
@@ -50,6 +54,8 @@ export class RedisDestination extends BrokerDestination<RedisTarget, RedisLink> 
       socketError = err;
     });
     client.on("end", forget);
+    // ioredis bounds the TCP connect only; a server that accepts and never answers would hold it forever.
+    const giveUp = setTimeout(() => client.disconnect(), timeoutMs);
     try {
       await client.connect();
     } catch (err) {
@@ -58,6 +64,8 @@ export class RedisDestination extends BrokerDestination<RedisTarget, RedisLink> 
       const message = messageOf(why);
       if (/^(WRONGPASS|NOAUTH|NOPERM)/.test(message)) throw new BrokerFailure("auth", `Redis refused the login: ${message}`);
       throw why;
+    } finally {
+      clearTimeout(giveUp);
     }
     return new RedisLink(client);
   }
