@@ -1,4 +1,3 @@
-import amqp from "amqplib";
 import type { AmqpTarget } from "../../core/broker-url.js";
 import { AmqpPublisher } from "./amqp-channel.js";
 import { type BrokerAnswer, BrokerDestination, BrokerFailure, messageOf } from "./broker.js";
@@ -34,6 +33,8 @@ export class AmqpDestination extends BrokerDestination<AmqpTarget, AmqpPublisher
       vhost: t.vhost,
       heartbeat: 30,
     };
+    // Loaded on first use: a Herald with no amqp: endpoint never pays for the client.
+    const { default: amqp } = await import("amqplib");
     const model = await amqp.connect(options, { timeout: timeoutMs, clientProperties: { connection_name: "herald" } }).catch((err: Error) => {
       if (/ACCESS.REFUSED|NOT.ALLOWED/.test(err.message)) throw new BrokerFailure("auth", `RabbitMQ refused the login or the vhost "${t.vhost}": ${messageOf(err)}`);
       throw err;

@@ -1,4 +1,4 @@
-import { connect, headers as natsHeaders, type JetStreamClient, type NatsConnection } from "nats";
+import type { JetStreamClient, MsgHdrs, NatsConnection } from "nats";
 import type { NatsTarget } from "../../core/broker-url.js";
 import type { AttemptErrorKind } from "../../store/model.js";
 import type { Deadline } from "../deadline.js";
@@ -16,7 +16,11 @@ const CONNECT_KINDS: Record<string, AttemptErrorKind> = {
 class NatsLink {
   readonly js: JetStreamClient;
 
-  constructor(readonly nc: NatsConnection) {
+  constructor(
+    readonly nc: NatsConnection,
+    /** The client's `headers()`, from the module loaded on first use. */
+    readonly headers: () => MsgHdrs,
+  ) {
     this.js = nc.jetstream();
   }
 
@@ -59,6 +63,8 @@ export class NatsDestination extends BrokerDestination<NatsTarget, NatsLink> {
     const host = address.includes(":") ? `[${address}]` : address;
     // `nats://user:pass@…` is user and password; `nats://token@…`, a token.
     const auth = t.password ? { user: t.username, pass: t.password } : t.username ? { token: t.username } : {};
+    // Loaded on first use: a Herald with no nats: endpoint never pays for the client.
+    const { connect, headers } = await import("nats");
     const nc = await connect({
       servers: `${host}:${t.port}`,
       ...auth,
@@ -72,11 +78,11 @@ export class NatsDestination extends BrokerDestination<NatsTarget, NatsLink> {
       throw kind ? new BrokerFailure(kind, `NATS at ${host}:${t.port}: ${messageOf(err)}`) : err;
     });
     void nc.closed().then(forget, forget);
-    return new NatsLink(nc);
+    return new NatsLink(nc, headers);
   }
 
   protected async publish(link: NatsLink, t: NatsTarget, req: PreparedAttempt, deadline: Deadline): Promise<BrokerAnswer> {
-    const h = natsHeaders();
+    const h = link.headers();
     for (const [name, value] of Object.entries(req.headers)) h.set(name, value);
     try {
       const ack = await link.js.publish(t.subject, Buffer.from(req.body), { headers: h, timeout: Math.max(1, deadline.at - Date.now()) });

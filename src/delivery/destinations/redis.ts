@@ -1,4 +1,4 @@
-import { Redis } from "ioredis";
+import type { Redis } from "ioredis";
 import type { RedisTarget } from "../../core/broker-url.js";
 import { type BrokerAnswer, BrokerDestination, BrokerFailure, messageOf } from "./broker.js";
 import type { PreparedAttempt } from "./destination.js";
@@ -35,6 +35,8 @@ export class RedisDestination extends BrokerDestination<RedisTarget, RedisLink> 
   }
 
   protected async open(t: RedisTarget, address: string, timeoutMs: number, forget: () => void): Promise<RedisLink> {
+    // Loaded on first use: a Herald with no redis: endpoint never pays for the client.
+    const { Redis } = await import("ioredis");
     const client = new Redis({
       host: address,
       port: t.port,
