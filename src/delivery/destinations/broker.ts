@@ -79,7 +79,8 @@ export abstract class BrokerDestination<T extends BrokerTarget, C extends Pooled
         // The clients' own connect timeouts are backstops: the attempt's deadline is what ends it.
         return this.open(target, first!.address, req.timeoutMs + BACKSTOP_MS, forget);
       },
-      (connection) => this.publish(connection, target, req, deadline),
+      // A connection that opened after the deadline carries nothing: the attempt is over (a timeout).
+      (connection) => (deadline.aborted ? timedOut : this.publish(connection, target, req, deadline)),
     );
     work.catch(() => undefined); // it may lose the race with the deadline
     let answer: BrokerAnswer;
