@@ -46,6 +46,8 @@ export class RedisDestination extends BrokerDestination<RedisTarget, RedisLink> 
       connectionName: "herald",
       lazyConnect: true,
       connectTimeout: timeoutMs,
+      // A backstop (the attempt's deadline ends it first): a command Redis never answers is not held forever.
+      commandTimeout: timeoutMs,
       retryStrategy: () => null,
       maxRetriesPerRequest: 0,
       enableOfflineQueue: false,
