@@ -122,6 +122,7 @@ const ERROR_KINDS: Record<AttemptErrorKind, true> = {
   http_status: true,
   network: true,
   unsupported_destination: true,
+  broker_rejected: true,
   transformation_failed: true,
   cancelled: true,
   internal: true,

@@ -1,3 +1,4 @@
+import { withoutCredentials } from "../core/broker-url.js";
 import { newId } from "../core/ids.js";
 import { applyRetryAfter, delayBefore, parseRetryAfter, type RetryPolicy } from "../core/retry.js";
 import type { Attempt } from "../store/model.js";
@@ -71,7 +72,8 @@ function attemptRow(job: DeliveryJob, result: SendResult, attemptNumber: number,
     endpointId: delivery.endpointId,
     appId: delivery.appId,
     attemptNumber,
-    url,
+    // A broker URL's password never reaches the attempt log.
+    url: withoutCredentials(url),
     createdAt: startedAt,
     durationMs: result.durationMs,
     success: result.ok,

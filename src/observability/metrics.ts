@@ -32,6 +32,9 @@ export const ATTEMPT_OUTCOMES: readonly AttemptOutcome[] = [
   "redirect",
   "network",
   "unsupported_destination",
+  "broker_rejected",
+  "transformation_failed",
+  "cancelled",
   "internal",
 ];
 

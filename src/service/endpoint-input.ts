@@ -1,6 +1,7 @@
 import { distinctChannels } from "../core/filters.js";
 import { type Static, Type } from "@sinclair/typebox";
 import { type FieldError, HeraldError } from "../core/errors.js";
+import { BROKER_SCHEMES, brokerUrlProblem } from "../core/broker-url.js";
 import { type ApplicationId, newId } from "../core/ids.js";
 import type { PayloadFilter } from "../core/payload-filter.js";
 import { FILTER_LIMITS, filterProblems } from "../core/payload-filter-check.js";
@@ -157,8 +158,8 @@ export const isReservedHeader = (name: string): boolean => {
   return RESERVED_HEADERS.has(lower) || lower.startsWith("webhook-") || lower.startsWith("x-webhook-");
 };
 
-/** Why `value` is not an acceptable target URL, or undefined. */
-export function urlProblem(value: string): string | undefined {
+/** Why `value` is not an acceptable target URL (HTTP, or a broker of contract §8), or undefined. */
+export function urlProblem(value: string, brokers = true): string | undefined {
   if (/[\s\x00-\x1f\x7f]/.test(value)) return "must not contain spaces or control characters";
   const absolute = "must be an absolute URL such as https://example.com/webhooks";
   // WHATWG parsing forgives `https:///path` (host "path"); a target must spell its host.
@@ -169,7 +170,9 @@ export function urlProblem(value: string): string | undefined {
   } catch {
     return absolute;
   }
-  if (url.protocol !== "https:" && url.protocol !== "http:") return "must use http or https";
+  // Broker URLs (contract §8) carry their connection's credentials; HTTP ones use `authentication`.
+  if (brokers && BROKER_SCHEMES.includes(url.protocol)) return brokerUrlProblem(url);
+  if (url.protocol !== "https:" && url.protocol !== "http:") return brokers ? "must use http, https, amqp, nats or redis" : "must use http or https";
   if (url.username || url.password) return "must not contain credentials; use authentication instead";
   if (!url.hostname) return "must name a host";
   return undefined;
@@ -188,7 +191,10 @@ function check(input: EndpointPatchInput & { secret?: string | undefined }): voi
     if (isReservedHeader(name)) add(`/headers/${name}`, "is set by Herald or is hop-by-hop, and cannot be configured");
   }
   const auth = input.authentication;
-  if (auth?.type === "oauth2") add("/authentication/tokenUrl", urlProblem(auth.tokenUrl));
+  if (auth?.type === "oauth2") add("/authentication/tokenUrl", urlProblem(auth.tokenUrl, false));
+  if (auth?.type === "oauth2" && input.url !== undefined && BROKER_SCHEMES.some((s) => input.url!.toLowerCase().startsWith(s))) {
+    add("/authentication", "oauth2 applies to http(s) endpoints; a broker takes basic or bearer authentication, or credentials in its URL");
+  }
   if (auth?.type === "header" && isReservedHeader(auth.name)) {
     add("/authentication/name", "is set by Herald or is hop-by-hop, and cannot be configured");
   }

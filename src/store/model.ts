@@ -129,7 +129,7 @@ export type AttemptErrorKind =
   | "dns"
   | "tls"
   | "blocked"
-  /** An `oauth2` endpoint's token could not be had (the token endpoint refused, failed or timed out). */
+  /** An `oauth2` endpoint's token could not be had (the token endpoint refused, failed or timed out), or a broker refused the URL's credentials. */
   | "auth"
   | "redirect"
   | "http_status"
@@ -140,6 +140,8 @@ export type AttemptErrorKind =
   | "transformation_failed"
   /** The endpoint's transformation set `cancel: true`: nothing was sent, the delivery is `skipped`, no retry. */
   | "cancelled"
+  /** A broker (RabbitMQ, NATS JetStream, Redis) answered but did not take the message: a nack, no route or stream, a refused publish; the message says which. */
+  | "broker_rejected"
   /** A fault inside Herald while making the attempt (a bug, a stored value it could not use); retried on the schedule. */
   | "internal";
 

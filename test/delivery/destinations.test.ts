@@ -1,5 +1,15 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { type Destination, Destinations, defaultDestinations, HttpDestination, type PreparedAttempt, type SendResult } from "../../src/delivery/destinations/index.js";
+import {
+  AmqpDestination,
+  type Destination,
+  Destinations,
+  defaultDestinations,
+  HttpDestination,
+  NatsDestination,
+  type PreparedAttempt,
+  RedisDestination,
+  type SendResult,
+} from "../../src/delivery/destinations/index.js";
 import type { Herald } from "../../src/herald.js";
 import { createApp, createEndpoint, eventually, openTestHerald } from "../helpers/herald.js";
 import { type Receiver, startReceiver } from "../helpers/receiver.js";
@@ -40,17 +50,22 @@ describe("destinations by URL scheme", () => {
   it("answers an unknown scheme with a failed attempt of kind unsupported_destination, never a throw", async () => {
     const http = recording();
     const destinations = new Destinations({ "http:": http, "https:": http });
-    const result = await destinations.send(attempt("amqp://127.0.0.1:5672/vhost?exchange=e&routingKey=k"));
+    const result = await destinations.send(attempt("kafka://127.0.0.1:9092/orders"));
     expect(result).toMatchObject({ ok: false, statusCode: null, headers: null, body: null, errorKind: "unsupported_destination" });
-    expect(result.errorMessage).toContain('"amqp:"');
+    expect(result.errorMessage).toContain('"kafka:"');
     expect(http.sent).toEqual([]);
   });
 
-  it("delivers http: and https: through one HttpDestination by default", async () => {
+  it("delivers http: and https: through one HttpDestination by default, and the brokers through theirs", async () => {
     const destinations = defaultDestinations();
     try {
-      expect(destinations.schemes).toEqual(["http:", "https:"]);
-      expect((destinations as unknown as { byScheme: Map<string, Destination> }).byScheme.get("https:")).toBeInstanceOf(HttpDestination);
+      expect(destinations.schemes).toEqual(["http:", "https:", "amqp:", "nats:", "redis:"]);
+      const byScheme = (destinations as unknown as { byScheme: Map<string, Destination> }).byScheme;
+      expect(byScheme.get("https:")).toBeInstanceOf(HttpDestination);
+      expect(byScheme.get("http:")).toBe(byScheme.get("https:"));
+      expect(byScheme.get("amqp:")).toBeInstanceOf(AmqpDestination);
+      expect(byScheme.get("nats:")).toBeInstanceOf(NatsDestination);
+      expect(byScheme.get("redis:")).toBeInstanceOf(RedisDestination);
     } finally {
       await destinations.close();
     }
@@ -73,7 +88,7 @@ describe("an endpoint whose URL no destination delivers", () => {
     await herald.start();
     receiver = await startReceiver();
     const app = await createApp(herald);
-    const url = "amqp://127.0.0.1:5672/herald?exchange=events&routingKey=orders";
+    const url = "kafka://127.0.0.1:9092/orders";
     await expect(herald.createEndpoint(app.id, { url })).rejects.toMatchObject({ code: "validation_failed" });
 
     // Straight into the store, past the API's checks.
@@ -88,7 +103,7 @@ describe("an endpoint whose URL no destination delivers", () => {
     });
     const failed = attempts.find((a) => a.endpointId === broker.id);
     expect(failed).toMatchObject({ success: false, statusCode: null, errorKind: "unsupported_destination", attemptNumber: 1, url });
-    expect(failed!.errorMessage).toContain('"amqp:"');
+    expect(failed!.errorMessage).toContain('"kafka:"');
     expect(attempts.find((a) => a.endpointId === web.id)).toMatchObject({ success: true, statusCode: 200 });
     expect(receiver.received).toHaveLength(1);
 

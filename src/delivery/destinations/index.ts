@@ -1,9 +1,17 @@
+import { AmqpDestination } from "./amqp.js";
+import type { BrokerDestinationOptions } from "./broker.js";
 import { type Destination, failedResult, type PreparedAttempt, type SendResult } from "./destination.js";
 import { HttpDestination, type HttpDestinationOptions } from "./http.js";
+import { NatsDestination } from "./nats.js";
+import { RedisDestination } from "./redis.js";
 
 export type { Destination, PreparedAttempt, SendResult } from "./destination.js";
 export { failedResult, RESPONSE_BODY_LIMIT } from "./destination.js";
+export { AmqpDestination } from "./amqp.js";
+export type { BrokerDestinationOptions } from "./broker.js";
 export { HttpDestination, type HttpDestinationOptions } from "./http.js";
+export { NatsDestination } from "./nats.js";
+export { RedisDestination } from "./redis.js";
 
 /**
  * The destinations of one dispatcher, by URL scheme (`"https:"`, with the
@@ -48,8 +56,21 @@ export class Destinations implements Destination {
   }
 }
 
-/** Herald's destinations today: HTTP and HTTPS, through one `HttpDestination`. */
-export function defaultDestinations(options: HttpDestinationOptions = {}): Destinations {
-  const http = new HttpDestination(options);
-  return new Destinations({ "http:": http, "https:": http });
+/**
+ * Herald's destinations: HTTP and HTTPS through one `HttpDestination`, and
+ * the brokers of contract §8 (`amqp:` RabbitMQ, `nats:` NATS JetStream,
+ * `redis:` Redis Streams), all behind the same SSRF guard. A broker
+ * destination connects only when an endpoint of its scheme is first attempted.
+ */
+export function defaultDestinations(options: HttpDestinationOptions & Pick<BrokerDestinationOptions, "idleMs"> = {}): Destinations {
+  const { idleMs, ...httpOptions } = options;
+  const http = new HttpDestination(httpOptions);
+  const brokers: BrokerDestinationOptions = { ...(options.guard ? { guard: options.guard } : {}), ...(idleMs !== undefined ? { idleMs } : {}) };
+  return new Destinations({
+    "http:": http,
+    "https:": http,
+    "amqp:": new AmqpDestination(brokers),
+    "nats:": new NatsDestination(brokers),
+    "redis:": new RedisDestination(brokers),
+  });
 }

@@ -1,0 +1,114 @@
+/**
+ * Broker destinations' URLs (contract §8): what each scheme needs, read once
+ * into a typed target. No I/O: the API checks URLs with it (`urlProblem`), and
+ * the destinations read their targets with it.
+ *
+ * - `amqp://[user:pass@]host[:5672]/[vhost]?exchange=E[&routingKey=K]` (RabbitMQ;
+ *   an empty path is the default vhost `/`; `exchange=` empty is the default exchange)
+ * - `nats://[user:pass@ | token@]host[:4222]/subject` (NATS JetStream)
+ * - `redis://[user:pass@]host[:6379][/db]?stream=S` (Redis Streams)
+ */
+
+export interface BrokerCredentials {
+  /** Decoded; empty when the URL names none. */
+  username: string;
+  password: string;
+}
+
+interface BrokerBase extends BrokerCredentials {
+  host: string;
+  port: number;
+}
+
+export interface AmqpTarget extends BrokerBase {
+  scheme: "amqp";
+  vhost: string;
+  exchange: string;
+  routingKey: string;
+}
+
+export interface NatsTarget extends BrokerBase {
+  scheme: "nats";
+  subject: string;
+}
+
+export interface RedisTarget extends BrokerBase {
+  scheme: "redis";
+  db: number;
+  stream: string;
+}
+
+export type BrokerTarget = AmqpTarget | NatsTarget | RedisTarget;
+
+/** The broker schemes, as `URL.protocol` spells them. */
+export const BROKER_SCHEMES: readonly string[] = ["amqp:", "nats:", "redis:"];
+
+const DEFAULT_PORTS: Record<string, number> = { "amqp:": 5672, "nats:": 4222, "redis:": 6379 };
+
+/** A subject of tokens separated by dots, no wildcards or spaces (a publish names one subject). */
+const NATS_SUBJECT = /^[^.*>\s]+(\.[^.*>\s]+)*$/;
+
+/** Reads a broker URL; a string says what is wrong with it. */
+export function parseBrokerUrl(url: URL): BrokerTarget | string {
+  const port = url.port === "" ? DEFAULT_PORTS[url.protocol] : Number(url.port);
+  if (port === undefined) return `must use ${BROKER_SCHEMES.map((s) => s.slice(0, -1)).join(", ")}`;
+  if (!url.hostname) return "must name the broker's host";
+  const base: BrokerBase = { host: url.hostname, port, username: decode(url.username), password: decode(url.password) };
+  const params = url.searchParams;
+  const path = url.pathname.replace(/^\//, "");
+  switch (url.protocol) {
+    case "amqp:": {
+      const exchange = params.get("exchange");
+      if (exchange === null) return "an amqp URL must name its exchange: ?exchange=NAME (empty for the default exchange)";
+      if (path.includes("/")) return "an amqp URL's path is the vhost: one segment (write / in a vhost name as %2F)";
+      const vhost = decode(path) || "/";
+      return { scheme: "amqp", ...base, vhost, exchange, routingKey: params.get("routingKey") ?? "" };
+    }
+    case "nats:": {
+      const subject = decode(path);
+      if (!subject) return "a nats URL must name its subject as its path: nats://host:4222/orders.created";
+      if (!NATS_SUBJECT.test(subject)) return `"${subject}" is not a subject a message can be published to (dot-separated tokens, no wildcards or spaces)`;
+      return { scheme: "nats", ...base, subject };
+    }
+    case "redis:": {
+      const stream = params.get("stream");
+      if (!stream) return "a redis URL must name its stream: ?stream=KEY";
+      if (path !== "" && !/^\d{1,5}$/.test(path)) return "a redis URL's path is the database number (/0, /1, …) or nothing";
+      return { scheme: "redis", ...base, db: path === "" ? 0 : Number(path), stream };
+    }
+    default:
+      return `must use ${BROKER_SCHEMES.map((s) => s.slice(0, -1)).join(", ")}`;
+  }
+}
+
+/** Why this broker URL cannot be delivered to, or undefined. */
+export function brokerUrlProblem(url: URL): string | undefined {
+  const target = parseBrokerUrl(url);
+  return typeof target === "string" ? target : undefined;
+}
+
+/**
+ * The URL with its password (or NATS token) replaced by `***`: what the
+ * attempt log and error messages show. URLs that do not parse, or carry no
+ * credentials, come back unchanged.
+ */
+export function withoutCredentials(url: string): string {
+  if (!url.includes("@")) return url;
+  try {
+    const parsed = new URL(url);
+    if (!parsed.username && !parsed.password) return url;
+    if (parsed.password) parsed.password = "***";
+    else parsed.username = "***"; // a lone user part is a token (NATS)
+    return parsed.toString();
+  } catch {
+    return url;
+  }
+}
+
+function decode(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return part;
+  }
+}
