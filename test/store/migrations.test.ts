@@ -24,6 +24,7 @@ const SHIPPED: Record<Dialect, Record<string, string>> = {
     "0005_endpoint_change_epoch.sql": "7d1a2dc48573f7fd1949549a70635161ddab93410cd02679c07cb0e2368dffe5",
     "0006_message_trace_context.sql": "bfbbf3d9845aae4fc8fd34fbda81224511cd2461dd5622482e054d020dc2d873",
     "0007_endpoint_filter.sql": "f5231aba6cb8eeff8fc7fef6880c1a7e42ed17f6ec95dbd1eb24d3e4c3d20b78",
+    "0010_application_portal.sql": "7183db81486c791c719edecf48385ed4d2527dc2f2f97ec43fd24dbf572753e6",
   },
   postgres: {
     "0001_initial_schema.sql": "f0fe303d5ec3b358d992b7053093e8302be693d99158704a0e6bb53638ca7def",
@@ -33,6 +34,7 @@ const SHIPPED: Record<Dialect, Record<string, string>> = {
     "0005_endpoint_change_epoch.sql": "04111586bd7d914fc7a8fa24043330ee058e3c6ce06f650136d21c363243b9d1",
     "0006_message_trace_context.sql": "bfbbf3d9845aae4fc8fd34fbda81224511cd2461dd5622482e054d020dc2d873",
     "0007_endpoint_filter.sql": "d105ac0d08797d45f38a58a4bce068ed64fdb6a1c7b5b0a2384ce50f91992706",
+    "0010_application_portal.sql": "61456030aa1c56212d07327fd56b81048d10b5e977e85eb973c0bf4ae7bf9ffe",
   },
 };
 
@@ -43,7 +45,7 @@ const OLD_MIGRATIONS_TABLE: Record<Dialect, string> = {
 };
 
 const CHANGED = /^migration 2 \(0002_\w+\.sql\) was changed after this database applied it \(checksum 0{16} recorded, [0-9a-f]{16} now\); migrations are never edited: add a new one$/;
-const FROM_NEWER = /^this database has applied migration 99 \(from the future\), which this build of Herald does not have \(its last is 7\)/;
+const FROM_NEWER = /^this database has applied migration 99 \(from the future\), which this build of Herald does not have \(its last is 10\)/;
 
 describe("migration files", () => {
   for (const dialect of ["sqlite", "postgres"] as const) {
@@ -64,6 +66,7 @@ describe("migration files", () => {
       "endpoint change epoch",
       "message trace context",
       "endpoint filter",
+      "application portal",
     ]);
     expect(migrationsOf("postgres").map((m) => m.name)).toEqual([
       "initial schema",
@@ -73,6 +76,7 @@ describe("migration files", () => {
       "endpoint change epoch",
       "message trace context",
       "endpoint filter",
+      "application portal",
     ]);
   });
 
@@ -247,7 +251,7 @@ describe.skipIf(!available)("PostgreSQL migrations", () => {
     await open().migrate();
 
     expect(await state()).toEqual({ workers: "workers", leased: null, headers: "json" });
-    expect((await recorded()).map((r) => r.id)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    expect((await recorded()).map((r) => r.id)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     // The row of migration 1 gets the checksum of today's file: what was applied
     // before checksums is taken as released (migration 2 is what repaired it).
     expect(await recorded()).toEqual(shipped());
