@@ -50,8 +50,9 @@ export async function renderEndpointForm(ctx, epId) {
     groupBox.addEventListener("change", () => {
       for (const item of items) {
         const box = /** @type {HTMLInputElement} */ (item.querySelector("input"));
+        // The whole group stands for each of its types; unchecking it leaves none of them chosen.
         box.disabled = groupBox.checked;
-        if (groupBox.checked) box.checked = true;
+        box.checked = groupBox.checked;
       }
     });
     return h(
