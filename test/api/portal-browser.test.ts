@@ -86,6 +86,16 @@ describe.skipIf(!RUN_BROWSER_TESTS)("consumer portal in a browser", () => {
         const [scroll, inner] = await page.evaluate(() => [document.documentElement.scrollWidth, innerWidth]);
         expect(scroll, `${what}: page wider than the window`).toBeLessThanOrEqual(inner!);
         expect(problems, what).toEqual([]);
+        if (width < 500) {
+          // On a phone every control is a 44 px touch target (checkboxes and radios through their label).
+          const small = await page.evaluate(() =>
+            [...document.querySelectorAll<HTMLElement>("button, a.button, a.back, .ep-link, select, input:not([type=checkbox]):not([type=radio]), label.check, summary")]
+              .filter((el) => el.offsetParent !== null)
+              .filter((el) => el.getBoundingClientRect().height < 44)
+              .map((el) => `${el.tagName} ${el.textContent?.slice(0, 30)} ${el.getBoundingClientRect().height}`),
+          );
+          expect(small, `${what}: controls under 44 px`).toEqual([]);
+        }
       };
       const openEndpoint = async (url: string) => {
         await page.goto(`${base}/portal?app=${appId}#/`);
@@ -308,9 +318,14 @@ describe.skipIf(!RUN_BROWSER_TESTS)("consumer portal in a browser", () => {
         await page.emulateMedia({ colorScheme: "dark" });
         await page.goto(`${base}/portal?app=${appId}#/`);
         await page.locator(".ep-card").first().waitFor();
-        const [bg, accent] = await page.evaluate(() => [getComputedStyle(document.documentElement).backgroundColor, getComputedStyle(document.querySelector("#add-endpoint")!).backgroundColor]);
+        const [bg, accent, text] = await page.evaluate(() => {
+          const button = getComputedStyle(document.querySelector("#add-endpoint")!);
+          return [getComputedStyle(document.documentElement).backgroundColor, button.backgroundColor, button.color];
+        });
         expect(bg).toBe("rgb(15, 18, 24)");
         expect(accent).toBe("rgb(102, 221, 170)");
+        // A light accent gets dark text: it must stay readable.
+        expect(text).toBe("rgb(17, 17, 17)");
         await page.screenshot({ path: join(tmpdir(), `herald-portal-${width}.png`), fullPage: true });
         await page.emulateMedia({ colorScheme: "light" });
         await fits("dark mode");

@@ -6,6 +6,17 @@
 
 const COLOR = /^#[0-9a-fA-F]{6}$/;
 
+/** Black or white, whichever reads better on `hex` (WCAG relative luminance). @param {string} hex */
+function textOn(hex) {
+  const [r, g, b] = [1, 3, 5].map((i) => {
+    const c = Number.parseInt(hex.slice(i, i + 2), 16) / 255;
+    return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+  });
+  const luminance = 0.2126 * (r ?? 0) + 0.7152 * (g ?? 0) + 0.0722 * (b ?? 0);
+  // Contrast with white (1.05 / (L + 0.05)) against contrast with black ((L + 0.05) / 0.05).
+  return 1.05 / (luminance + 0.05) >= (luminance + 0.05) / 0.05 ? "#ffffff" : "#111111";
+}
+
 /**
  * @param {{name: string, portal?: {name?: string, logoUrl?: string, accentColor?: string, accentColorDark?: string} | null}} app
  */
@@ -21,7 +32,13 @@ export function applyTheme(app) {
     logo.hidden = false;
   }
   const root = document.documentElement.style;
-  if (theme.accentColor && COLOR.test(theme.accentColor)) root.setProperty("--brand", theme.accentColor);
-  if (theme.accentColorDark && COLOR.test(theme.accentColorDark)) root.setProperty("--brand-dark", theme.accentColorDark);
+  if (theme.accentColor && COLOR.test(theme.accentColor)) {
+    root.setProperty("--brand", theme.accentColor);
+    root.setProperty("--on-brand", textOn(theme.accentColor));
+  }
+  if (theme.accentColorDark && COLOR.test(theme.accentColorDark)) {
+    root.setProperty("--brand-dark", theme.accentColorDark);
+    root.setProperty("--on-brand-dark", textOn(theme.accentColorDark));
+  }
   /** @type {HTMLElement} */ (document.getElementById("topbar")).hidden = false;
 }

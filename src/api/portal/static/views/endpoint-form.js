@@ -137,5 +137,5 @@ export async function renderEndpointForm(ctx, epId) {
       notify(notices, "ok", "Endpoint added.");
     });
   });
-  return h("div", { class: "stack" }, h("p", null, h("a", { href: ep ? link("endpoints", ep.id) : "#/" }, "← Back")), h("h1", null, ep ? "Edit endpoint" : "Add an endpoint"), form);
+  return h("div", { class: "stack" }, h("p", null, h("a", { href: ep ? link("endpoints", ep.id) : "#/", class: "back" }, "← Back")), h("h1", null, ep ? "Edit endpoint" : "Add an endpoint"), form);
 }

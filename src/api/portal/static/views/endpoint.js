@@ -67,7 +67,7 @@ export async function renderEndpoint(ctx, epId, generation) {
   return h(
     "div",
     { class: "stack" },
-    h("p", null, h("a", { href: "#/" }, "← All endpoints")),
+    h("p", null, h("a", { href: "#/", class: "back" }, "← All endpoints")),
     h("div", { class: "title" }, endpointBadge(ep), h("h1", { class: "mono url" }, ep.url)),
     active
       ? null
