@@ -36,7 +36,7 @@ export async function createApplication(db: PgDb, app: Application): Promise<App
     if (isUniqueViolation(err)) throw new HeraldError("conflict", `an application with uid ${JSON.stringify(app.uid)} already exists`);
     throw err;
   }
-  return app;
+  return { ...app, portal: app.portal ?? null };
 }
 
 export async function getApplication(db: PgDb, idOrUid: string): Promise<Application | null> {

@@ -32,7 +32,7 @@ export function createApplication(db: Db, app: Application): Application {
     if (isUniqueViolation(err)) throw new HeraldError("conflict", `an application with uid ${JSON.stringify(app.uid)} already exists`);
     throw err;
   }
-  return app;
+  return { ...app, portal: app.portal ?? null };
 }
 
 export function getApplication(db: Db, idOrUid: string): Application | null {
