@@ -382,6 +382,19 @@ describe.skipIf(!RUN_BROWSER_TESTS)("consumer portal in a browser", () => {
       expect(r).toMatchObject({ problem: "invalid", topbar: false, problems: [] });
     });
 
+    it("(but one naming the application by its uid works)", async () => {
+      const { token } = await api("POST", "/applications/secretive/portal-token");
+      const context = await browser.newContext({ viewport: { width: 390, height: 800 } });
+      const page = await context.newPage();
+      const problems: string[] = [];
+      watchPage(page, problems);
+      await page.goto(`${base}/portal?app=secretive#token=${token}`);
+      await page.locator(".ep-card").waitFor();
+      expect(await page.textContent("#app-name")).toBe("Secretive Shop");
+      expect(problems).toEqual([]);
+      await context.close();
+    });
+
     it("garbage, or no token at all", async () => {
       expect(await open(`${base}/portal#token=not-a-token`)).toMatchObject({ problem: "invalid", topbar: false, problems: [] });
       expect(await open(`${base}/portal`)).toMatchObject({ problem: "missing", topbar: false, problems: [] });

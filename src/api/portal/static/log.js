@@ -22,7 +22,7 @@ function isoOf(value) {
 export function attemptLog(ctx, ep, types) {
   const failed = /** @type {HTMLInputElement} */ (h("input", { type: "checkbox", name: "failed", id: "filter-failed" }));
   const eventType = /** @type {HTMLSelectElement} */ (
-    h("select", { name: "eventType", id: "filter-event" }, h("option", { value: "" }, "Any"), h("option", { value: "webhook.test" }, "webhook.test"), types.map((t) => h("option", { value: t.name }, t.name)))
+    h("select", { name: "eventType", id: "filter-event" }, h("option", { value: "" }, "Any"), h("option", { value: "webhook.test" }, "webhook.test"), types.filter((t) => t.name !== "webhook.test").map((t) => h("option", { value: t.name }, t.name)))
   );
   const statusCode = /** @type {HTMLInputElement} */ (h("input", { type: "number", name: "statusCode", id: "filter-status", min: 100, max: 599, inputmode: "numeric", placeholder: "e.g. 500" }));
   const after = /** @type {HTMLInputElement} */ (h("input", { type: "datetime-local", name: "after", id: "filter-after" }));

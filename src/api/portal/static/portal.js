@@ -27,8 +27,7 @@ async function start() {
   if (!token) return refuse("missing");
   const claim = claims(token);
   const wanted = new URLSearchParams(location.search).get("app");
-  // The page's CSP (frame-ancestors) is the one of `?app=`: it shows only that application.
-  if (!claim || (wanted !== null && wanted !== claim.app)) return refuse("invalid");
+  if (!claim) return refuse("invalid");
   if (claim.exp * 1000 <= Date.now()) return refuse("expired");
 
   let expired = false;
@@ -44,6 +43,8 @@ async function start() {
     if (!expired) refuse("invalid");
     return;
   }
+  // The page's CSP (frame-ancestors) is the one of `?app=` (its id or uid): it shows only that application.
+  if (wanted !== null && wanted !== app.id && wanted !== app.uid) return refuse("invalid");
   applyTheme(app);
 
   /** @type {Promise<import("./catalog.js").EventType[]> | null} */

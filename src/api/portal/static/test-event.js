@@ -19,7 +19,7 @@ const sleep = (/** @type {number} */ t) => new Promise((r) => setTimeout(r, t));
 export function testEventPanel(ctx, ep, types, onAttempt) {
   const result = h("div", { class: "notices", id: "test-result" });
   const select = /** @type {HTMLSelectElement} */ (
-    h("select", { name: "eventType", id: "test-type" }, h("option", { value: "webhook.test" }, "webhook.test (a generic test)"), types.map((t) => h("option", { value: t.name }, t.name)))
+    h("select", { name: "eventType", id: "test-type" }, h("option", { value: "webhook.test" }, "webhook.test (a generic test)"), types.filter((t) => t.name !== "webhook.test").map((t) => h("option", { value: t.name }, t.name)))
   );
   const active = ep.status === "active";
   const send = h("button", { type: "button", id: "send-test", disabled: !active, "aria-label": `Send a test event to ${ep.url}` }, "Send test event");
