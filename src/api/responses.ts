@@ -191,6 +191,52 @@ export const Secret = Type.Object({ secret: Str }, { title: "EndpointSecret" });
 export const Page = <T extends TSchema>(item: T) =>
   Type.Object({ data: Type.Array(item), nextCursor: Type.Union([Type.String(), Type.Null()], { description: "pass as ?cursor= for the next page; null on the last" }) });
 
+/** One row of the operator's triage list (`GET /endpoints/triage`). */
+export const TriageEntry = Type.Object(
+  {
+    endpoint: Type.Object({
+      id: Str,
+      appId: Str,
+      url: Str,
+      description: Str,
+      status: Type.Unsafe<"active" | "disabled">({ type: "string", enum: ["active", "disabled"] }),
+      disabledReason: Nullable(Type.String({ description: "manual, failing or gone" })),
+      lastSuccessAt: NullableTime,
+      createdAt: Time,
+    }),
+    application: Type.Object({ id: Str, name: Str, uid: Nullable(Str) }),
+    state: Type.Unsafe<"disabled" | "failing">({ type: "string", enum: ["disabled", "failing"], description: "disabled, or active with a failed newest attempt" }),
+    since: Nullable(Type.String({ format: "date-time", description: "disabled: when; failing: the first attempt after the last success" })),
+    failingSince: NullableTime,
+    disabledAt: NullableTime,
+    lastAttempt: Nullable(
+      Type.Object({
+        id: Str,
+        messageId: Str,
+        timestamp: Time,
+        success: Type.Boolean(),
+        statusCode: Nullable(Type.Integer()),
+        errorKind: Nullable(Str),
+        errorMessage: Nullable(Str),
+        attemptNumber: Type.Integer(),
+      }),
+    ),
+    window: Type.Object({
+      since: Time,
+      attempts: Type.Integer(),
+      succeeded: Type.Integer(),
+      successRate: Nullable(Type.Number({ description: "succeeded / attempts; null without attempts" })),
+    }),
+    backlog: Type.Object({ pending: Type.Integer(), skipped: Type.Integer() }),
+    action: Type.Unsafe<"enable" | "recover" | "open">({
+      type: "string",
+      enum: ["enable", "recover", "open"],
+      description: "what to do first: enable a disabled endpoint; recover the skipped deliveries of an active one; open the endpoint to read its errors",
+    }),
+  },
+  { title: "TriageEntry" },
+);
+
 /** A 204 answer: no body. */
 export const NoContent = Type.Unsafe<undefined>({ description: "No content" });
 
@@ -208,5 +254,6 @@ export const COMPONENTS: Readonly<Record<string, TSchema>> = {
   NewAdminKey,
   PortalToken,
   OperationalEvent,
+  TriageEntry,
   Problem,
 };

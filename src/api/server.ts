@@ -24,6 +24,7 @@ import { openApiRoutes } from "./routes/openapi.js";
 import { operationalEventRoutes } from "./routes/operational-events.js";
 import { portalPageRoutes } from "./routes/portal-page.js";
 import { portalTokenRoutes } from "./routes/portal-tokens.js";
+import { triageRoutes } from "./routes/triage.js";
 import { securityHeaders } from "./security-headers.js";
 import { createValidatorCompiler, type TypeBoxProvider } from "./validation.js";
 
@@ -122,6 +123,7 @@ export async function buildApi(context: ApiContext, options: BuildApiOptions = {
       applicationRoutes(api, ctx);
       eventTypeRoutes(api, ctx);
       endpointRoutes(api, ctx);
+      triageRoutes(api, ctx);
       endpointActionRoutes(api, ctx);
       messageRoutes(api, ctx);
       portalTokenRoutes(api, ctx, portalTokens);

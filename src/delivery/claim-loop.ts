@@ -1,7 +1,7 @@
 import { SpanKind, SpanStatusCode, type Tracer } from "@opentelemetry/api";
 import type { Logger } from "pino";
 import type { DeliveryTuning } from "../config/config.js";
-import type { EndpointId } from "../core/ids.js";
+import type { DeliveryId, EndpointId } from "../core/ids.js";
 import type { DeliveryJob, Store } from "../store/store.js";
 import { heraldTracer, markClaimed } from "../observability/tracing.js";
 
@@ -14,6 +14,8 @@ export interface ClaimTarget {
   room(): number;
   /** Endpoints with a full round of work already waiting: claiming more of theirs would only queue it. */
   saturated(): EndpointId[];
+  /** The deliveries the dispatcher holds (what a lost claim's clean-up must leave alone). */
+  held(): DeliveryId[];
   /** Takes claimed jobs, leased until `until`; `epoch` is `Store.changeEpoch()` read before the claim. */
   offer(jobs: DeliveryJob[], until: number, epoch: number): void;
 }
@@ -23,12 +25,23 @@ export interface ClaimTarget {
  * is room, then asleep until woken (a publish, a release, a completion that
  * made room, a NOTIFY) or until the next retry is due, at most
  * `pollIntervalMs`. A store error is logged and retried a second later.
+ *
+ * A claim that failed may still have committed (PostgreSQL: the connection
+ * dropped after the UPDATE; a read after it failed): its deliveries are
+ * leased to this worker, which never got them. Each claim has a deadline of
+ * its own (strictly increasing), so before claiming again the loop gives
+ * back exactly what such a claim took (`Store.releaseUnanswered`) instead of
+ * leaving it to sit out the lease.
  */
 export class ClaimLoop {
   private running = false;
   private loop: Promise<void> | null = null;
   private wakeUp: (() => void) | null = null;
   private woken = false;
+  /** Deadline of the last claim: the next one is later, so each claim's deadline names it alone. */
+  private lastUntil = 0;
+  /** Deadlines of claims that failed: what they may have leased is given back before the next claim. */
+  private unanswered: number[] = [];
 
   constructor(
     private readonly store: Store,
@@ -64,26 +77,33 @@ export class ClaimLoop {
     while (this.running) {
       const room = this.target.room();
       if (room >= Math.min(this.tuning.claimBatch, this.maxHeld / 4)) {
+        if (this.unanswered.length > 0 && !(await this.releaseUnanswered())) {
+          await this.sleep(1000);
+          continue;
+        }
         const limit = Math.min(this.tuning.claimBatch, room);
         const now = Date.now();
+        const until = Math.max(now + this.leaseMs, this.lastUntil + 1);
+        this.lastUntil = until;
         const epoch = this.store.changeEpoch(); // before the claim reads the endpoints
         let jobs: DeliveryJob[];
         try {
           jobs = await this.store.claimDue({
             owner: this.owner,
             now,
-            leaseUntil: now + this.leaseMs,
+            leaseUntil: until,
             limit,
             excludeEndpoints: this.target.saturated(),
           });
         } catch (err) {
+          this.unanswered.push(until);
           this.traceClaim(now, limit, [], err);
           this.logger.error({ err }, "claiming due deliveries failed; retrying in 1s");
           await this.sleep(1000);
           continue;
         }
         if (jobs.length > 0) this.traceClaim(now, limit, jobs);
-        this.target.offer(jobs, now + this.leaseMs, epoch);
+        this.target.offer(jobs, until, epoch);
         if (jobs.length === limit) {
           await new Promise((r) => setImmediate(r));
           continue;
@@ -94,6 +114,22 @@ export class ClaimLoop {
         await new Promise((r) => setTimeout(r, MIN_CLAIM_GAP_MS));
       }
       await this.sleep(await this.idleWait(room));
+    }
+  }
+
+  /** Gives back what failed claims may have leased; false (retry later) when the store still fails. */
+  private async releaseUnanswered(): Promise<boolean> {
+    const keep = this.target.held();
+    try {
+      for (const until of [...this.unanswered]) {
+        const n = await this.store.releaseUnanswered(this.owner, until, keep, Date.now());
+        this.unanswered.shift();
+        if (n > 0) this.logger.warn({ deliveries: n }, "a claim's answer was lost: gave back what it had leased");
+      }
+      return true;
+    } catch (err) {
+      this.logger.warn({ err }, "could not give back what a failed claim may have leased; retrying in 1s");
+      return false;
     }
   }
 

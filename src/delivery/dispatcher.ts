@@ -116,7 +116,7 @@ export class Dispatcher {
       this.leaseMs,
       options.tuning,
       this.maxHeld,
-      { room: () => this.maxHeld - this.held.size, saturated: () => this.saturated(), offer: (jobs, until, epoch) => this.offer(jobs, until, epoch) },
+      { room: () => this.maxHeld - this.held.size, held: () => this.held.ids(), saturated: () => this.saturated(), offer: (jobs, until, epoch) => this.offer(jobs, until, epoch) },
       options.logger,
       this.tracer,
     );

@@ -35,6 +35,11 @@ export class HeldLeases {
     return this.held.size;
   }
 
+  /** The deliveries held. */
+  ids(): DeliveryId[] {
+    return [...this.held.keys()];
+  }
+
   /**
    * Takes a job leased to this worker until `until`. False when the delivery
    * is held already: it was claimed again by this worker (its lease had run

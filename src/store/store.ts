@@ -223,6 +223,30 @@ export interface EndpointStats {
   series: { t: number; succeeded: number; failed: number; p50: number | null }[];
 }
 
+/**
+ * One endpoint that needs an operator (`listTriage`): disabled, or active
+ * with a failed last attempt. Carries no secret or credential.
+ */
+export interface TriageEntry {
+  endpoint: Pick<Endpoint, "id" | "appId" | "url" | "description" | "status" | "disabledReason" | "lastSuccessAt" | "createdAt">;
+  application: Pick<Application, "id" | "name" | "uid">;
+  /** The endpoint's newest attempt, or null when it never had one. */
+  lastAttempt: Pick<Attempt, "id" | "messageId" | "createdAt" | "success" | "statusCode" | "errorKind" | "errorMessage" | "attemptNumber"> | null;
+  /** Time of the first attempt after the last successful one (null when no attempt failed since). */
+  failingSince: number | null;
+  /** When it was last disabled (its newest `endpoint.disabled` operational event), or null. */
+  disabledAt: number | null;
+  /** Attempts at or after `since` (the filter's window), and how many of them succeeded. */
+  window: { attempts: number; succeeded: number };
+  /** Deliveries waiting (pending: queued or retrying) and kept while disabled (skipped). */
+  backlog: { pending: number; skipped: number };
+}
+
+export interface TriageFilter {
+  /** Start of the success-rate window (epoch ms). */
+  since: number;
+}
+
 export interface Store {
   readonly kind: "sqlite" | "postgres";
 
@@ -296,6 +320,15 @@ export interface Store {
   releaseLeases(owner: string, held: readonly HeldLease[], now: number): Promise<void>;
   /** Makes every leased delivery due now; for an embedded server taking back its own previous run's work. */
   releaseAllLeases(now: number): Promise<number>;
+  /**
+   * Gives back what one claim may have leased when its answer never came
+   * (the connection dropped after the claim committed, or a read after it
+   * failed): the deliveries still pending under `owner` with exactly that
+   * claim's deadline `leaseUntil`, taken by a claim (generation > 0, not
+   * leased at publish), except `keep` (what the worker does hold). Without
+   * it they would sit out the whole lease. Returns how many were given back.
+   */
+  releaseUnanswered(owner: string, leaseUntil: number, keep: readonly DeliveryId[], now: number): Promise<number>;
   /** Earliest `nextAttemptAt` of any pending delivery, or null. */
   nextDueAt(): Promise<number | null>;
   /**
@@ -354,6 +387,13 @@ export interface Store {
   listMessageAttempts(messageId: MessageId, page: PageRequest): Promise<Page<Attempt>>;
   listEndpointAttempts(endpointId: EndpointId, page: PageRequest, filter?: AttemptFilter): Promise<Page<Attempt>>;
   endpointStats(endpointId: EndpointId, since: number, now: number): Promise<EndpointStats>;
+  /**
+   * Every application's endpoints that need an operator (disabled, or active
+   * with a failed newest attempt), newest endpoint first, with the figures of
+   * `TriageEntry`. A constant number of statements per page, whatever the
+   * number of applications and endpoints: the page, then its figures.
+   */
+  listTriage(filter: TriageFilter, page: PageRequest): Promise<Page<TriageEntry>>;
 
   /**
    * Queues one more delivery of a message to an endpoint now, at the start of the

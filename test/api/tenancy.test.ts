@@ -16,6 +16,7 @@ import { openApi, type Reply, type TestApi } from "./helpers.js";
 const ADMIN_ONLY = new Set([
   "POST /api/v1/applications",
   "GET /api/v1/applications",
+  "GET /api/v1/endpoints/triage",
   "PATCH /api/v1/applications/:app",
   "DELETE /api/v1/applications/:app",
   "POST /api/v1/event-types",

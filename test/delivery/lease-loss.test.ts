@@ -128,6 +128,36 @@ describe("a worker that lost its leases", () => {
     }
   });
 
+  it("gives back at once what a claim leased when its answer was lost, instead of waiting out the lease", async () => {
+    ({ herald, close, query } = await openTestHerald({ HERALD_RETRY_SCHEDULE: "0s,1m" }));
+    app = await createApp(herald);
+    receiver = await startReceiver();
+    await createEndpoint(herald, app, receiver.url);
+    // Published before the worker starts: due for a claim, not leased at publish.
+    await Promise.all(
+      Array.from({ length: 3 }, (_, i) => herald.publish({ appId: app.id, eventType: "a.b", payload: `{"i":${i}}`, channels: null, eventId: null })),
+    );
+    // The first claim commits, then its answer is lost (as when PostgreSQL cuts the connection).
+    const store = herald.store as { claimDue: typeof herald.store.claimDue };
+    const claimDue = store.claimDue.bind(herald.store);
+    let lost = 0;
+    store.claimDue = async (options) => {
+      const jobs = await claimDue(options);
+      if (jobs.length > 0 && lost === 0) {
+        lost++;
+        throw new Error("Connection terminated unexpectedly");
+      }
+      return jobs;
+    };
+    const started = Date.now();
+    await herald.start();
+    await receiver.waitFor(3, 10_000);
+    expect(lost).toBe(1);
+    expect(Date.now() - started).toBeLessThan(30_000); // the lease is 60 s: given back, not sat out
+    await eventually(async () => (await deliveries()).every((d) => d.status === "succeeded" && d.attempts === 1), 5000);
+    expect(receiver.received).toHaveLength(3);
+  });
+
   it("records an exception inside the attempt path as an attempt and follows the schedule", async () => {
     await setUp();
     receiver = await startReceiver();

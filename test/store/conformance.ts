@@ -5,6 +5,7 @@ import type { OpenTestStore, TestStore } from "./fixtures.js";
 import { fencingContract } from "./fencing-contract.js";
 import { filterContract } from "./filter-contract.js";
 import { queueContract } from "./queue-contract.js";
+import { triageContract } from "./triage-contract.js";
 
 /**
  * The Store conformance suite: every backend must pass the same tests. Each
@@ -30,5 +31,6 @@ export function describeStore(name: string, open: OpenTestStore, options: { skip
     endpointContract(ctx);
     fencingContract(ctx);
     filterContract(ctx);
+    triageContract(ctx);
   });
 }

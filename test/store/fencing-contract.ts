@@ -108,6 +108,28 @@ export function fencingContract(ctx: () => TestStore): void {
     expect(rest[0]!.delivery.id).not.toBe(r!.jobs[1]!.delivery.id);
   });
 
+  it("gives back what a claim whose answer was lost leased, and nothing else", async () => {
+    const s = store();
+    const a = await app(s);
+    await endpoint(s, a);
+    await endpoint(s, a);
+    await endpoint(s, a);
+    // Leased at publish (generation 0): not a claim's, left alone.
+    const [local] = await s.publish([{ message: message(a) }], { now: T0, lease: { owner: "w", until: T0 + 60_000, max: 1 } });
+    const [kept] = await claim(s, T0, { owner: "w", limit: 1 }); // answered: the worker holds it
+    const lost = await claim(s, T0, { owner: "w", limit: 1 }); // same deadline, answer lost
+    await publishOne(s, a, {}, T0 + 1);
+    const [other] = await claim(s, T0 + 1, { owner: "other", leaseMs: 59_999, limit: 1 }); // same deadline, another worker
+    expect([local!.jobs.length, kept, lost.length, other].every(Boolean)).toBe(true);
+
+    expect(await s.releaseUnanswered("w", T0 + 60_000, [kept!.delivery.id], T0 + 10)).toBe(1);
+    const again = await claim(s, T0 + 10, { owner: "w2" });
+    expect(again.map((j) => j.delivery.id)).toContain(lost[0]!.delivery.id);
+    const stillLeased = [local!.jobs[0]!.delivery.id, kept!.delivery.id, other!.delivery.id];
+    expect(again.map((j) => j.delivery.id).filter((id) => stillLeased.includes(id))).toEqual([]);
+    expect(await s.releaseUnanswered("w", T0 + 60_000, [], T0 + 11)).toBe(1); // `kept`, once no longer held
+  });
+
   it("does not disable an endpoint as failing for a retry cycle that began before it was enabled again", async () => {
     const s = store();
     const a = await app(s);

@@ -141,4 +141,24 @@ describe.skipIf(!available)("PostgreSQL workers: NOTIFY and presence", () => {
       await deleter.end();
     }
   });
+
+  it("survives its connection being cut inside a transaction, between two statements", async () => {
+    const s = await open();
+    const killer = new pg.Client({ connectionString: POSTGRES_URL });
+    await killer.connect();
+    try {
+      const tx = s.db.tx(async (q) => {
+        const [{ pid }] = (await q.query<{ pid: number }>("SELECT pg_backend_pid() AS pid")).rows as [{ pid: number }];
+        await killer.query("SELECT pg_terminate_backend($1)", [pid]);
+        // Idle in the transaction while the server cuts it: the 'error' event has no query to go to.
+        await new Promise((r) => setTimeout(r, 300));
+        await q.query("SELECT 1");
+      });
+      await expect(tx).rejects.toThrow();
+      // The store goes on with a fresh connection (the process did not crash on an unhandled 'error').
+      expect(await s.db.query<{ one: number }>("SELECT 1 AS one")).toEqual([{ one: 1 }]);
+    } finally {
+      await killer.end();
+    }
+  });
 });

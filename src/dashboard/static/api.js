@@ -1,3 +1,4 @@
+// @ts-check
 // The management API, called with the admin key the user signed in with. The
 // key lives in sessionStorage: it survives a reload of this tab and is gone
 // when the tab closes; it is never put in a URL or a cookie.
@@ -37,12 +38,21 @@ export function whenUnauthorized(fn) {
  */
 export async function api(method, path, body, { trying = false } = {}) {
   const headers = { authorization: `Bearer ${session.key ?? ""}`, accept: "application/json" };
+  /** @type {RequestInit} */
   const init = { method, headers, cache: "no-store", credentials: "omit" };
   if (body !== undefined) {
     headers["content-type"] = "application/json";
     init.body = JSON.stringify(body);
   }
-  const res = await fetch(`/api/v1${path}`, init);
+  let res = await fetch(`/api/v1${path}`, init);
+  // Pages with many cards and rows make many small reads at once: a read over
+  // the key's rate limit waits as long as the answer says (at most 5 s) and
+  // is tried once more, instead of showing an error.
+  if (res.status === 429 && method === "GET") {
+    const wait = Math.min(5, Number(res.headers.get("retry-after")) || 1);
+    await new Promise((r) => setTimeout(r, wait * 1000));
+    res = await fetch(`/api/v1${path}`, init);
+  }
   const text = await res.text();
   let data = null;
   try {

@@ -1,23 +1,31 @@
+// @ts-check
 // The dashboard's entry point: sign-in, the hash router and the page frame.
-// Routes: #/ (applications), #/apps/{app}, #/apps/{app}/endpoints/{ep},
+// Routes: #/ (applications), #/triage, #/events, #/catalog, #/apps/{app},
+// #/apps/{app}/endpoints/new, #/apps/{app}/endpoints/{ep}(/edit),
 // #/apps/{app}/messages/{msg}.
 
 import { ApiError, api, session, whenUnauthorized } from "./api.js";
 import { h, mount } from "./dom.js";
 import { renderApplication } from "./views/application.js";
 import { renderApplications } from "./views/applications.js";
+import { renderCatalog } from "./views/catalog.js";
 import { renderEndpoint } from "./views/endpoint.js";
+import { renderEndpointForm } from "./views/endpoint-form.js";
+import { renderEvents } from "./views/events.js";
 import { renderMessage } from "./views/message.js";
+import { renderTriage } from "./views/triage.js";
 
 const main = document.getElementById("main");
 const crumbs = document.getElementById("crumbs");
 const signOutButton = document.getElementById("signout");
+const sections = document.getElementById("sections");
 
 let generation = 0;
 let leaving = [];
 
 function signInForm(problem) {
   signOutButton.hidden = true;
+  sections.hidden = true;
   mount(crumbs);
   const input = h("input", { type: "password", id: "key", name: "key", autocomplete: "off", spellcheck: "false", placeholder: "hk_…", required: true });
   const error = h("div", { class: "signin-error", role: "alert" }, problem ?? "");
@@ -77,7 +85,12 @@ function setCrumbs(items) {
 
 const ROUTES = [
   { pattern: [], view: renderApplications },
+  { pattern: ["triage"], view: renderTriage },
+  { pattern: ["events"], view: renderEvents },
+  { pattern: ["catalog"], view: renderCatalog },
   { pattern: ["apps", ":app"], view: renderApplication },
+  { pattern: ["apps", ":app", "endpoints", "new"], view: (ctx, app) => renderEndpointForm(ctx, app, null) },
+  { pattern: ["apps", ":app", "endpoints", ":ep", "edit"], view: renderEndpointForm },
   { pattern: ["apps", ":app", "endpoints", ":ep"], view: renderEndpoint },
   { pattern: ["apps", ":app", "messages", ":msg"], view: renderMessage },
 ];
@@ -97,6 +110,8 @@ async function route() {
   const mine = ++generation;
   if (!session.key) return signInForm();
   signOutButton.hidden = false;
+  sections.hidden = false;
+  for (const a of sections.querySelectorAll("a")) a.classList.toggle("current", location.hash.startsWith(a.getAttribute("href") ?? "-"));
 
   let segments;
   try {

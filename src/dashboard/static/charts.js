@@ -1,3 +1,4 @@
+// @ts-check
 // Inline SVG charts of an endpoint's stats `series` (24 buckets, oldest first:
 // `{t, succeeded, failed, p50}`). Drawn in a fixed coordinate system and scaled
 // by CSS; colours come from the stylesheet (classes), not from attributes.

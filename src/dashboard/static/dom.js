@@ -1,3 +1,4 @@
+// @ts-check
 // Building the page without ever parsing an HTML string: every piece of data
 // becomes a text node or an attribute value set through the DOM, so nothing a
 // producer or a receiver sent (payloads, response bodies, URLs, names) can

@@ -1,3 +1,4 @@
+// @ts-check
 // Pieces several views share: number tiles, badges, tables with "load more",
 // the attempt log, buttons that show they are busy, and notices.
 
@@ -65,6 +66,7 @@ export async function busy(button, area, action) {
 /**
  * A table whose rows come a page at a time: `load(cursor)` answers
  * `{data, nextCursor}`; `row(item)` makes one or more `<tr>`.
+ * @param {{ columns: { label: string, class?: string }[], load: (cursor: string | null) => Promise<any>, row: (item: any) => Node | Node[], empty: any, className?: string }} options
  */
 export function pagedTable({ columns, load, row, empty, className }) {
   const tbody = h("tbody");
@@ -136,9 +138,11 @@ function attemptDetail(a, columnCount) {
 /**
  * The attempt log: one row per attempt, newest first; clicking a row shows its
  * response. `other` is the column naming the other side: "message" on an
- * endpoint's log, "endpoint" on a message's.
+ * endpoint's log, "endpoint" on a message's. `isFinal(attempt)` marks the
+ * last attempt of a delivery that gave up (no retry follows it).
+ * @param {{ appId: string, load: (cursor: string | null) => Promise<any>, other: "message" | "endpoint", endpointName?: (id: string) => string, isFinal?: (attempt: any) => boolean }} options
  */
-export function attemptLog({ appId, load, other, endpointName }) {
+export function attemptLog({ appId, load, other, endpointName, isFinal }) {
   const columns = [
     { label: "When" },
     { label: "Result" },
@@ -155,6 +159,7 @@ export function attemptLog({ appId, load, other, endpointName }) {
     empty: "No attempts yet.",
     row(a) {
       const detail = attemptDetail(a, columns.length);
+      const final = !a.success && isFinal?.(a) === true;
       const toggle = () => {
         detail.hidden = !detail.hidden;
         main.classList.toggle("open", !detail.hidden);
@@ -170,9 +175,14 @@ export function attemptLog({ appId, load, other, endpointName }) {
           : h("a", { href: link("apps", appId, "endpoints", a.endpointId), onclick: (e) => e.stopPropagation() }, endpointName?.(a.endpointId) ?? a.endpointId);
       const main = h(
         "tr",
-        { class: "attempt", tabindex: 0, "data-attempt-id": a.id, onclick: toggle, onkeydown: onKey },
+        { class: "attempt", tabindex: 0, "data-attempt-id": a.id, "data-final": final ? "true" : null, onclick: toggle, onkeydown: onKey },
         h("td", null, ago(a.timestamp)),
-        h("td", null, a.success ? h("span", { class: "badge ok" }, "✓ delivered") : h("span", { class: "badge bad" }, "✗ failed")),
+        h(
+          "td",
+          null,
+          a.success ? h("span", { class: "badge ok" }, "✓ delivered") : h("span", { class: "badge bad" }, "✗ failed"),
+          final ? [" ", h("span", { class: "badge final", title: "The last attempt of its delivery: no retry follows (Recover or Resend sends it again)" }, "final")] : null,
+        ),
         h("td", { class: "num mono" }, a.statusCode ?? "—"),
         h("td", { class: "num" }, ms(a.durationMs)),
         h("td", null, a.errorKind ? h("span", { class: "chip" }, a.errorKind) : ""),
@@ -194,21 +204,34 @@ const OPS_TONES = {
 
 /**
  * Herald's operational events (endpoint.*, message.attempt.*), newest first,
- * filtered by `filter` (`{app}` or `{endpointId}`).
+ * filtered by `filter` (`{app}`, `{endpointId}`, `{type}`). Each id links to
+ * what it is about; `appName(id)` names the application column when given.
+ * @param {typeof import("./api.js").api} api
+ * @param {typeof import("./api.js").query} query
+ * @param {Record<string, string | undefined>} filter
+ * @param {{ appName?: (id: string) => string }} [options]
  */
-export function operationalEvents(api, query, filter) {
+export function operationalEvents(api, query, filter, { appName } = {}) {
+  const columns = [{ label: "When" }, { label: "Event" }, appName ? { label: "Application" } : null, { label: "Endpoint" }, { label: "Message" }].filter(Boolean);
   return pagedTable({
-    columns: [{ label: "When" }, { label: "Event" }, { label: "Endpoint" }, { label: "Message" }],
+    columns,
     load: (cursor) => api("GET", `/operational-events${query({ limit: 20, cursor, ...filter })}`),
     empty: h("p", { class: "muted" }, "Nothing yet: endpoints created, disabled or recovered, and failing deliveries, show up here."),
     row: (e) =>
       h(
         "tr",
-        { class: "operational-event" },
+        { class: "operational-event", "data-type": e.type },
         h("td", null, ago(e.timestamp)),
         h("td", null, h("span", { class: `badge ${OPS_TONES[e.type] ?? "muted"}` }, e.type)),
-        h("td", { class: "mono muted" }, e.endpointId ?? ""),
-        h("td", { class: "mono muted" }, e.messageId ?? ""),
+        appName ? h("td", { class: "ellipsis" }, h("a", { href: link("apps", e.appId) }, appName(e.appId))) : null,
+        h(
+          "td",
+          { class: "mono ellipsis" },
+          e.endpointId && e.type !== "endpoint.deleted"
+            ? h("a", { href: link("apps", e.appId, "endpoints", e.endpointId), class: "ops-endpoint" }, e.endpointId)
+            : h("span", { class: "muted", title: "deleted" }, e.endpointId ?? ""),
+        ),
+        h("td", { class: "mono ellipsis" }, e.messageId ? h("a", { href: link("apps", e.appId, "messages", e.messageId), class: "ops-message" }, e.messageId) : ""),
       ),
   });
 }

@@ -164,6 +164,13 @@ export class PgDb {
   async tx<T>(fn: (q: Queryable) => Promise<T>, options: { queue?: boolean } = {}): Promise<T> {
     const c = await (options.queue ? this.queuePool : this.pool).connect();
     let broken: Error | undefined;
+    // A checked-out connection has no listener of the pool's: cut between two
+    // statements (pg_terminate_backend, a failover), its 'error' event would
+    // otherwise crash the process. The next statement fails instead.
+    const onError = (err: Error) => {
+      broken = err;
+    };
+    c.on("error", onError);
     try {
       await c.query("BEGIN");
       const result = await fn(preparing(c));
@@ -175,6 +182,7 @@ export class PgDb {
       });
       throw err;
     } finally {
+      c.off("error", onError);
       c.release(broken);
     }
   }

@@ -1,4 +1,4 @@
-import type { AdminKeyId, ApplicationId, EndpointId, MessageId } from "../../core/ids.js";
+import type { AdminKeyId, ApplicationId, DeliveryId, EndpointId, MessageId } from "../../core/ids.js";
 import type { AdminKey, Application, EventType, Message, OperationalEvent } from "../model.js";
 import type {
   ApplicationPatch,
@@ -16,6 +16,7 @@ import type {
   PublishRequest,
   PublishResult,
   Store,
+  TriageFilter,
   OutboxMessage,
 } from "../store.js";
 import * as admin from "./admin.js";
@@ -26,6 +27,7 @@ import * as log from "./log.js";
 import { publishWith, type SqlClient } from "./outbox.js";
 import { type PublishTarget, publishBatch } from "./publish.js";
 import * as queue from "./queue.js";
+import * as triage from "./triage.js";
 import { purge } from "./retention.js";
 import { WorkerLink } from "./workers.js";
 
@@ -94,6 +96,7 @@ export class PostgresStore implements Store {
   async complete(batch: readonly Completion[], now: number) { return queue.complete(this.db, batch, now); }
   async releaseLeases(owner: string, held: readonly HeldLease[], now: number) { await queue.releaseLeases(this.db, owner, held, now); }
   async releaseAllLeases(now: number) { return queue.releaseAllLeases(this.db, now); }
+  async releaseUnanswered(owner: string, leaseUntil: number, keep: readonly DeliveryId[], now: number) { return queue.releaseUnanswered(this.db, owner, leaseUntil, keep, now); }
   async nextDueAt() { return queue.nextDueAt(this.db); }
   async queueDepth() { return queue.queueDepth(this.db); }
   async extendLeases(owner: string, held: readonly HeldLease[], until: number) { return queue.extendLeases(this.db, owner, held, until); }
@@ -123,6 +126,7 @@ export class PostgresStore implements Store {
   async listMessageAttempts(messageId: MessageId, page: PageRequest) { return log.listMessageAttempts(this.db, messageId, page); }
   async listEndpointAttempts(endpointId: EndpointId, page: PageRequest, filter?: AttemptFilter) { return log.listEndpointAttempts(this.db, endpointId, page, filter); }
   async endpointStats(endpointId: EndpointId, since: number, now: number) { return log.endpointStats(this.db, endpointId, since, now); }
+  async listTriage(filter: TriageFilter, page: PageRequest) { return triage.listTriage(this.db, filter, page); }
   async resend(message: Message, endpointId: EndpointId, now: number) { return log.resend(this.db, message, endpointId, now); }
   async recover(endpointId: EndpointId, since: number, now: number) { return log.recover(this.db, endpointId, since, now); }
 

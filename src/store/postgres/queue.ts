@@ -187,6 +187,15 @@ export async function releaseAllLeases(db: PgDb, now: number): Promise<number> {
   return rows[0]?.n ?? 0;
 }
 
+export async function releaseUnanswered(db: PgDb, owner: string, leaseUntil: number, keep: readonly DeliveryId[], now: number): Promise<number> {
+  const { rows } = await db.queue.query<{ n: number }>(
+    NOTIFY_IF_ANY(`UPDATE deliveries SET next_attempt_at = $1, lease_owner = NULL, updated_at = $1
+      WHERE status = 'pending' AND next_attempt_at = $2 AND lease_owner = $3 AND lease_gen > 0 AND id <> ALL($4::text[])`),
+    [now, leaseUntil, owner, keep],
+  );
+  return rows[0]?.n ?? 0;
+}
+
 /** Moves the lease deadline of deliveries still leased to `owner` under the same generation; the others are left alone. */
 export async function extendLeases(db: PgDb, owner: string, held: readonly HeldLease[], until: number): Promise<DeliveryId[]> {
   if (held.length === 0) return [];

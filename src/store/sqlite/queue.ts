@@ -154,6 +154,14 @@ export const releaseAllLeases = (db: Db, now: number): number =>
     now, now,
   ).changes;
 
+export const releaseUnanswered = (db: Db, owner: string, leaseUntil: number, keep: readonly DeliveryId[], now: number): number =>
+  db.run(
+    `UPDATE deliveries SET next_attempt_at = @now, lease_owner = NULL, updated_at = @now
+     WHERE status = 'pending' AND next_attempt_at = @leaseUntil AND lease_owner = @owner AND lease_gen > 0
+       AND id NOT IN (SELECT value FROM json_each(@keep))`,
+    { now, leaseUntil, owner, keep: jsonList(keep) },
+  ).changes;
+
 export const queueDepth = (db: Db): number =>
   db.get<{ n: number }>("SELECT COUNT(*) AS n FROM deliveries WHERE status = 'pending'")?.n ?? 0;
 

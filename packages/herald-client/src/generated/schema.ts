@@ -211,6 +211,28 @@ export interface paths {
         patch: operations["patchApiV1ApplicationsAppEndpointsEp"];
         trace?: never;
     };
+    "/api/v1/endpoints/triage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Endpoints that need an operator, across every application
+         * @description Every application's endpoints that are disabled, or active with a failed newest attempt, newest endpoint first, with since when, the newest attempt (its error), the success rate of the last 24 hours, the backlog (pending and skipped deliveries) and the action to take first. The cost of a page does not grow with the number of applications.
+         *
+         *     **Admin key only**: an application-scoped token gets 403.
+         */
+        get: operations["getApiV1EndpointsTriage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/applications/{app}/endpoints/{ep}/enable": {
         parameters: {
             query?: never;
@@ -765,6 +787,70 @@ export interface components {
             };
             /** Format: date-time */
             timestamp: string;
+        };
+        /** TriageEntry */
+        TriageEntry: {
+            endpoint: {
+                id: string;
+                appId: string;
+                url: string;
+                description: string;
+                /** @enum {string} */
+                status: "active" | "disabled";
+                /** @description manual, failing or gone */
+                disabledReason: string | null;
+                /** Format: date-time */
+                lastSuccessAt: string | null;
+                /** Format: date-time */
+                createdAt: string;
+            };
+            application: {
+                id: string;
+                name: string;
+                uid: string | null;
+            };
+            /**
+             * @description disabled, or active with a failed newest attempt
+             * @enum {string}
+             */
+            state: "disabled" | "failing";
+            /**
+             * Format: date-time
+             * @description disabled: when; failing: the first attempt after the last success
+             */
+            since: string | null;
+            /** Format: date-time */
+            failingSince: string | null;
+            /** Format: date-time */
+            disabledAt: string | null;
+            lastAttempt: {
+                id: string;
+                messageId: string;
+                /** Format: date-time */
+                timestamp: string;
+                success: boolean;
+                statusCode: number | null;
+                errorKind: string | null;
+                errorMessage: string | null;
+                attemptNumber: number;
+            } | null;
+            window: {
+                /** Format: date-time */
+                since: string;
+                attempts: number;
+                succeeded: number;
+                /** @description succeeded / attempts; null without attempts */
+                successRate: number | null;
+            };
+            backlog: {
+                pending: number;
+                skipped: number;
+            };
+            /**
+             * @description what to do first: enable a disabled endpoint; recover the skipped deliveries of an active one; open the endpoint to read its errors
+             * @enum {string}
+             */
+            action: "enable" | "recover" | "open";
         };
         /** Problem */
         Problem: {
@@ -1458,6 +1544,36 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Endpoint"];
+                };
+            };
+            "4XX": components["responses"]["Problem"];
+            "5XX": components["responses"]["Problem"];
+        };
+    };
+    getApiV1EndpointsTriage: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description the nextCursor of a previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["TriageEntry"][];
+                        /** @description pass as ?cursor= for the next page; null on the last */
+                        nextCursor: string | null;
+                    };
                 };
             };
             "4XX": components["responses"]["Problem"];

@@ -1,81 +1,99 @@
-// #/apps/{app} — an application's endpoints (health first) and its recent messages.
+// @ts-check
+// #/apps/{app} — an application: its endpoints as health-coloured cards, its
+// write actions (edit, delete, portal link, new endpoint) and its recent
+// messages with their delivery status.
 
 import { api, path, query } from "../api.js";
+import { applicationActions } from "../app-settings.js";
 import { sparkline } from "../charts.js";
-import { ago, count, h, link, ms, mount, percent } from "../dom.js";
-import { chips, endpointBadge, pagedTable, section, tile, tiles } from "../widgets.js";
+import { count, h, link, ms, mount, percent } from "../dom.js";
+import { HEALTH_MEANING, healthOf } from "../health.js";
+import { messageList } from "../message-list.js";
+import { chips, endpointBadge, section, tile, tiles } from "../widgets.js";
 
 /** Health figures are fetched for at most this many endpoint cards. */
 const STATS_FOR = 50;
 
+function setHealth(card, tone) {
+  for (const c of [...card.classList]) if (c.startsWith("health-")) card.classList.remove(c);
+  card.classList.add(`health-${tone}`);
+  card.dataset.health = tone;
+  card.title = HEALTH_MEANING[tone];
+}
+
 function endpointCard(appId, ep, stats) {
   const health = h("div", { class: "card-stats" }, h("span", { class: "muted" }, "…"));
-  if (stats) {
-    stats
-      .then((st) =>
-        mount(
-          health,
-          h("div", { class: "card-figure" }, h("strong", null, percent(st.successRate)), h("span", { class: "muted" }, ` of ${count(st.attempts)} · p50 ${ms(st.latency.p50)}`)),
-          sparkline(st.series),
-        ),
-      )
-      .catch(() => mount(health));
-  } else {
-    mount(health);
-  }
-  return h(
+  const card = h(
     "a",
     { class: `card endpoint-card ${ep.status}`, href: link("apps", appId, "endpoints", ep.id), "data-endpoint-id": ep.id },
-    h("div", { class: "card-head" }, endpointBadge(ep), h("span", { class: "mono muted small" }, ep.id)),
+    h("div", { class: "card-head" }, endpointBadge(ep), h("span", { class: "mono muted small ellipsis" }, ep.id)),
     h("div", { class: "url mono" }, ep.url),
     ep.description ? h("div", { class: "muted" }, ep.description) : null,
-    chips(ep.events),
+    chips(ep.events ?? ["*"]),
     health,
   );
+  setHealth(card, ep.status === "disabled" ? "bad" : "idle");
+  if (!stats) {
+    mount(health);
+    return card;
+  }
+  stats
+    .then((st) => {
+      const rate = st.attempts === 0 ? null : st.succeeded / st.attempts;
+      const tone = healthOf(rate, ep.status);
+      setHealth(card, tone);
+      const backlog = st.deliveries.pending + st.deliveries.skipped;
+      mount(
+        health,
+        h(
+          "div",
+          { class: "card-figure" },
+          h("strong", { class: `rate tone-${tone}` }, percent(rate)),
+          h("span", { class: "muted" }, ` of ${count(st.attempts)} · p50 ${ms(st.latency.p50)}`),
+          backlog ? h("div", { class: "small" }, `${count(st.deliveries.pending)} pending · ${count(st.deliveries.skipped)} skipped`) : null,
+        ),
+        sparkline(st.series),
+      );
+    })
+    .catch(() => mount(health));
+  return card;
 }
 
 export async function renderApplication(ctx, appRef) {
-  const app = await api("GET", path("applications", appRef));
+  let app = await api("GET", path("applications", appRef));
   ctx.crumbs([{ label: "Applications", href: "#/" }, { label: app.name }]);
 
-  const endpoints = await api("GET", `${path("applications", app.id, "endpoints")}${query({ limit: 250 })}`);
+  const [endpoints, types] = await Promise.all([
+    api("GET", `${path("applications", app.id, "endpoints")}${query({ limit: 250 })}`),
+    api("GET", `/event-types${query({ limit: 250 })}`),
+  ]);
   const list = endpoints.data;
   const disabled = list.filter((e) => e.status === "disabled").length;
   const more = endpoints.nextCursor ? "+" : "";
-
   const statsOf = (ep, i) => (i < STATS_FOR ? api("GET", path("applications", app.id, "endpoints", ep.id, "stats")) : null);
 
-  const filter = h(
-    "select",
-    { "aria-label": "Delivery status" },
-    [["", "any status"], ["pending", "pending"], ["succeeded", "succeeded"], ["failed", "failed"], ["skipped", "skipped"]].map(([v, label]) => h("option", { value: v }, label)),
-  );
-  const eventFilter = h("input", { type: "search", placeholder: "event type", "aria-label": "Event type" });
-  const messages = pagedTable({
-    columns: [{ label: "When" }, { label: "Event type" }, { label: "Message" }, { label: "Idempotency key" }],
-    load: (cursor) =>
-      api("GET", `${path("applications", app.id, "messages")}${query({ limit: 50, cursor, status: filter.value, eventType: eventFilter.value.trim() })}`),
-    className: "clickable",
-    empty: "No messages match.",
-    row: (m) => {
-      const href = link("apps", app.id, "messages", m.id);
-      return h(
-        "tr",
-        { class: "message", onclick: () => (location.hash = href) },
-        h("td", null, ago(m.timestamp)),
-        h("td", null, h("span", { class: "chip" }, m.eventType)),
-        h("td", null, h("a", { href, class: "mono" }, m.id)),
-        h("td", { class: "mono muted ellipsis" }, m.eventId ?? ""),
-      );
+  const heading = h("div", { class: "title" });
+  const drawHeading = () =>
+    mount(heading, h("h1", null, app.name), app.uid ? h("span", { class: "chip" }, app.uid) : null, h("span", { class: "mono muted small" }, app.id));
+  drawHeading();
+  const actions = applicationActions(app, {
+    onChanged: (changed) => {
+      app = changed;
+      drawHeading();
+      actions.form.hidden = true;
+      actions.say("ok", "Saved.");
+    },
+    onDeleted: () => {
+      location.hash = "#/";
     },
   });
-  const reload = () => messages.reload().catch(() => {});
-  filter.addEventListener("change", reload);
-  eventFilter.addEventListener("change", reload);
+
+  const messages = messageList(app, types.data.map((t) => t.name));
   await messages.next();
 
   ctx.show(
-    h("div", { class: "title" }, h("h1", null, app.name), app.uid ? h("span", { class: "chip" }, app.uid) : null, h("span", { class: "mono muted small" }, app.id)),
+    heading,
+    h("section", { class: "panel" }, actions.buttons, actions.form, actions.portalBox, actions.notices),
     tiles(
       tile("Endpoints", `${count(list.length)}${more}`),
       tile("Active", count(list.length - disabled), null, "ok"),
@@ -83,10 +101,11 @@ export async function renderApplication(ctx, appRef) {
     ),
     section(
       "Endpoints",
+      h("div", { class: "section-actions" }, h("a", { class: "button primary", id: "new-endpoint", href: link("apps", app.id, "endpoints", "new") }, "New endpoint")),
       list.length
         ? h("div", { class: "cards" }, list.map((ep, i) => endpointCard(app.id, ep, statsOf(ep, i))))
-        : h("p", { class: "muted" }, "No endpoints yet: add one with POST /api/v1/applications/{app}/endpoints."),
+        : h("p", { class: "muted" }, "No endpoints yet: add one with New endpoint."),
     ),
-    section("Recent messages", h("div", { class: "filters" }, filter, eventFilter), messages.element),
+    section("Recent messages", messages.element),
   );
 }

@@ -1,43 +1,28 @@
+// @ts-check
 // #/apps/{app}/endpoints/{ep} — one endpoint: its health in numbers and charts,
-// the actions an operator needs, and the attempt log.
+// the actions an operator needs (enable/disable, test with a chosen event
+// type, recover, rotate, edit, delete), and the attempt log with each failed
+// delivery's final attempt marked.
 
 import { api, path, query } from "../api.js";
 import { latencyChart, successChart } from "../charts.js";
-import { count, h, localInputValue, ms, mount, percent, when } from "../dom.js";
+import { ago, count, h, link, localInputValue, ms, mount, percent, when } from "../dom.js";
+import { confirmButton } from "../forms.js";
+import { healthOf } from "../health.js";
 import { attemptLog, busy, chips, endpointBadge, notify, operationalEvents, reasonText, section, tile, tiles } from "../widgets.js";
 
 const POLL_MS = 500;
 const POLL_FOR_MS = 15_000;
-const CONFIRM_FOR_MS = 5_000;
-
 const sleep = (t) => new Promise((r) => setTimeout(r, t));
 
-/** A button that asks "sure?" on the first click and acts on the second, within a few seconds. */
-function confirmButton(label, confirmLabel, className, act) {
-  const button = h("button", { type: "button", class: className }, label);
-  let armed = null;
-  button.addEventListener("click", () => {
-    if (!armed) {
-      button.textContent = confirmLabel;
-      button.classList.add("armed");
-      armed = setTimeout(() => {
-        armed = null;
-        button.textContent = label;
-        button.classList.remove("armed");
-      }, CONFIRM_FOR_MS);
-      return;
-    }
-    clearTimeout(armed);
-    armed = null;
-    button.textContent = label;
-    button.classList.remove("armed");
-    act(button);
-  });
-  return button;
+/** `HTTP 500 · http_status — message`, for the disabled banner. */
+function errorLine(a) {
+  return [a.statusCode ? `HTTP ${a.statusCode}` : null, a.errorKind].filter(Boolean).join(" · ") + (a.errorMessage ? ` — ${a.errorMessage}` : "");
 }
 
 function statTiles(st) {
-  const tone = st.successRate === null ? null : st.successRate >= 0.99 ? "ok" : st.successRate >= 0.9 ? "warn" : "bad";
+  const rate = st.attempts === 0 ? null : st.succeeded / st.attempts;
+  const tone = healthOf(rate) === "idle" ? null : healthOf(rate);
   const d = st.deliveries;
   return tiles(
     tile("Success rate · 24 h", percent(st.successRate), `${count(st.succeeded)} delivered · ${count(st.failed)} failed`, tone),
@@ -62,19 +47,33 @@ export async function renderEndpoint(ctx, appRef, epId) {
   const base = path("applications", app.id, "endpoints", epId);
   let ep = await api("GET", base);
   const loadStats = () => api("GET", `${base}/stats`);
-  const stats = await loadStats();
-  ctx.crumbs([{ label: "Applications", href: "#/" }, { label: app.name, href: `#/apps/${encodeURIComponent(app.id)}` }, { label: "Endpoint" }]);
+  const opsOf = (type, limit) => api("GET", `/operational-events${query({ endpointId: ep.id, type, limit })}`);
+  const [stats, types, exhausted] = await Promise.all([loadStats(), api("GET", `/event-types${query({ limit: 250 })}`), opsOf("message.attempt.exhausted", 250)]);
+  ctx.crumbs([{ label: "Applications", href: "#/" }, { label: app.name, href: link("apps", app.id) }, { label: "Endpoint" }]);
 
+  // The attempts after which a delivery gave up: its exhausted events name them.
+  const finalIds = new Set(exhausted.data.map((e) => e.data?.lastAttempt?.id).filter(Boolean));
   const header = h("div");
   const actions = h("div", { class: "actions" });
-  const notices = h("div", { class: "notices" });
+  const notices = h("div", { class: "notices", "aria-live": "polite" });
   const secretBox = h("div");
   const statsArea = h("div", null, statTiles(stats), charts(stats));
-  const log = attemptLog({ appId: app.id, other: "message", load: (cursor) => api("GET", `${base}/attempts${query({ limit: 50, cursor })}`) });
+  const log = attemptLog({ appId: app.id, other: "message", isFinal: (a) => finalIds.has(a.id), load: (cursor) => api("GET", `${base}/attempts${query({ limit: 50, cursor })}`) });
+  /** The newest failed attempt seen, and when the endpoint was last disabled: for the banner. */
+  let lastFailure = null;
+  let disabledAt = null;
+
+  async function loadBannerFacts() {
+    if (ep.status !== "disabled") return;
+    const [events, attempts] = await Promise.all([opsOf("endpoint.disabled", 1), api("GET", `${base}/attempts${query({ limit: 50 })}`)]);
+    disabledAt = events.data[0]?.timestamp ?? null;
+    lastFailure = attempts.data.find((a) => !a.success) ?? null;
+  }
 
   async function refresh() {
     const [fresh, st] = await Promise.all([api("GET", base), loadStats(), log.reload()]);
     ep = fresh;
+    await loadBannerFacts();
     renderHeader();
     mount(statsArea, statTiles(st), charts(st));
   }
@@ -84,26 +83,50 @@ export async function renderEndpoint(ctx, appRef, epId) {
     const deadline = Date.now() + POLL_FOR_MS;
     while (Date.now() < deadline && ctx.alive()) {
       const page = await api("GET", `${base}/attempts${query({ limit: 50 })}`);
-      if (page.data.some((a) => a.messageId === messageId)) break;
+      const found = page.data.find((a) => a.messageId === messageId);
+      if (found) {
+        if (ctx.alive()) await refresh();
+        return found;
+      }
       await sleep(POLL_MS);
     }
     if (ctx.alive()) await refresh();
+    return null;
   }
 
   const sinceInput = h("input", { type: "datetime-local", id: "recover-since", value: localInputValue(new Date(Date.now() - 24 * 3_600_000)) });
+  const testType = h(
+    "select",
+    { id: "test-type", "aria-label": "Event type of the test event" },
+    h("option", { value: "webhook.test" }, "webhook.test"),
+    types.data.filter((t) => !t.archived).map((t) => h("option", { value: t.name }, t.name)),
+  );
+
+  function banner() {
+    if (ep.status === "active") return null;
+    return h(
+      "div",
+      { class: "notice bad disabled-banner", role: "status" },
+      h("div", null, h("strong", null, "Disabled"), disabledAt ? [" ", ago(disabledAt), ` (${when(disabledAt)})`] : null, `: ${reasonText(ep)}.`),
+      lastFailure
+        ? h("div", { class: "banner-error" }, "Last error ", ago(lastFailure.timestamp), ": ", h("span", { class: "mono" }, errorLine(lastFailure)))
+        : null,
+      h("div", null, "New messages are recorded as skipped; enable it, then recover them."),
+    );
+  }
 
   function renderHeader() {
     const active = ep.status === "active";
     mount(
       header,
       h("div", { class: "title" }, endpointBadge(ep), h("h1", { class: "mono url" }, ep.url)),
-      active ? null : h("div", { class: "notice bad" }, `This endpoint is ${reasonText(ep)}. New messages are recorded as skipped; enable it, then recover them.`),
+      banner(),
       h(
         "dl",
         { class: "facts" },
         ep.description ? [h("dt", null, "Description"), h("dd", null, ep.description)] : null,
         h("dt", null, "Events"),
-        h("dd", null, chips(ep.events)),
+        h("dd", null, chips(ep.events ?? ["*"])),
         ep.channels ? [h("dt", null, "Channels"), h("dd", null, chips(ep.channels))] : null,
         ep.filter ? [h("dt", null, "Filter"), h("dd", null, h("pre", { class: "body" }, JSON.stringify(ep.filter, null, 2)))] : null,
         h("dt", null, "Id"),
@@ -120,20 +143,24 @@ export async function renderEndpoint(ctx, appRef, epId) {
           busy(b, notices, async () => {
             ep = await api("POST", `${base}/disable`);
             notify(notices, "info", "Disabled. New messages for it are recorded as skipped.");
+            await loadBannerFacts();
             renderHeader();
           }),
         )
-      : h("button", {
-          type: "button",
-          class: "primary",
-          id: "enable",
-          onclick: (e) =>
-            busy(e.currentTarget, notices, async () => {
-              ep = await api("POST", `${base}/enable`);
-              notify(notices, "ok", "Enabled. Its failure count starts again from zero.");
-              renderHeader();
-            }),
-        }, "Enable");
+      : h(
+          "button",
+          {
+            type: "button",
+            class: "primary",
+            onclick: (e) =>
+              busy(e.currentTarget, notices, async () => {
+                ep = await api("POST", `${base}/enable`);
+                notify(notices, "ok", "Enabled. Its failure count starts again from zero.");
+                renderHeader();
+              }),
+          },
+          "Enable",
+        );
     toggle.id = active ? "disable" : "enable";
 
     const test = h(
@@ -142,13 +169,16 @@ export async function renderEndpoint(ctx, appRef, epId) {
         type: "button",
         id: "send-test",
         disabled: !active,
-        title: active ? "Sends a signed webhook.test event to this endpoint only" : "Enable the endpoint first",
+        title: active ? "Sends a signed test event of the chosen type to this endpoint only" : "Enable the endpoint first",
         onclick: (e) =>
           busy(e.currentTarget, notices, async () => {
-            const { messageId } = await api("POST", `${base}/test`);
-            notify(notices, "info", "Test event queued: ", h("span", { class: "mono" }, messageId), "; waiting for its attempt…");
-            await waitForAttempt(messageId);
-            notify(notices, "ok", "Test event sent: ", h("span", { class: "mono" }, messageId), ". Its attempt is at the top of the log.");
+            const eventType = testType.value;
+            const { messageId } = await api("POST", `${base}/test`, { eventType });
+            notify(notices, "info", `Test event (${eventType}) queued: `, h("span", { class: "mono" }, messageId), "; waiting for its attempt…");
+            const attempt = await waitForAttempt(messageId);
+            if (!attempt) notify(notices, "info", "Test event queued: ", h("span", { class: "mono" }, messageId), ". No attempt yet; it is in the log once made.");
+            else if (attempt.success) notify(notices, "ok", `Test event sent (${eventType}): `, h("span", { class: "mono" }, messageId), `, answered ${attempt.statusCode}. Its attempt is at the top of the log.`);
+            else notify(notices, "bad", `Test event failed (${eventType}): ${errorLine(attempt)}. Its attempt is at the top of the log.`);
           }),
       },
       "Send test event",
@@ -193,16 +223,25 @@ export async function renderEndpoint(ctx, appRef, epId) {
     );
     rotate.id = "rotate";
 
+    const remove = confirmButton("Delete", "Click again: delete it with its log", "danger", (b) =>
+      busy(b, notices, async () => {
+        await api("DELETE", base);
+        location.hash = link("apps", app.id);
+      }),
+    );
+    remove.id = "delete-endpoint";
+
     const reload = h("button", { type: "button", class: "ghost", onclick: (e) => busy(e.currentTarget, notices, refresh) }, "Refresh");
 
     mount(
       actions,
-      h("div", { class: "action-group" }, toggle, test),
+      h("div", { class: "action-group" }, toggle, testType, test),
       h("div", { class: "action-group" }, h("label", { for: "recover-since" }, "Recover since"), sinceInput, recover),
-      h("div", { class: "action-group" }, rotate, reload),
+      h("div", { class: "action-group" }, rotate, h("a", { class: "button", id: "edit-endpoint", href: link("apps", app.id, "endpoints", ep.id, "edit") }, "Edit"), remove, reload),
     );
   }
 
+  await loadBannerFacts();
   renderHeader();
   const events = operationalEvents(api, query, { endpointId: ep.id });
   await Promise.all([log.next(), events.next()]);

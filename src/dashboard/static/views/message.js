@@ -1,5 +1,7 @@
+// @ts-check
 // #/apps/{app}/messages/{msg} — one message: where it went, how each delivery
-// stands (with a resend per endpoint), its payload and every attempt.
+// stands (with a resend per endpoint), its payload and every attempt, the
+// final attempt of each delivery that gave up marked.
 
 import { api, path, query } from "../api.js";
 import { ago, count, h, link, mount, when } from "../dom.js";
@@ -16,10 +18,14 @@ export async function renderMessage(ctx, appRef, msgId) {
   const notices = h("div", { class: "notices" });
   const summary = h("div");
   const deliveriesBody = h("tbody");
-  const log = attemptLog({ appId: app.id, other: "endpoint", endpointName, load: (cursor) => api("GET", `${base}/attempts${query({ limit: 50, cursor })}`) });
+  /** `endpointId:attemptNumber` of the last attempt of each failed delivery: no retry follows it. */
+  const finals = new Set();
+  const log = attemptLog({ appId: app.id, other: "endpoint", endpointName, isFinal: (a) => finals.has(`${a.endpointId}:${a.attemptNumber}`), load: (cursor) => api("GET", `${base}/attempts${query({ limit: 50, cursor })}`) });
 
   async function loadDeliveries() {
     const { data } = await api("GET", `${base}/deliveries`);
+    finals.clear();
+    for (const d of data) if (d.status === "failed") finals.add(`${d.endpointId}:${d.attempts}`);
     const by = (status) => data.filter((d) => d.status === status).length;
     mount(
       summary,
@@ -64,7 +70,8 @@ export async function renderMessage(ctx, appRef, msgId) {
     );
   }
 
-  await Promise.all([loadDeliveries(), log.next()]);
+  await loadDeliveries();
+  await log.next();
   ctx.show(
     h("div", { class: "title" }, h("span", { class: "chip big" }, message.eventType), h("h1", { class: "mono" }, message.id)),
     h(
