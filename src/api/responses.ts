@@ -1,6 +1,7 @@
 import { type TSchema, Type } from "@sinclair/typebox";
 import { Nullable, StringEnum } from "../core/schemas.js";
 import type { AttemptErrorKind } from "../store/model.js";
+import { PortalSettings } from "./portal/settings.js";
 
 /**
  * The objects the API answers with, as JSON Schemas. They document the API in
@@ -15,7 +16,15 @@ const NullableTime = Nullable(Type.String({ format: "date-time" }));
 const Strings = Type.Record(Type.String(), Type.String());
 
 export const Application = Type.Object(
-  { id: Str, name: Str, uid: Nullable(Str), metadata: Strings, createdAt: Time, updatedAt: Time },
+  {
+    id: Str,
+    name: Str,
+    uid: Nullable(Str),
+    metadata: Strings,
+    portal: Nullable(PortalSettings),
+    createdAt: Time,
+    updatedAt: Time,
+  },
   { title: "Application" },
 );
 

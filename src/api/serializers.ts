@@ -39,7 +39,15 @@ export function serializeAuthentication(auth: EndpointAuthentication | null) {
 }
 
 export function serializeApplication(app: Application) {
-  return { id: app.id, name: app.name, uid: app.uid, metadata: app.metadata, createdAt: iso(app.createdAt), updatedAt: iso(app.updatedAt) };
+  return {
+    id: app.id,
+    name: app.name,
+    uid: app.uid,
+    metadata: app.metadata,
+    portal: app.portal ?? null,
+    createdAt: iso(app.createdAt),
+    updatedAt: iso(app.updatedAt),
+  };
 }
 
 export function serializeEventType(type: EventType) {

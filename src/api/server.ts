@@ -97,7 +97,7 @@ export async function buildApi(context: ApiContext, options: BuildApiOptions = {
   metricsRoutes(root, ctx);
   dashboardRoutes(root);
   openApiRoutes(root, ctx);
-  portalPageRoutes(root);
+  portalPageRoutes(root, ctx);
 
   // With HERALD_ENCRYPTION_KEY, the portal-token key is derived from it: the database alone cannot mint tokens.
   const portalTokens = new PortalTokens(ctx.store, ctx.config.encryptionKey === undefined ? undefined : parseKeyRing(ctx.config.encryptionKey));

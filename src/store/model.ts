@@ -10,8 +10,24 @@ export interface Application {
   uid: string | null;
   name: string;
   metadata: Metadata;
+  /** The consumer portal's theme and embedding settings; null or absent: Herald's own look, no framing. */
+  portal?: PortalSettings | null;
   createdAt: number;
   updatedAt: number;
+}
+
+/** An application's consumer-portal settings (docs/portal.md). Every field is optional. */
+export interface PortalSettings {
+  /** Shown as the portal's title instead of the application's name. */
+  name?: string;
+  /** An `https:` URL or a `data:image/…;base64,` URL, shown beside the name. */
+  logoUrl?: string;
+  /** `#rrggbb`: buttons, links and focus rings in light mode. */
+  accentColor?: string;
+  /** `#rrggbb`: the same in dark mode (default: `accentColor`). */
+  accentColorDark?: string;
+  /** Origins allowed to embed the portal in a frame (CSP `frame-ancestors`); none: framing refused. */
+  frameAncestors?: string[];
 }
 
 export interface EventType {

@@ -1,5 +1,6 @@
 import type { AdminKeyId, ApplicationId, DeliveryId, EndpointId, MessageId } from "../core/ids.js";
 import type {
+  PortalSettings,
   AdminKey,
   Application,
   Attempt,
@@ -35,6 +36,7 @@ export interface NewApplication {
   name: string;
   uid: string | null;
   metadata: Metadata;
+  portal?: PortalSettings | null;
 }
 
 export type ApplicationPatch = Partial<NewApplication>;
@@ -194,6 +196,19 @@ export interface MessageFilter {
   eventType?: string | undefined;
   /** Messages with at least one delivery in this status. */
   status?: DeliveryStatus | undefined;
+  before?: number | undefined;
+  after?: number | undefined;
+}
+
+/** Filters of an endpoint's attempt log; each one left out matches everything. */
+export interface AttemptFilter {
+  /** Only successful (true) or failed (false) attempts. */
+  success?: boolean | undefined;
+  /** Only attempts answered with this HTTP status. */
+  statusCode?: number | undefined;
+  /** Only attempts of messages of this event type. */
+  eventType?: string | undefined;
+  /** Attempts made before / after these times (epoch ms, exclusive). */
   before?: number | undefined;
   after?: number | undefined;
 }
@@ -378,7 +393,7 @@ export interface Store {
   getMessage(appId: ApplicationId, id: MessageId): Promise<Message | null>;
   listDeliveries(messageId: MessageId): Promise<Delivery[]>;
   listMessageAttempts(messageId: MessageId, page: PageRequest): Promise<Page<Attempt>>;
-  listEndpointAttempts(endpointId: EndpointId, page: PageRequest): Promise<Page<Attempt>>;
+  listEndpointAttempts(endpointId: EndpointId, page: PageRequest, filter?: AttemptFilter): Promise<Page<Attempt>>;
   endpointStats(endpointId: EndpointId, since: number, now: number): Promise<EndpointStats>;
   /**
    * Every application's endpoints that need an operator (disabled, or active

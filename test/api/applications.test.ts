@@ -16,6 +16,7 @@ describe("applications", () => {
       name: "Shop",
       uid: "shop-1",
       metadata: { team: "a" },
+      portal: null,
       createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT.*Z$/),
       updatedAt: expect.any(String),
     });

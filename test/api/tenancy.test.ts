@@ -74,7 +74,7 @@ describe("portal tokens", () => {
     const res = await t.call("POST", `/api/v1/applications/${own.id}/portal-token`, undefined, { host: "herald.example:8080" });
     expect(res.status).toBe(201);
     expect(res.body.token).toMatch(/^hpt_[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43}$/);
-    expect(res.body.url).toBe(`http://herald.example:8080/portal#token=${res.body.token}`);
+    expect(res.body.url).toBe(`http://herald.example:8080/portal?app=${own.id}#token=${res.body.token}`);
     const expires = Date.parse(res.body.expiresAt);
     expect(expires).toBeGreaterThan(before + 24 * 3600_000 - 2000);
     expect(expires).toBeLessThanOrEqual(Date.now() + 24 * 3600_000);
@@ -88,7 +88,7 @@ describe("portal tokens", () => {
     const other = await openApi({ HERALD_PUBLIC_URL: "https://hooks.example.com/herald/" });
     const app = await other.call("POST", "/api/v1/applications", { name: "a" });
     const res = await other.call("POST", `/api/v1/applications/${app.body.id}/portal-token`);
-    expect(res.body.url).toBe(`https://hooks.example.com/herald/portal#token=${res.body.token}`);
+    expect(res.body.url).toBe(`https://hooks.example.com/herald/portal?app=${app.body.id}#token=${res.body.token}`);
     await other.close();
   });
 

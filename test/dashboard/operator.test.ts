@@ -317,7 +317,7 @@ describe.skipIf(!RUN_BROWSER_TESTS)("the operator's dashboard in a browser", () 
 
         await page.click("#portal-link");
         const url = await page.locator("#portal-url").textContent();
-        expect(url).toMatch(new RegExp(`^${base.replace(/[.]/g, "\\.")}/portal#token=`));
+        expect(url).toMatch(new RegExp(`^${base.replace(/[.]/g, "\\.")}/portal\\?app=app_[0-9A-Z]+#token=`));
 
         await page.click("#new-endpoint");
         await page.locator("#ep-url").waitFor();

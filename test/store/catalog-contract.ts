@@ -21,6 +21,18 @@ export function catalogContract(store: () => Store): void {
     expect(await s.getSetting("k")).toBe("third");
   });
 
+  it("keeps an application's portal settings, changes them with the application, and resets them to null", async () => {
+    const s = store();
+    const portal = { name: "Acme", accentColor: "#0a7d4b", frameAncestors: ["https://app.example.com"] };
+    const a = await app(s, { portal });
+    expect((await s.getApplication(a.id))?.portal).toEqual(portal);
+    expect((await s.updateApplication(a.id, { name: "renamed" }, T0 + 1))?.portal).toEqual(portal);
+    expect((await s.getApplication(a.id))?.portal).toEqual(portal);
+    await s.updateApplication(a.id, { portal: null }, T0 + 2);
+    expect((await s.getApplication(a.id))?.portal).toBeNull();
+    expect((await s.getApplication((await app(s, { id: newId("app", T0 + 3) })).id))?.portal).toBeNull();
+  });
+
   it("creates, finds (by id or uid), pages, updates and deletes applications", async () => {
     const s = store();
     const a = await app(s, { uid: "shop", metadata: { tier: "gold", a: "1" } });

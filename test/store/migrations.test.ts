@@ -26,6 +26,7 @@ const SHIPPED: Record<Dialect, Record<string, string>> = {
     "0007_endpoint_filter.sql": "f5231aba6cb8eeff8fc7fef6880c1a7e42ed17f6ec95dbd1eb24d3e4c3d20b78",
     "0008_fifo_endpoints.sql": "15c7e2487d4d8d558337d2ebddbf85e175cafe95be6722fa190176208056e1ce",
     "0009_endpoint_transformation.sql": "9dd70d6935fdd95e51028d1b78c1bb6efcf4b7c2aa79856d84a85207bf1ce715",
+    "0010_application_portal.sql": "7183db81486c791c719edecf48385ed4d2527dc2f2f97ec43fd24dbf572753e6",
   },
   postgres: {
     "0001_initial_schema.sql": "f0fe303d5ec3b358d992b7053093e8302be693d99158704a0e6bb53638ca7def",
@@ -37,6 +38,7 @@ const SHIPPED: Record<Dialect, Record<string, string>> = {
     "0007_endpoint_filter.sql": "d105ac0d08797d45f38a58a4bce068ed64fdb6a1c7b5b0a2384ce50f91992706",
     "0008_fifo_endpoints.sql": "80e6b9981aa813f4ee2c4002f6f70f170da69fb9c4882259d59cecde3cec45bf",
     "0009_endpoint_transformation.sql": "742cf34dd632e851410665ca75e349ca13a4276bc776691018ea58e4a8537e51",
+    "0010_application_portal.sql": "61456030aa1c56212d07327fd56b81048d10b5e977e85eb973c0bf4ae7bf9ffe",
   },
 };
 
@@ -47,7 +49,7 @@ const OLD_MIGRATIONS_TABLE: Record<Dialect, string> = {
 };
 
 const CHANGED = /^migration 2 \(0002_\w+\.sql\) was changed after this database applied it \(checksum 0{16} recorded, [0-9a-f]{16} now\); migrations are never edited: add a new one$/;
-const FROM_NEWER = /^this database has applied migration 99 \(from the future\), which this build of Herald does not have \(its last is 9\)/;
+const FROM_NEWER = /^this database has applied migration 99 \(from the future\), which this build of Herald does not have \(its last is 10\)/;
 
 describe("migration files", () => {
   for (const dialect of ["sqlite", "postgres"] as const) {
@@ -70,6 +72,7 @@ describe("migration files", () => {
       "endpoint filter",
       "fifo endpoints",
       "endpoint transformation",
+      "application portal",
     ]);
     expect(migrationsOf("postgres").map((m) => m.name)).toEqual([
       "initial schema",
@@ -81,6 +84,7 @@ describe("migration files", () => {
       "endpoint filter",
       "fifo endpoints",
       "endpoint transformation",
+      "application portal",
     ]);
   });
 
@@ -255,7 +259,7 @@ describe.skipIf(!available)("PostgreSQL migrations", () => {
     await open().migrate();
 
     expect(await state()).toEqual({ workers: "workers", leased: null, headers: "json" });
-    expect((await recorded()).map((r) => r.id)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect((await recorded()).map((r) => r.id)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     // The row of migration 1 gets the checksum of today's file: what was applied
     // before checksums is taken as released (migration 2 is what repaired it).
     expect(await recorded()).toEqual(shipped());

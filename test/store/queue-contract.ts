@@ -211,6 +211,30 @@ export function queueContract(ctx: () => TestStore): void {
     expect(stats.series).toHaveLength(24);
   });
 
+  it("filters an endpoint's attempts by outcome, status code, event type and time", async () => {
+    const s = store();
+    const a = await app(s);
+    const ep = await endpoint(s, a);
+    for (const [i, eventType] of ["order.created", "pet.adopted", "pet.adopted"].entries()) await publishOne(s, a, { eventType }, T0 + i);
+    const jobs = (await claim(s, T0 + 10)).sort((x, y) => x.message.createdAt - y.message.createdAt);
+    await s.complete(
+      jobs.map((j, i) => (i < 2 ? succeeded(j, T0 + 100 + i) : failed(j, T0 + 200, null))),
+      T0 + 300,
+    );
+    const list = async (filter: Parameters<Store["listEndpointAttempts"]>[2], limit = 10) =>
+      (await s.listEndpointAttempts(ep.id, { limit }, filter)).data.map((x) => x.createdAt);
+    expect(await list({})).toEqual([T0 + 200, T0 + 101, T0 + 100]);
+    expect(await list({ success: false })).toEqual([T0 + 200]);
+    expect(await list({ success: true })).toEqual([T0 + 101, T0 + 100]);
+    expect(await list({ statusCode: 500 })).toEqual([T0 + 200]);
+    expect(await list({ eventType: "pet.adopted" })).toEqual([T0 + 200, T0 + 101]);
+    expect(await list({ eventType: "pet.adopted", success: true })).toEqual([T0 + 101]);
+    expect(await list({ after: T0 + 100, before: T0 + 200 })).toEqual([T0 + 101]);
+    const page = await s.listEndpointAttempts(ep.id, { limit: 1 }, { eventType: "pet.adopted" });
+    expect(page.nextCursor).not.toBeNull();
+    expect((await s.listEndpointAttempts(ep.id, { limit: 1, cursor: page.nextCursor! }, { eventType: "pet.adopted" })).data.map((x) => x.createdAt)).toEqual([T0 + 101]);
+  });
+
   it("resends (creating the delivery if needed) and recovers failed or skipped deliveries since a time", async () => {
     const s = store();
     const a = await app(s);

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { extname, join, relative, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 
 /** One file of the consumer portal, read once and served from memory. */
@@ -10,23 +10,11 @@ export interface PortalAsset {
   etag: string;
 }
 
-const FILES: Record<string, string> = {
-  "index.html": "text/html; charset=utf-8",
-  "portal.js": "text/javascript; charset=utf-8",
-  "portal.css": "text/css; charset=utf-8",
+const CONTENT_TYPES: Record<string, string> = {
+  ".html": "text/html; charset=utf-8",
+  ".js": "text/javascript; charset=utf-8",
+  ".css": "text/css; charset=utf-8",
 };
-
-/** The page may run its own script and style files and call its own origin; nothing else. */
-export const PORTAL_CSP = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "connect-src 'self'",
-  "img-src 'self'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-].join("; ");
 
 /**
  * The files live in `src/api/portal/static/` and are not copied by `tsc`: from
@@ -39,17 +27,28 @@ function staticDir(): string {
   return found;
 }
 
+function walk(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => (entry.isDirectory() ? walk(join(dir, entry.name)) : [join(dir, entry.name)]));
+}
+
 let cached: ReadonlyMap<string, PortalAsset> | null = null;
 
-/** The portal's files by name; only these names can ever be served. */
+/**
+ * The portal's files by their path under the static folder (`portal.js`,
+ * `views/endpoint.js`); only files of these types are included, so a request
+ * can only ever get one of them. The portal also loads the dashboard's shared
+ * `dom.js`, `api.js` and `app.css` from `/dashboard/` (one copy of each).
+ */
 export function portalAssets(): ReadonlyMap<string, PortalAsset> {
   if (cached) return cached;
   const dir = staticDir();
-  cached = new Map(
-    Object.entries(FILES).map(([name, contentType]) => {
-      const body = readFileSync(join(dir, name));
-      return [name, { body, contentType, etag: `"${createHash("sha256").update(body).digest("base64url")}"` }];
-    }),
-  );
-  return cached;
+  const assets = new Map<string, PortalAsset>();
+  for (const file of walk(dir)) {
+    const contentType = CONTENT_TYPES[extname(file)];
+    if (!contentType) continue;
+    const body = readFileSync(file);
+    assets.set(relative(dir, file).split(sep).join("/"), { body, contentType, etag: `"${createHash("sha256").update(body).digest("base64url")}"` });
+  }
+  cached = assets;
+  return assets;
 }

@@ -7,6 +7,7 @@ import { PageQuery, pageOf, pageRequest } from "../pagination.js";
 import { Application, NoContent, Page } from "../responses.js";
 import { AppParams, Metadata, NoQuery, Nullable, Strict } from "../../core/schemas.js";
 import { serializeApplication } from "../serializers.js";
+import { checkPortalSettings, PortalSettings } from "../portal/settings.js";
 import type { Api } from "../validation.js";
 
 const Name = Type.String({ minLength: 1, maxLength: 256 });
@@ -15,9 +16,11 @@ const Uid = Type.String({
   pattern: "^(?!app_)[A-Za-z0-9_.-]{1,256}$",
   description: "a uid: 1–256 characters from A–Z, a–z, 0–9, '_', '.', '-', not starting with app_",
 });
-const CreateBody = Strict({ name: Name, uid: Type.Optional(Uid), metadata: Type.Optional(Metadata) });
+/** The consumer portal's theme and embedding (docs/portal.md); null resets it. */
+const Portal = Type.Optional(Nullable(PortalSettings));
+const CreateBody = Strict({ name: Name, uid: Type.Optional(Uid), metadata: Type.Optional(Metadata), portal: Portal });
 // A uid already taken answers 409 conflict (the store's unique index decides, race-free).
-const PatchBody = Strict({ name: Type.Optional(Name), uid: Type.Optional(Nullable(Uid)), metadata: Type.Optional(Metadata) });
+const PatchBody = Strict({ name: Type.Optional(Name), uid: Type.Optional(Nullable(Uid)), metadata: Type.Optional(Metadata), portal: Portal });
 
 const tags = ["Applications"];
 const adminOnly = { adminOnly: true };
@@ -33,6 +36,7 @@ export function applicationRoutes(api: Api, ctx: ApiContext): void {
         name: req.body.name,
         uid: req.body.uid ?? null,
         metadata: req.body.metadata ?? {},
+        portal: checkPortalSettings(req.body.portal, "/portal") ?? null,
         createdAt: now,
         updatedAt: now,
       });
@@ -57,7 +61,8 @@ export function applicationRoutes(api: Api, ctx: ApiContext): void {
     { config: adminOnly, schema: { summary: "Change an application", tags, params: AppParams, body: PatchBody, querystring: NoQuery, response: { 200: Application } } },
     async (req) => {
       const app = await findApp(ctx, req, req.params.app);
-      const updated = await ctx.store.updateApplication(app.id, req.body, Date.now());
+      const portal = checkPortalSettings(req.body.portal, "/portal");
+      const updated = await ctx.store.updateApplication(app.id, { ...req.body, ...(portal === undefined ? {} : { portal }) }, Date.now());
       if (!updated) throw notFound("application", req.params.app);
       return serializeApplication(updated);
     },

@@ -4,7 +4,7 @@ import type { ApiContext } from "../context.js";
 import { findApp, findEndpoint } from "../lookup.js";
 import { requireActive } from "../../service/endpoints.js";
 import { PageQuery, pageOf, pageRequest } from "../pagination.js";
-import { DateTime, EmptyBody, epochMs, EndpointParams, EventTypeName, NoQuery, optionalBody, Strict } from "../../core/schemas.js";
+import { DateTime, EmptyBody, epochMs, EndpointParams, EventTypeName, NoQuery, optionalBody, Strict, StringEnum } from "../../core/schemas.js";
 import { Attempt, Endpoint as EndpointSchema, EndpointStats, Page, Secret } from "../responses.js";
 import { serializeAttempt, serializeEndpoint, serializeStats } from "../serializers.js";
 import type { Api } from "../validation.js";
@@ -15,6 +15,14 @@ const RotateBody = Strict({ secret: Type.Optional(Type.String({ maxLength: 256 }
 const TestBody = Strict({ eventType: Type.Optional(EventTypeName) });
 const RecoverBody = Strict({ since: DateTime });
 const StatsQuery = Strict({ since: Type.Optional(DateTime) });
+const AttemptsQuery = Strict({
+  ...PageQuery,
+  status: Type.Optional(StringEnum(["succeeded", "failed"] as const)),
+  statusCode: Type.Optional(Type.Integer({ minimum: 100, maximum: 599, description: "only attempts answered with this HTTP status" })),
+  eventType: Type.Optional(EventTypeName),
+  before: Type.Optional(DateTime),
+  after: Type.Optional(DateTime),
+});
 const Queued = Type.Object({ queued: Type.Integer() });
 const TestSent = Type.Object({ messageId: Type.String() });
 
@@ -118,10 +126,29 @@ export function endpointActionRoutes(api: Api, ctx: ApiContext): void {
 
   api.get(
     "/applications/:app/endpoints/:ep/attempts",
-    { schema: { summary: "List the attempts to this endpoint", tags, params: EndpointParams, querystring: Strict(PageQuery), response: { 200: Page(Attempt) } } },
+    {
+      schema: {
+        summary: "List the attempts to this endpoint",
+        description:
+          "Filters: `status` (`succeeded` or `failed`), `statusCode` (the HTTP status answered), `eventType` (exact: the message's), " +
+          "`before`/`after` (attempt time, exclusive).",
+        tags,
+        params: EndpointParams,
+        querystring: AttemptsQuery,
+        response: { 200: Page(Attempt) },
+      },
+    },
     async (req) => {
     const { endpoint } = await findEndpoint(ctx, req, req.params);
-    return pageOf(await ctx.store.listEndpointAttempts(endpoint.id, pageRequest(req.query, "atmpt")), serializeAttempt);
+    const { status, statusCode, eventType, before, after } = req.query;
+    const filter = {
+      success: status === undefined ? undefined : status === "succeeded",
+      statusCode,
+      eventType,
+      before: before === undefined ? undefined : epochMs(before, "query.before"),
+      after: after === undefined ? undefined : epochMs(after, "query.after"),
+    };
+    return pageOf(await ctx.store.listEndpointAttempts(endpoint.id, pageRequest(req.query, "atmpt"), filter), serializeAttempt);
     },
   );
 

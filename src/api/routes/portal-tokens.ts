@@ -41,7 +41,8 @@ export function portalTokenRoutes(api: Api, ctx: ApiContext, tokens: PortalToken
       const expiresAt = (Math.floor(Date.now() / 1000) + (req.body.expiresIn ?? DEFAULT_PORTAL_TOKEN_TTL_S)) * 1000;
       const token = await tokens.issue(app.id, expiresAt);
       // The token travels in the fragment: browsers never send it to a server or put it in a Referer.
-      const url = `${publicBase(ctx, req)}/portal#token=${token}`;
+      // `?app=` lets the page's CSP carry the application's frame-ancestors (docs/portal.md).
+      const url = `${publicBase(ctx, req)}/portal?app=${app.id}#token=${token}`;
       return reply.code(201).send({ token, url, expiresAt: new Date(expiresAt).toISOString() });
     },
   );

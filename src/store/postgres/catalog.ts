@@ -29,14 +29,14 @@ export const isUniqueViolation = (err: unknown): boolean => (err as { code?: str
 export async function createApplication(db: PgDb, app: Application): Promise<Application> {
   try {
     await db.query(
-      "INSERT INTO applications (id, uid, name, metadata, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6)",
-      [app.id, app.uid, app.name, JSON.stringify(app.metadata), app.createdAt, app.updatedAt],
+      "INSERT INTO applications (id, uid, name, metadata, portal, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+      [app.id, app.uid, app.name, JSON.stringify(app.metadata), jsonOrNull(app.portal), app.createdAt, app.updatedAt],
     );
   } catch (err) {
     if (isUniqueViolation(err)) throw new HeraldError("conflict", `an application with uid ${JSON.stringify(app.uid)} already exists`);
     throw err;
   }
-  return app;
+  return { ...app, portal: app.portal ?? null };
 }
 
 export async function getApplication(db: PgDb, idOrUid: string): Promise<Application | null> {
@@ -62,10 +62,11 @@ export async function updateApplication(db: PgDb, id: ApplicationId, patch: Appl
   if (!current || current.id !== id) return null;
   const next: Application = { ...current, ...definedOnly(patch), updatedAt: now };
   try {
-    await db.query("UPDATE applications SET uid = $1, name = $2, metadata = $3, updated_at = $4 WHERE id = $5", [
+    await db.query("UPDATE applications SET uid = $1, name = $2, metadata = $3, portal = $4, updated_at = $5 WHERE id = $6", [
       next.uid,
       next.name,
       JSON.stringify(next.metadata),
+      jsonOrNull(next.portal),
       now,
       id,
     ]);

@@ -11,6 +11,7 @@ import type {
   NewEndpoint,
   OperationalEventFilter,
   PageRequest,
+  AttemptFilter,
   PublishOptions,
   PublishRequest,
   PublishResult,
@@ -123,7 +124,7 @@ export class PostgresStore implements Store {
   async getMessage(appId: ApplicationId, id: MessageId) { return log.getMessage(this.db, appId, id); }
   async listDeliveries(messageId: MessageId) { return log.listDeliveries(this.db, messageId); }
   async listMessageAttempts(messageId: MessageId, page: PageRequest) { return log.listMessageAttempts(this.db, messageId, page); }
-  async listEndpointAttempts(endpointId: EndpointId, page: PageRequest) { return log.listEndpointAttempts(this.db, endpointId, page); }
+  async listEndpointAttempts(endpointId: EndpointId, page: PageRequest, filter?: AttemptFilter) { return log.listEndpointAttempts(this.db, endpointId, page, filter); }
   async endpointStats(endpointId: EndpointId, since: number, now: number) { return log.endpointStats(this.db, endpointId, since, now); }
   async listTriage(filter: TriageFilter, page: PageRequest) { return triage.listTriage(this.db, filter, page); }
   async resend(message: Message, endpointId: EndpointId, now: number) { return log.resend(this.db, message, endpointId, now); }

@@ -3,7 +3,7 @@ import type { Attempt, Delivery, DeliveryStatus, Message } from "../model.js";
 import { cursorOf, toPage } from "../sqlite/paging.js";
 import { type AttemptRow, type DeliveryRow, type MessageRow, toAttempt, toDelivery, toMessage } from "../sqlite/rows.js";
 import { endpointStatsFrom, STATS_SAMPLE, type StatsAttemptRow } from "../stats.js";
-import type { EndpointStats, MessageFilter, Page, PageRequest } from "../store.js";
+import type { AttemptFilter, EndpointStats, MessageFilter, Page, PageRequest } from "../store.js";
 import { lockEndpoints, requeued } from "./fifo.js";
 import { DUE_CHANNEL, type PgDb } from "./db.js";
 
@@ -41,12 +41,19 @@ export async function listMessageAttempts(db: PgDb, messageId: MessageId, page: 
   return toPage(rows, page.limit, toAttempt);
 }
 
-export async function listEndpointAttempts(db: PgDb, endpointId: EndpointId, page: PageRequest): Promise<Page<Attempt>> {
-  const rows = await db.query<AttemptRow>("SELECT * FROM attempts WHERE endpoint_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3", [
-    endpointId,
-    cursorOf(page),
-    page.limit + 1,
-  ]);
+export async function listEndpointAttempts(db: PgDb, endpointId: EndpointId, page: PageRequest, f: AttemptFilter = {}): Promise<Page<Attempt>> {
+  // Walks the endpoint's attempts newest first (attempts_by_endpoint) and keeps those that match.
+  const rows = await db.query<AttemptRow>(
+    `SELECT a.* FROM attempts a
+     WHERE a.endpoint_id = $1 AND a.id < $2
+       AND ($3::boolean IS NULL OR a.success = $3)
+       AND ($4::integer IS NULL OR a.status_code = $4)
+       AND ($5::bigint IS NULL OR a.created_at < $5)
+       AND ($6::bigint IS NULL OR a.created_at > $6)
+       AND ($7::text IS NULL OR EXISTS (SELECT 1 FROM messages m WHERE m.id = a.message_id AND m.event_type = $7))
+     ORDER BY a.id DESC LIMIT $8`,
+    [endpointId, cursorOf(page), f.success ?? null, f.statusCode ?? null, f.before ?? null, f.after ?? null, f.eventType ?? null, page.limit + 1],
+  );
   return toPage(rows, page.limit, toAttempt);
 }
 

@@ -25,14 +25,14 @@ function isUniqueViolation(err: unknown): boolean {
 export function createApplication(db: Db, app: Application): Application {
   try {
     db.run(
-      "INSERT INTO applications (id, uid, name, metadata, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
-      app.id, app.uid, app.name, JSON.stringify(app.metadata), app.createdAt, app.updatedAt,
+      "INSERT INTO applications (id, uid, name, metadata, portal, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      app.id, app.uid, app.name, JSON.stringify(app.metadata), jsonOrNull(app.portal), app.createdAt, app.updatedAt,
     );
   } catch (err) {
     if (isUniqueViolation(err)) throw new HeraldError("conflict", `an application with uid ${JSON.stringify(app.uid)} already exists`);
     throw err;
   }
-  return app;
+  return { ...app, portal: app.portal ?? null };
 }
 
 export function getApplication(db: Db, idOrUid: string): Application | null {
@@ -53,8 +53,8 @@ export function updateApplication(db: Db, id: ApplicationId, patch: ApplicationP
   const next: Application = { ...current, ...definedOnly(patch), updatedAt: now };
   try {
     db.run(
-      "UPDATE applications SET uid = ?, name = ?, metadata = ?, updated_at = ? WHERE id = ?",
-      next.uid, next.name, JSON.stringify(next.metadata), now, id,
+      "UPDATE applications SET uid = ?, name = ?, metadata = ?, portal = ?, updated_at = ? WHERE id = ?",
+      next.uid, next.name, JSON.stringify(next.metadata), jsonOrNull(next.portal), now, id,
     );
   } catch (err) {
     if (isUniqueViolation(err)) throw new HeraldError("conflict", `an application with uid ${JSON.stringify(next.uid)} already exists`);

@@ -1,6 +1,6 @@
 import { type EndpointId, type MessageId, newId } from "../../core/ids.js";
 import type { Attempt, Delivery, DeliveryStatus, Message } from "../model.js";
-import type { EndpointStats, MessageFilter, Page, PageRequest } from "../store.js";
+import type { AttemptFilter, EndpointStats, MessageFilter, Page, PageRequest } from "../store.js";
 import type { Db } from "./db.js";
 import { requeued } from "./fifo.js";
 import { cursorOf, toPage } from "./paging.js";
@@ -47,10 +47,27 @@ export function listMessageAttempts(db: Db, messageId: MessageId, page: PageRequ
   return toPage(rows, page.limit, toAttempt);
 }
 
-export function listEndpointAttempts(db: Db, endpointId: EndpointId, page: PageRequest): Page<Attempt> {
+export function listEndpointAttempts(db: Db, endpointId: EndpointId, page: PageRequest, f: AttemptFilter = {}): Page<Attempt> {
+  // Walks the endpoint's attempts newest first (attempts_by_endpoint) and keeps those that match.
   const rows = db.all<AttemptRow>(
-    "SELECT * FROM attempts WHERE endpoint_id = ? AND id < ? ORDER BY id DESC LIMIT ?",
-    endpointId, cursorOf(page), page.limit + 1,
+    `SELECT a.* FROM attempts a
+     WHERE a.endpoint_id = @endpointId AND a.id < @cursor
+       AND (@success IS NULL OR a.success = @success)
+       AND (@statusCode IS NULL OR a.status_code = @statusCode)
+       AND (@before IS NULL OR a.created_at < @before)
+       AND (@after IS NULL OR a.created_at > @after)
+       AND (@eventType IS NULL OR EXISTS (SELECT 1 FROM messages m WHERE m.id = a.message_id AND m.event_type = @eventType))
+     ORDER BY a.id DESC LIMIT @limit`,
+    {
+      endpointId,
+      cursor: cursorOf(page),
+      success: f.success === undefined ? null : f.success ? 1 : 0,
+      statusCode: f.statusCode ?? null,
+      before: f.before ?? null,
+      after: f.after ?? null,
+      eventType: f.eventType ?? null,
+      limit: page.limit + 1,
+    },
   );
   return toPage(rows, page.limit, toAttempt);
 }

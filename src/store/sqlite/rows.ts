@@ -21,6 +21,7 @@ export interface ApplicationRow {
   uid: string | null;
   name: string;
   metadata: string;
+  portal: string | null;
   created_at: number;
   updated_at: number;
 }
@@ -30,6 +31,7 @@ export const toApplication = (r: ApplicationRow): Application => ({
   uid: r.uid,
   name: r.name,
   metadata: json(r.metadata, {}),
+  portal: json(r.portal, null),
   createdAt: r.created_at,
   updatedAt: r.updated_at,
 });

@@ -348,7 +348,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List the attempts to this endpoint */
+        /**
+         * List the attempts to this endpoint
+         * @description Filters: `status` (`succeeded` or `failed`), `statusCode` (the HTTP status answered), `eventType` (exact: the message's), `before`/`after` (attempt time, exclusive).
+         */
         get: operations["getApiV1ApplicationsAppEndpointsEpAttempts"];
         put?: never;
         post?: never;
@@ -608,6 +611,18 @@ export interface components {
             metadata: {
                 [key: string]: string;
             };
+            portal: {
+                /** @description the title the portal shows (default: the application's name) */
+                name?: string;
+                /** @description shown beside the name: an `https:` URL (at most 2,048 characters) or a `data:image/{png|jpeg|gif|webp|svg+xml};base64,…` URL (at most 64 KiB) */
+                logoUrl?: string;
+                /** @description buttons, links and focus rings in light mode: `#rrggbb` */
+                accentColor?: string;
+                /** @description the same in dark mode (default: `accentColor`): `#rrggbb` */
+                accentColorDark?: string;
+                /** @description origins allowed to embed the portal in a frame: its CSP `frame-ancestors` (lowercase `https://host[:port]`, `https://*.host`; `http:` for development). Empty or absent: the portal refuses to be framed. */
+                frameAncestors?: string[];
+            } | null;
             /** Format: date-time */
             createdAt: string;
             /** Format: date-time */
@@ -736,7 +751,7 @@ export interface components {
             } | null;
             responseBody: string | null;
             /** @enum {string|null} */
-            errorKind: "timeout" | "connection_refused" | "connection_reset" | "dns" | "tls" | "blocked" | "auth" | "redirect" | "http_status" | "network" | "unsupported_destination" | "transformation_failed" | "cancelled" | "internal" | null;
+            errorKind: "timeout" | "connection_refused" | "connection_reset" | "dns" | "tls" | "blocked" | "auth" | "redirect" | "http_status" | "network" | "unsupported_destination" | "broker_rejected" | "transformation_failed" | "cancelled" | "internal" | null;
             errorMessage: string | null;
         };
         /** EndpointStats */
@@ -1069,6 +1084,18 @@ export interface operations {
                     metadata?: {
                         [key: string]: string;
                     };
+                    portal?: {
+                        /** @description the title the portal shows (default: the application's name) */
+                        name?: string;
+                        /** @description shown beside the name: an `https:` URL (at most 2,048 characters) or a `data:image/{png|jpeg|gif|webp|svg+xml};base64,…` URL (at most 64 KiB) */
+                        logoUrl?: string;
+                        /** @description buttons, links and focus rings in light mode: `#rrggbb` */
+                        accentColor?: string;
+                        /** @description the same in dark mode (default: `accentColor`): `#rrggbb` */
+                        accentColorDark?: string;
+                        /** @description origins allowed to embed the portal in a frame: its CSP `frame-ancestors` (lowercase `https://host[:port]`, `https://*.host`; `http:` for development). Empty or absent: the portal refuses to be framed. */
+                        frameAncestors?: string[];
+                    } | null;
                 };
             };
         };
@@ -1150,6 +1177,18 @@ export interface operations {
                     metadata?: {
                         [key: string]: string;
                     };
+                    portal?: {
+                        /** @description the title the portal shows (default: the application's name) */
+                        name?: string;
+                        /** @description shown beside the name: an `https:` URL (at most 2,048 characters) or a `data:image/{png|jpeg|gif|webp|svg+xml};base64,…` URL (at most 64 KiB) */
+                        logoUrl?: string;
+                        /** @description buttons, links and focus rings in light mode: `#rrggbb` */
+                        accentColor?: string;
+                        /** @description the same in dark mode (default: `accentColor`): `#rrggbb` */
+                        accentColorDark?: string;
+                        /** @description origins allowed to embed the portal in a frame: its CSP `frame-ancestors` (lowercase `https://host[:port]`, `https://*.host`; `http:` for development). Empty or absent: the portal refuses to be framed. */
+                        frameAncestors?: string[];
+                    } | null;
                 };
             };
         };
@@ -1818,6 +1857,15 @@ export interface operations {
                 limit?: number;
                 /** @description the nextCursor of a previous page */
                 cursor?: string;
+                status?: "succeeded" | "failed";
+                /** @description only attempts answered with this HTTP status */
+                statusCode?: number;
+                /** @description an event type name: 1–256 characters from A–Z, a–z, 0–9, '_', '.', '-' */
+                eventType?: string;
+                /** @description an ISO-8601 date-time with a time zone, e.g. 2025-01-06T12:00:00Z */
+                before?: string;
+                /** @description an ISO-8601 date-time with a time zone, e.g. 2025-01-06T12:00:00Z */
+                after?: string;
             };
             header?: never;
             path: {

@@ -1,169 +1,96 @@
-// The consumer portal: one application's endpoints, seen through a portal token.
-// The token arrives in the URL fragment (never sent to a server), is moved to
-// sessionStorage and removed from the address bar. Everything shown is set with
-// textContent: no HTML is ever built from data.
+// @ts-check
+// The consumer portal's entry point: checks the link, themes the page and
+// routes between its views. Routes: #/ (endpoints), #/new (add one),
+// #/endpoints/{ep} (one endpoint: secret, actions, attempt log),
+// #/endpoints/{ep}/edit. Everything shown is built with the DOM (dom.js): no
+// HTML is ever made from data.
 
-const $ = (selector) => document.querySelector(selector);
+import { h, mount } from "/dashboard/dom.js";
+import { loadCatalog } from "./catalog.js";
+import { apiClient, claims, takeToken } from "./session.js";
+import { applyTheme } from "./theme.js";
+import { renderEndpoint } from "./views/endpoint.js";
+import { renderEndpointForm } from "./views/endpoint-form.js";
+import { renderEndpoints } from "./views/endpoints.js";
+import { renderLinkProblem } from "./views/link-problem.js";
 
-function takeToken() {
-  const match = /(?:^#|&)token=([^&]+)/.exec(location.hash);
-  if (match) {
-    sessionStorage.setItem("herald-portal-token", decodeURIComponent(match[1]));
-    history.replaceState(null, "", location.pathname);
-  }
-  return sessionStorage.getItem("herald-portal-token");
+const main = /** @type {HTMLElement} */ (document.getElementById("main"));
+
+/** @param {"missing" | "invalid" | "expired"} why */
+function refuse(why) {
+  /** @type {HTMLElement} */ (document.getElementById("topbar")).hidden = true;
+  mount(main, renderLinkProblem(why));
 }
 
-function claims(token) {
-  try {
-    const payload = token.slice(4, token.lastIndexOf("."));
-    return JSON.parse(atob(payload.replace(/-/g, "+").replace(/_/g, "/")));
-  } catch {
-    return null;
-  }
-}
+async function start() {
+  const token = takeToken();
+  if (!token) return refuse("missing");
+  const claim = claims(token);
+  const wanted = new URLSearchParams(location.search).get("app");
+  if (!claim) return refuse("invalid");
+  if (claim.exp * 1000 <= Date.now()) return refuse("expired");
 
-const token = takeToken();
-const app = token ? claims(token)?.app : null;
-
-function status(text, kind = "") {
-  const el = $("#status");
-  el.textContent = text;
-  el.className = kind;
-}
-
-async function api(method, path, body) {
-  const res = await fetch(`/api/v1${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, ...(body ? { "content-type": "application/json" } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
+  let expired = false;
+  const call = apiClient(token, () => {
+    expired = true;
+    refuse(claim.exp * 1000 <= Date.now() ? "expired" : "invalid");
   });
-  const data = res.status === 204 ? null : await res.json();
-  if (!res.ok) throw new Error(data?.detail ?? `HTTP ${res.status}`);
-  return data;
-}
-
-function cell(row, text) {
-  const td = document.createElement("td");
-  td.textContent = text;
-  row.append(td);
-  return td;
-}
-
-function button(parent, label, action) {
-  const b = document.createElement("button");
-  b.type = "button";
-  b.textContent = label;
-  b.addEventListener("click", () => action().catch((err) => status(err.message, "bad")));
-  parent.append(b);
-}
-
-const appPath = () => `/applications/${encodeURIComponent(app)}`;
-
-async function showAttempts(ep) {
-  const section = $("#attempts");
-  section.hidden = false;
-  section.querySelector("code").textContent = ep.url;
-  const body = section.querySelector("tbody");
-  body.replaceChildren();
-  const { data } = await api("GET", `${appPath()}/endpoints/${ep.id}/attempts?limit=50`);
-  for (const a of data) {
-    const row = body.insertRow();
-    cell(row, new Date(a.timestamp).toLocaleString());
-    cell(row, a.messageId);
-    cell(row, String(a.attemptNumber));
-    cell(row, a.success ? `✓ ${a.statusCode}` : `✗ ${a.statusCode ?? a.errorKind}`).className = a.success ? "ok" : "bad";
-    cell(row, String(a.durationMs));
-  }
-  if (data.length === 0) cell(body.insertRow(), "No attempts yet.");
-}
-
-/** The dashboard's transformation editor (one module for both), under the endpoints table. */
-async function showTransformation(ep, path) {
-  const { transformationEditor } = await import("/dashboard/views/transformation.js");
-  const heading = Object.assign(document.createElement("h2"), { textContent: `Transformation of ${ep.url}` });
-  $("#transformation").replaceChildren(heading, transformationEditor({ endpoint: ep, base: path, call: api }));
-}
-
-async function loadEndpoints() {
-  const { data } = await api("GET", `${appPath()}/endpoints?limit=250`);
-  const body = $("#endpoints tbody");
-  body.replaceChildren();
-  for (const ep of data) {
-    const row = body.insertRow();
-    cell(row, ep.url);
-    const events = cell(row, ep.events.join(", "));
-    if (ep.filter) {
-      // The payload filter, read-only: only matching messages are delivered.
-      const filter = document.createElement("code");
-      filter.textContent = JSON.stringify(ep.filter);
-      events.append(document.createElement("br"), "filter: ", filter);
-    }
-    // FIFO: one message at a time, in publish order.
-    if (ep.ordering === "fifo") events.append(document.createElement("br"), "ordering: FIFO");
-    cell(row, ep.status === "active" ? "active" : `disabled (${ep.disabledReason})`);
-    const actions = cell(row, "");
-    const path = `${appPath()}/endpoints/${ep.id}`;
-    button(actions, "Attempts", () => showAttempts(ep));
-    button(actions, "Transformation", () => showTransformation(ep, path));
-    if (ep.status === "active") {
-      button(actions, "Send test", async () => status(`Test sent: ${(await api("POST", `${path}/test`)).messageId}`, "ok"));
-      button(actions, "Recover 24 h", async () => {
-        const since = new Date(Date.now() - 86_400_000).toISOString();
-        status(`Re-queued ${(await api("POST", `${path}/recover`, { since })).queued} deliveries`, "ok");
-      });
-    } else {
-      button(actions, "Enable", async () => {
-        await api("POST", `${path}/enable`);
-        await loadEndpoints();
-      });
-    }
-    button(actions, "Delete", async () => {
-      if (!confirm(`Delete the endpoint ${ep.url}?`)) return;
-      await api("DELETE", path);
-      status("Endpoint deleted", "ok");
-      await loadEndpoints();
-    });
-  }
-  if (data.length === 0) cell(body.insertRow(), "No endpoints yet.");
-}
-
-async function loadEventTypes() {
-  const { data } = await api("GET", "/event-types?limit=250");
-  const list = $("#event-types");
-  for (const type of data) {
-    const option = document.createElement("option");
-    option.value = type.name;
-    option.textContent = type.description;
-    list.append(option);
-  }
-}
-
-$("#create").addEventListener("submit", async (event) => {
-  event.preventDefault();
-  const form = new FormData(event.target);
-  const events = String(form.get("events") ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+  /** @type {any} */
+  let app;
   try {
-    const ep = await api("POST", `${appPath()}/endpoints`, { url: String(form.get("url")), ...(events.length ? { events } : {}) });
-    const secret = $("#secret");
-    secret.hidden = false;
-    secret.querySelector("code").textContent = ep.secret;
-    event.target.reset();
-    status("Endpoint added", "ok");
-    await loadEndpoints();
-  } catch (err) {
-    status(err.message, "bad");
+    app = await call("GET", `/applications/${encodeURIComponent(claim.app)}`);
+  } catch {
+    if (!expired) refuse("invalid");
+    return;
   }
-});
+  // The page's CSP (frame-ancestors) is the one of `?app=` (its id or uid): it shows only that application.
+  if (wanted !== null && wanted !== app.id && wanted !== app.uid) return refuse("invalid");
+  applyTheme(app);
 
-if (!token || !app) {
-  $("#signed-out").hidden = false;
-} else {
-  $("#portal").hidden = false;
-  api("GET", appPath())
-    .then((a) => {
-      $("#app-name").textContent = `· ${a.name}`;
-      return Promise.all([loadEndpoints(), loadEventTypes()]);
-    })
-    .catch((err) => status(`${err.message} (the link may have expired)`, "bad"));
+  /** @type {Promise<import("./catalog.js").EventType[]> | null} */
+  let catalog = null;
+  let generation = 0;
+  const ctx = {
+    call,
+    app,
+    base: `/applications/${encodeURIComponent(app.id)}`,
+    catalog: () => (catalog ??= loadCatalog(call).catch(() => [])),
+    /** Whether the view that asked is still the one shown. */
+    alive: (/** @type {number} */ g) => g === generation && !expired,
+    /** @param {string} hash */
+    go: (hash) => {
+      location.hash = hash;
+    },
+    /** Shows the current view again, with fresh data. */
+    refresh: () => route(),
+  };
+
+  async function route() {
+    if (expired) return;
+    const g = ++generation;
+    const parts = location.hash.replace(/^#\/?/, "").split("/").filter(Boolean).map(decodeURIComponent);
+    mount(main, h("p", { class: "loading" }, "Loading…"));
+    try {
+      /** @type {Node} */
+      let view;
+      if (parts[0] === "new") view = await renderEndpointForm(ctx, null);
+      else if (parts[0] === "endpoints" && parts[1] && parts[2] === "edit") view = await renderEndpointForm(ctx, parts[1]);
+      else if (parts[0] === "endpoints" && parts[1]) view = await renderEndpoint(ctx, parts[1], g);
+      else view = await renderEndpoints(ctx);
+      if (g !== generation || expired) return;
+      mount(main, view);
+      const heading = main.querySelector("h1");
+      if (heading) {
+        heading.tabIndex = -1;
+        heading.focus({ preventScroll: true });
+      }
+    } catch (err) {
+      if (g !== generation || expired) return;
+      mount(main, h("div", { class: "notice bad", role: "alert" }, /** @type {Error} */ (err).message || String(err)), h("p", null, h("a", { href: "#/" }, "Back to your endpoints")));
+    }
+  }
+  addEventListener("hashchange", route);
+  await route();
 }
+
+start();

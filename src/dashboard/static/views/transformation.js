@@ -1,3 +1,4 @@
+// @ts-check
 // An endpoint's transformation editor: the code, an "enabled" switch, a sample
 // to try it on, Test (POST …/transformation/test) and Save (PATCH the
 // endpoint). Self-contained (DOM only, no import), so the dashboard's endpoint
