@@ -245,11 +245,19 @@ describe.skipIf(!RUN_BROWSER_TESTS)("consumer portal in a browser", () => {
         expect(await page.getByLabel("Every pet event").isChecked()).toBe(true);
         await page.getByLabel("Every pet event").uncheck();
         await page.getByLabel("Other event types or patterns").fill("invoice.paid");
+        await page.getByLabel(/^In order: one event at a time/).check();
+        await page.getByLabel(/^Only events whose content matches/).fill('{"data.total": {"$gte": 100}}');
         await page.getByRole("button", { name: "Save changes" }).click();
         await page.locator("#edit").waitFor();
+        expect(await page.locator("#ordering").textContent()).toBe("In order, one at a time");
         const list = await api("GET", `/applications/${uid}/endpoints`);
         const second = list.data.find((e: { url: string }) => e.url.endsWith("/second"));
-        expect(second).toMatchObject({ description: "Second hook", events: ["order.created", "invoice.paid"] });
+        expect(second).toMatchObject({
+          description: "Second hook",
+          events: ["order.created", "invoice.paid"],
+          ordering: "fifo",
+          filter: { "data.total": { $gte: 100 } },
+        });
         await fits("edit");
       });
 

@@ -119,7 +119,7 @@ describe.skipIf(!RUN_BROWSER_TESTS)("the operator's dashboard in a browser", () 
 
       beforeAll(async () => {
         page = await browser.newPage({ viewport: { width: vp.width, height: vp.height } });
-        watchPage(page, problems);
+        watchPage(page, problems, /status of 422/); // the refused payload filter is an expected 422
         page.on("dialog", (d) => {
           problems.push(`unexpected dialog: ${d.message()}`);
           void d.dismiss();
@@ -346,9 +346,18 @@ describe.skipIf(!RUN_BROWSER_TESTS)("the operator's dashboard in a browser", () 
         await page.locator("#ep-description").waitFor();
         expect(await page.inputValue("#ep-events")).toBe("order.*");
         await page.fill("#ep-description", "edited by clicking");
+        // A payload filter the API refuses says where the fault is; a valid one is saved with FIFO ordering.
+        await page.fill("#ep-filter", '{"data.total": {"$gtt": 5}}');
+        await page.click("#ep-save");
+        await expect.poll(() => page.locator("#endpoint-form .notices").textContent()).toMatch(/\$gtt/);
+        await page.fill("#ep-filter", '{"data.total": {"$gt": 5}}');
+        await page.selectOption("#ep-ordering", "fifo");
         await page.click("#ep-save");
         await page.locator("#send-test").waitFor();
         await expect.poll(() => page.locator("dl.facts").first().textContent()).toContain("edited by clicking");
+        const facts = await page.locator("dl.facts").first().textContent();
+        expect(facts).toContain("FIFO: one message at a time");
+        expect(facts).toContain('"$gt": 5');
         await shot("endpoint-new");
 
         await page.click("#delete-endpoint");

@@ -30,6 +30,16 @@ function explainEvents(patterns, catalog) {
   );
 }
 
+/** The filter box as JSON: empty is no filter; anything else must parse (the API checks the operators). */
+function parseFilter(text) {
+  if (text.trim() === "") return null;
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new Error(`The payload filter is not JSON: ${err instanceof Error ? err.message : err}`);
+  }
+}
+
 export async function renderEndpointForm(ctx, appRef, epId) {
   const app = await api("GET", path("applications", appRef));
   const editing = epId !== null && epId !== undefined;
@@ -48,6 +58,14 @@ export async function renderEndpointForm(ctx, appRef, epId) {
   const events = h("input", { id: "ep-events", type: "text", list: "catalog-types", placeholder: "order.*, payment.succeeded", value: (ep?.events ?? []).join(", "), autocomplete: "off" });
   const channels = h("input", { id: "ep-channels", type: "text", placeholder: "none: every channel", value: (ep?.channels ?? []).join(", "), autocomplete: "off" });
   const rateLimit = h("input", { id: "ep-rate", type: "number", min: 1, max: 100000, placeholder: "unlimited", value: ep?.rateLimit ?? "" });
+  const ordering = h(
+    "select",
+    { id: "ep-ordering" },
+    h("option", { value: "none", selected: ep?.ordering !== "fifo" }, "Concurrent (fastest)"),
+    h("option", { value: "fifo", selected: ep?.ordering === "fifo" }, "FIFO: one at a time, in publish order"),
+  );
+  const filter = h("textarea", { id: "ep-filter", rows: 4, class: "mono", spellcheck: "false", placeholder: '{"data.order.status": {"$in": ["paid", "shipped"]}}' });
+  filter.value = ep?.filter ? JSON.stringify(ep.filter, null, 2) : "";
   const check = h("div", { class: "hint", id: "events-check", "aria-live": "polite" });
   const notices = h("div", { class: "notices" });
   const explain = () => mount(check, explainEvents(splitList(events.value), catalog));
@@ -84,6 +102,8 @@ export async function renderEndpointForm(ctx, appRef, epId) {
     catalog.length ? h("details", { class: "catalog-picker" }, h("summary", null, `Pick from the catalog (${catalog.length})`), chooser) : null,
     field("Channels", channels, "Comma-separated; an endpoint with channels only receives messages sent on one of them."),
     field("Rate limit (requests per second)", rateLimit),
+    field("Ordering", ordering, "FIFO holds every later message while one is retried (docs/delivery.md, FIFO endpoints)."),
+    field("Payload filter (JSON, empty for none)", filter, "Mongo-style operators on dotted paths; a message that does not match creates no delivery."),
     h("datalist", { id: "catalog-types" }, catalog.map((n) => h("option", { value: n }))),
     h("div", { class: "form-actions" }, submit, h("a", { class: "button ghost", href: editing ? link("apps", app.id, "endpoints", ep.id) : link("apps", app.id) }, "Cancel")),
     notices,
@@ -97,6 +117,8 @@ export async function renderEndpointForm(ctx, appRef, epId) {
         events: splitList(events.value),
         channels: splitList(channels.value),
         rateLimit: rateLimit.value === "" ? null : Number(rateLimit.value),
+        ordering: ordering.value,
+        filter: parseFilter(filter.value),
       };
       if (!body.url) throw new Error("The URL is required.");
       const saved = editing ? await api("PATCH", path("applications", app.id, "endpoints", ep.id), body) : await api("POST", base, body);

@@ -89,6 +89,12 @@ export async function renderEndpointForm(ctx, epId) {
   other.addEventListener("input", check);
   check();
 
+  const fifo = /** @type {HTMLInputElement} */ (h("input", { type: "checkbox", name: "fifo", id: "ep-fifo", checked: ep?.ordering === "fifo" }));
+  const filter = /** @type {HTMLTextAreaElement} */ (
+    h("textarea", { name: "filter", id: "ep-filter", rows: 3, class: "mono", spellcheck: "false", placeholder: '{"data.order.status": "paid"}' })
+  );
+  filter.value = ep?.filter ? JSON.stringify(ep.filter, null, 2) : "";
+
   const notices = h("div", { class: "notices" });
   const secretBox = h("div");
   const submit = h("button", { type: "submit", class: "primary" }, ep ? "Save changes" : "Add endpoint");
@@ -105,6 +111,13 @@ export async function renderEndpointForm(ctx, epId) {
       h("label", { class: "check" }, someRadio, "Only the ones I choose"),
     ),
     picker,
+    h(
+      "fieldset",
+      { class: "scope" },
+      h("legend", null, "Delivery"),
+      h("label", { class: "check" }, fifo, "In order: one event at a time, in the order they happened (a retry holds back the ones after it)"),
+      field("Only events whose content matches (JSON filter, optional)", filter, 'Dotted paths into the event, e.g. {"data.order.total": {"$gte": 100}}.'),
+    ),
     notices,
     h("div", { class: "action-group" }, submit, h("a", { href: ep ? link("endpoints", ep.id) : "#/", class: "button ghost" }, "Cancel")),
     secretBox,
@@ -115,7 +128,15 @@ export async function renderEndpointForm(ctx, epId) {
       if (!url.value.trim()) throw new Error("Enter the endpoint's URL.");
       const events = chosen();
       if (events && events.length === 0) throw new Error("Choose at least one event type, or every event type.");
-      const body = { url: url.value.trim(), description: desc.value, events: events ?? ["*"] };
+      let parsed = null;
+      if (filter.value.trim() !== "") {
+        try {
+          parsed = JSON.parse(filter.value);
+        } catch {
+          throw new Error("The filter is not valid JSON.");
+        }
+      }
+      const body = { url: url.value.trim(), description: desc.value, events: events ?? ["*"], ordering: fifo.checked ? "fifo" : "none", filter: parsed };
       if (ep) {
         await ctx.call("PATCH", `${ctx.base}/endpoints/${encodeURIComponent(ep.id)}`, body);
         ctx.go(link("endpoints", ep.id));

@@ -83,6 +83,7 @@ export async function renderEndpoint(ctx, epId, generation) {
         h("dt", null, "Event types"),
         h("dd", null, chips(ep.events)),
         ep.filter ? [h("dt", null, "Filter"), h("dd", null, h("pre", { class: "body" }, JSON.stringify(ep.filter, null, 2)))] : null,
+        ep.ordering === "fifo" ? [h("dt", null, "Order"), h("dd", { id: "ordering" }, "In order, one at a time")] : null,
         h("dt", null, "Id"),
         h("dd", { class: "mono" }, ep.id),
       ),
