@@ -10,7 +10,12 @@
 //      (SQLite runs only);
 //   4. with --store postgres: the same burst through one `herald serve --role api` and
 //      1, 2, 4 `herald worker` processes on one PostgreSQL (bench/postgres.js), then with
-//      2 workers again over 1,000,000 old attempts, next to the SQLite burst of 2.
+//      2 workers again over 1,000,000 old attempts, next to the SQLite burst of 2;
+//   5. with --publish: HTTP publishes/s with no endpoint against a bare Fastify route (bench/publish.js);
+//   6. with --steady 1000,5000,10000: a fixed offered rate of deliveries/s for --seconds, open loop,
+//      p50/p99 publish→delivered and whether Herald keeps up (bench/steady.js; on PostgreSQL too
+//      with --store postgres);
+//   7. with --peers: the burst and the drain through BullMQ and pg-boss webhook senders (bench/peers/).
 // The receiver runs in its own process; so does Herald.
 import { createHmac } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -20,6 +25,7 @@ import { parseArgs } from "node:util";
 import { Pool } from "undici";
 import { freePort, percentile, pooled, progress, rssMiB, startHerald, startReceiver } from "./lib.js";
 import { measurePostgres } from "./postgres.js";
+import { measurePublishPath } from "./publish.js";
 
 const { values: opts } = parseArgs({
   options: {
@@ -29,6 +35,8 @@ const { values: opts } = parseArgs({
     store: { type: "string", default: "sqlite" },
     workers: { type: "string", default: "1,2,4" },
     "old-attempts": { type: "string", default: "1000000" },
+    publish: { type: "boolean", default: false },
+    publishes: { type: "string", default: "20000" },
   },
 });
 if (opts.store !== "sqlite" && opts.store !== "postgres") throw new Error("--store: sqlite or postgres");
@@ -57,6 +65,9 @@ try {
       env: (port) => env(port, "unused.db"),
     });
   } else if (BACKLOG > 0) results.backlog = await measureBacklog(BACKLOG);
+  if (opts.publish) {
+    results.publish = await measurePublishPath({ publishes: Number(opts.publishes), body: { eventType: "order.created", payload: JSON.parse(payload) }, apiKey: API_KEY, env: (port) => env(port, "publish.db") });
+  }
   report();
 } finally {
   receiver.close();
@@ -172,7 +183,7 @@ async function measureBacklog(deliveries) {
 }
 
 function report() {
-  const { ceiling, burst, backlog, postgres } = results;
+  const { ceiling, burst, backlog, postgres, publish } = results;
   const n = (x) => (x === null || x === undefined ? "–" : Math.round(x).toLocaleString("en-US"));
   console.log("");
   console.log(`Herald benchmark (${opts.store}, ${MESSAGES} messages x ${ENDPOINTS} endpoints, node ${process.version})`);
@@ -205,5 +216,10 @@ function report() {
     if (postgres.bigDrain) {
       console.log(`    ${`2 workers, ${n(postgres.bigDrain.oldAttempts)} old`.padEnd(22)} ${n(postgres.bigDrain.perSecond).padStart(6)} deliveries/s  (${change(postgres.bigDrain, postgres.drains)})`);
     }
+  }
+  if (publish) {
+    console.log(`  publish path (no endpoint, ${opts.publishes} publishes, 64 in flight):`);
+    console.log(`    bare Fastify route     ${n(publish.bare)} requests/s`);
+    console.log(`    herald serve           ${n(publish.herald)} publishes/s  (${publish.ratio.toFixed(2)} of the bare route)`);
   }
 }
