@@ -48,9 +48,12 @@ export async function startReceiver() {
   };
 }
 
-/** Starts the built `herald` CLI and resolves once it listens (or, for a worker, once it started). */
-export async function startHerald(args, env) {
-  const child = spawn(process.execPath, [...(process.env.BENCH_NODE_ARGS ? process.env.BENCH_NODE_ARGS.split(" ") : []), here("../bin/herald.js"), ...args], {
+/**
+ * Starts the built `herald` CLI and resolves once it listens (or, for a worker, once it started).
+ * `bin`: another build's bin/herald.js (the publish path's baseline). BENCH_NODE_ARGS: node flags (--cpu-prof…).
+ */
+export async function startHerald(args, env, bin = here("../bin/herald.js")) {
+  const child = spawn(process.execPath, [...(process.env.BENCH_NODE_ARGS ? process.env.BENCH_NODE_ARGS.split(" ") : []), bin, ...args], {
     env: { ...process.env, HERALD_LOG_LEVEL: "warn", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });

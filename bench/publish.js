@@ -1,7 +1,8 @@
 // The publish path (`npm run bench -- --publish`): HTTP publishes per second to an application with no
 // endpoint, through `herald serve` (SQLite, its own process), against a bare Fastify route in its own
 // process that parses the same JSON and answers 202 (bench/bare-fastify.js). Same undici Pool, same body,
-// 64 requests in flight, each side warmed up first; what Herald adds on top of HTTP + JSON is the ratio.
+// 64 requests in flight, each side warmed up first, then alternating rounds; what Herald adds on top of
+// HTTP + JSON is the ratio.
 // Profile Herald under this load with BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" and
 // `node bench/profile-summary.js /tmp/prof/*.cpuprofile`.
 import { spawn } from "node:child_process";
@@ -10,36 +11,70 @@ import { freePort, here, pooled, sleep, startHerald } from "./lib.js";
 
 const IN_FLIGHT = 64;
 
+const ROUNDS = 5;
+
 /**
+ * Both servers run side by side; after a warm-up each, they are measured in ${ROUNDS} alternating rounds of
+ * publishes/ROUNDS requests, so that a change in what else runs on the machine hits both alike. Reported:
+ * each side's best round and the median of the rounds' ratios.
+ *
  * @param {object} o
  * @param {number} o.publishes measured publishes per side (each side also gets a warm-up of a tenth of it)
  * @param {object} o.body the publish body (`{ eventType, payload }`)
  * @param {string} o.apiKey the admin key herald serve is started with
- * @param {(port: number) => Record<string, string>} o.env herald serve's environment for a port
+ * @param {(port: number, name: string) => Record<string, string>} o.env herald serve's environment for a port
+ * @param {string} [o.baselineBin] another build's bin/herald.js, measured in the same rounds (before/after)
  */
 export async function measurePublishPath(o) {
-  console.error(`publish path: ${o.publishes} publishes, ${IN_FLIGHT} in flight, herald serve (no endpoint) vs a bare Fastify route…`);
-  const bare = await measureBare(o);
-  const herald = await measureHerald(o);
-  return { herald, bare, ratio: herald / bare };
-}
-
-async function measureHerald(o) {
-  const port = await freePort();
-  const server = await startHerald(["serve"], o.env(port));
-  const headers = { authorization: `Bearer ${o.apiKey}`, "content-type": "application/json" };
-  const pool = new Pool(`http://127.0.0.1:${port}`, { connections: IN_FLIGHT });
+  console.error(`publish path: ${o.publishes} publishes, ${IN_FLIGHT} in flight, herald serve (no endpoint) vs a bare Fastify route, ${ROUNDS} alternating rounds…`);
+  const body = JSON.stringify(o.body);
+  const bare = await startBare();
+  const herald = await startHeraldSide(o);
+  const baseline = o.baselineBin ? await startHeraldSide(o, o.baselineBin) : null;
   try {
-    const res = await pool.request({ method: "POST", path: "/api/v1/applications", headers, body: JSON.stringify({ name: "publish", uid: "publish" }) });
-    await res.body.dump();
-    return await rate(pool, "/api/v1/applications/publish/messages", headers, JSON.stringify(o.body), o.publishes);
+    const perRound = Math.ceil(o.publishes / ROUNDS);
+    const warmUp = Math.max(200, Math.ceil(o.publishes / 10));
+    for (const side of [bare, herald, baseline]) if (side) await rate(side, body, warmUp);
+    const rounds = [];
+    for (let r = 0; r < ROUNDS; r++) {
+      const b = await rate(bare, body, perRound);
+      const h = await rate(herald, body, perRound);
+      const base = baseline ? await rate(baseline, body, perRound) : null;
+      rounds.push({ bare: b, herald: h, ratio: h / b, baseline: base, baselineRatio: base && base / b });
+    }
+    const median = (xs) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+    const ratios = rounds.map((r) => r.ratio).sort((a, b) => a - b);
+    return {
+      bare: Math.max(...rounds.map((r) => r.bare)),
+      herald: Math.max(...rounds.map((r) => r.herald)),
+      ratio: median(rounds.map((r) => r.ratio)),
+      ratios,
+      baseline: baseline && Math.max(...rounds.map((r) => r.baseline)),
+      baselineRatio: baseline && median(rounds.map((r) => r.baselineRatio)),
+    };
   } finally {
-    await pool.close();
-    await server.stop();
+    for (const side of [bare, herald, baseline]) await side?.close();
   }
 }
 
-async function measureBare(o) {
+async function startHeraldSide(o, bin) {
+  const port = await freePort();
+  const server = await startHerald(["serve"], o.env(port, bin ? "baseline" : "publish"), bin);
+  const headers = { authorization: `Bearer ${o.apiKey}`, "content-type": "application/json" };
+  const pool = new Pool(`http://127.0.0.1:${port}`, { connections: IN_FLIGHT });
+  const res = await pool.request({ method: "POST", path: "/api/v1/applications", headers, body: JSON.stringify({ name: "publish", uid: "publish" }) });
+  await res.body.dump();
+  return {
+    pool,
+    headers,
+    close: async () => {
+      await pool.close();
+      await server.stop();
+    },
+  };
+}
+
+async function startBare() {
   const port = await freePort();
   const child = spawn(process.execPath, [here("./bare-fastify.js")], { env: { ...process.env, PORT: String(port) }, stdio: ["ignore", "pipe", "inherit"] });
   let out = "";
@@ -49,25 +84,28 @@ async function measureBare(o) {
     await sleep(20);
   }
   const pool = new Pool(`http://127.0.0.1:${port}`, { connections: IN_FLIGHT });
-  try {
-    return await rate(pool, "/api/v1/applications/publish/messages", { "content-type": "application/json" }, JSON.stringify(o.body), o.publishes);
-  } finally {
-    await pool.close();
-    await new Promise((r) => {
-      child.on("exit", r);
-      child.kill("SIGTERM");
-    });
-  }
+  return {
+    pool,
+    headers: { "content-type": "application/json" },
+    close: async () => {
+      await pool.close();
+      await new Promise((r) => {
+        child.on("exit", r);
+        child.kill("SIGTERM");
+      });
+    },
+  };
 }
 
-/** Requests per second for `n` POSTs of `body`, `IN_FLIGHT` at a time, after a warm-up of n/10. */
-async function rate(pool, path, headers, body, n) {
+const PATH = "/api/v1/applications/publish/messages";
+
+/** Requests per second for `n` POSTs of `body`, `IN_FLIGHT` at a time. */
+async function rate(side, body, n) {
   const one = async () => {
-    const res = await pool.request({ method: "POST", path, headers, body });
+    const res = await side.pool.request({ method: "POST", path: PATH, headers: side.headers, body });
     const text = await res.body.text();
-    if (res.statusCode !== 202) throw new Error(`POST ${path} → ${res.statusCode} ${text}`);
+    if (res.statusCode !== 202) throw new Error(`POST ${PATH} → ${res.statusCode} ${text}`);
   };
-  await pooled(Array.from({ length: Math.max(200, Math.ceil(n / 10)) }), IN_FLIGHT, one);
   const started = performance.now();
   await pooled(Array.from({ length: n }), IN_FLIGHT, one);
   return n / ((performance.now() - started) / 1000);

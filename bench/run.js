@@ -37,6 +37,7 @@ const { values: opts } = parseArgs({
     "old-attempts": { type: "string", default: "1000000" },
     publish: { type: "boolean", default: false },
     publishes: { type: "string", default: "20000" },
+    "publish-baseline": { type: "string" },
   },
 });
 if (opts.store !== "sqlite" && opts.store !== "postgres") throw new Error("--store: sqlite or postgres");
@@ -66,7 +67,13 @@ try {
     });
   } else if (BACKLOG > 0) results.backlog = await measureBacklog(BACKLOG);
   if (opts.publish) {
-    results.publish = await measurePublishPath({ publishes: Number(opts.publishes), body: { eventType: "order.created", payload: JSON.parse(payload) }, apiKey: API_KEY, env: (port) => env(port, "publish.db") });
+    results.publish = await measurePublishPath({
+      publishes: Number(opts.publishes),
+      body: { eventType: "order.created", payload: JSON.parse(payload) },
+      apiKey: API_KEY,
+      env: (port, name) => env(port, `${name}.db`),
+      baselineBin: opts["publish-baseline"],
+    });
   }
   report();
 } finally {
@@ -220,6 +227,7 @@ function report() {
   if (publish) {
     console.log(`  publish path (no endpoint, ${opts.publishes} publishes, 64 in flight):`);
     console.log(`    bare Fastify route     ${n(publish.bare)} requests/s`);
-    console.log(`    herald serve           ${n(publish.herald)} publishes/s  (${publish.ratio.toFixed(2)} of the bare route)`);
+    console.log(`    herald serve           ${n(publish.herald)} publishes/s  (best rounds; median ratio of the rounds ${publish.ratio.toFixed(2)}, range ${publish.ratios[0].toFixed(2)}–${publish.ratios.at(-1).toFixed(2)})`);
+    if (publish.baseline) console.log(`    baseline build         ${n(publish.baseline)} publishes/s  (median ratio ${publish.baselineRatio.toFixed(2)}; ${opts["publish-baseline"]})`);
   }
 }
