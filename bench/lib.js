@@ -31,7 +31,8 @@ export async function startReceiver() {
   const { port } = await ask(null, "ready");
   return {
     url: `http://127.0.0.1:${port}`,
-    reset: () => ask({ type: "reset" }, "reset"),
+    /** Forgets what was received; `sentAt`: measure from the payload's `"sentAt"` instead of the webhook-id. */
+    reset: (o = {}) => ask({ type: "reset", sentAt: o.sentAt === true }, "reset"),
     stats: (withLatencies = false) => ask({ type: "stats", withLatencies }, "stats"),
     async waitForCount(n, timeoutMs, onProgress) {
       const deadline = Date.now() + timeoutMs;

@@ -26,6 +26,7 @@ import { Pool } from "undici";
 import { freePort, percentile, pooled, progress, rssMiB, startHerald, startReceiver } from "./lib.js";
 import { measurePostgres } from "./postgres.js";
 import { measurePublishPath } from "./publish.js";
+import { measureSteady } from "./steady.js";
 
 const { values: opts } = parseArgs({
   options: {
@@ -38,6 +39,8 @@ const { values: opts } = parseArgs({
     publish: { type: "boolean", default: false },
     publishes: { type: "string", default: "20000" },
     "publish-baseline": { type: "string" },
+    steady: { type: "string" },
+    seconds: { type: "string", default: "20" },
   },
 });
 if (opts.store !== "sqlite" && opts.store !== "postgres") throw new Error("--store: sqlite or postgres");
@@ -74,6 +77,11 @@ try {
       env: (port, name) => env(port, `${name}.db`),
       baselineBin: opts["publish-baseline"],
     });
+  }
+  if (opts.steady) {
+    const steady = { rates: opts.steady.split(",").map(Number), seconds: Number(opts.seconds), endpoints: ENDPOINTS, payload: JSON.parse(payload), receiver, setup, apiKey: API_KEY };
+    results.steady = { sqlite: await measureSteady({ ...steady, store: "sqlite", env }) };
+    if (opts.store === "postgres") results.steady.postgres = await measureSteady({ ...steady, store: "postgres", env: (port) => env(port, "unused.db") });
   }
   report();
 } finally {
@@ -190,7 +198,7 @@ async function measureBacklog(deliveries) {
 }
 
 function report() {
-  const { ceiling, burst, backlog, postgres, publish } = results;
+  const { ceiling, burst, backlog, postgres, publish, steady } = results;
   const n = (x) => (x === null || x === undefined ? "–" : Math.round(x).toLocaleString("en-US"));
   console.log("");
   console.log(`Herald benchmark (${opts.store}, ${MESSAGES} messages x ${ENDPOINTS} endpoints, node ${process.version})`);
@@ -229,5 +237,18 @@ function report() {
     console.log(`    bare Fastify route     ${n(publish.bare)} requests/s`);
     console.log(`    herald serve           ${n(publish.herald)} publishes/s  (best rounds; median ratio of the rounds ${publish.ratio.toFixed(2)}, range ${publish.ratios[0].toFixed(2)}–${publish.ratios.at(-1).toFixed(2)})`);
     if (publish.baseline) console.log(`    baseline build         ${n(publish.baseline)} publishes/s  (median ratio ${publish.baselineRatio.toFixed(2)}; ${opts["publish-baseline"]})`);
+  }
+  if (steady) {
+    console.log(`  steady state (${opts.seconds} s per rate, open loop, ${ENDPOINTS} endpoints; latency from the scheduled send):`);
+    console.log("    store                          offered/s  delivered/s  backlog at end   p50 ms    p99 ms  kept up");
+    for (const [store, runs] of Object.entries(steady)) {
+      for (const r of runs) {
+        const label = store === "postgres" ? "postgres, api + 2 workers" : "sqlite, one process";
+        const notes = [r.failed ? `${r.failed} publishes failed` : "", r.undelivered ? `${n(r.undelivered)} never delivered` : "", r.lateSends > 50 ? `driver ${n(r.lateSends)} ms late` : ""].filter(Boolean).join(", ");
+        console.log(
+          `    ${label.padEnd(28)} ${n(r.offered).padStart(11)} ${n(r.delivered).padStart(12)} ${n(r.backlog).padStart(15)} ${n(r.p50).padStart(8)} ${n(r.p99).padStart(9)}  ${r.keptUp ? "yes" : "no"}${notes ? `  (${notes})` : ""}`,
+        );
+      }
+    }
   }
 }
