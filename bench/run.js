@@ -41,6 +41,7 @@ const { values: opts } = parseArgs({
     "publish-baseline": { type: "string" },
     steady: { type: "string" },
     seconds: { type: "string", default: "20" },
+    peers: { type: "boolean", default: false },
   },
 });
 if (opts.store !== "sqlite" && opts.store !== "postgres") throw new Error("--store: sqlite or postgres");
@@ -82,6 +83,11 @@ try {
     const steady = { rates: opts.steady.split(",").map(Number), seconds: Number(opts.seconds), endpoints: ENDPOINTS, payload: JSON.parse(payload), receiver, setup, apiKey: API_KEY };
     results.steady = { sqlite: await measureSteady({ ...steady, store: "sqlite", env }) };
     if (opts.store === "postgres") results.steady.postgres = await measureSteady({ ...steady, store: "postgres", env: (port) => env(port, "unused.db") });
+  }
+  if (opts.peers) {
+    // Imported only here: the peers' libraries are devDependencies that a plain run does not need.
+    const { measurePeers } = await import("./peers/index.js");
+    results.peers = await measurePeers({ messages: MESSAGES, endpoints: ENDPOINTS, payload: JSON.parse(payload), receiver, heraldBurst: results.burst, setup, env });
   }
   report();
 } finally {
@@ -198,7 +204,7 @@ async function measureBacklog(deliveries) {
 }
 
 function report() {
-  const { ceiling, burst, backlog, postgres, publish, steady } = results;
+  const { ceiling, burst, backlog, postgres, publish, steady, peers } = results;
   const n = (x) => (x === null || x === undefined ? "–" : Math.round(x).toLocaleString("en-US"));
   console.log("");
   console.log(`Herald benchmark (${opts.store}, ${MESSAGES} messages x ${ENDPOINTS} endpoints, node ${process.version})`);
@@ -249,6 +255,15 @@ function report() {
           `    ${label.padEnd(28)} ${n(r.offered).padStart(11)} ${n(r.delivered).padStart(12)} ${n(r.backlog).padStart(15)} ${n(r.p50).padStart(8)} ${n(r.p99).padStart(9)}  ${r.keptUp ? "yes" : "no"}${notes ? `  (${notes})` : ""}`,
         );
       }
+    }
+  }
+  if (peers) {
+    const herald = peers[0];
+    console.log(`  peers, same workloads and receiver (burst: ${MESSAGES} messages x ${ENDPOINTS} endpoints, first publish → last delivery; drain: the same queued, first → last delivery):`);
+    console.log("    sender                         burst/s  p99 ms  drain/s   herald ÷ peer (burst, drain)   durability");
+    for (const r of peers) {
+      const ratio = r === herald ? "" : `${(herald.burst.perSecond / r.burst.perSecond).toFixed(2)}×, ${(herald.drain.perSecond / r.drain.perSecond).toFixed(2)}×`;
+      console.log(`    ${r.name.padEnd(28)} ${n(r.burst.perSecond).padStart(8)} ${n(r.burst.p99).padStart(7)} ${n(r.drain.perSecond).padStart(8)}   ${ratio.padEnd(28)} ${r.durability}`);
     }
   }
 }
