@@ -7,34 +7,33 @@
 // `node bench/profile-summary.js /tmp/prof/*.cpuprofile`.
 import { spawn } from "node:child_process";
 import { Pool } from "undici";
-import { freePort, here, pooled, sleep, startHerald } from "./lib.js";
+import { freePort, here, sleep, startHerald } from "./lib.js";
 
 const IN_FLIGHT = 64;
 
 const ROUNDS = 5;
 
 /**
- * Both servers run side by side; after a warm-up each, they are measured in ${ROUNDS} alternating rounds of
- * publishes/ROUNDS requests, so that a change in what else runs on the machine hits both alike. Reported:
+ * Both servers run side by side; after a warm-up each (one round), they are measured in ${ROUNDS} alternating
+ * rounds of `roundSeconds` each, so that a change in what else runs on the machine hits both alike. Reported:
  * each side's best round and the median of the rounds' ratios.
  *
  * @param {object} o
- * @param {number} o.publishes measured publishes per side (each side also gets a warm-up of a tenth of it)
+ * @param {number} o.roundSeconds how long each side publishes per round
  * @param {object} o.body the publish body (`{ eventType, payload }`)
  * @param {string} o.apiKey the admin key herald serve is started with
  * @param {(port: number, name: string) => Record<string, string>} o.env herald serve's environment for a port
  * @param {string} [o.baselineBin] another build's bin/herald.js, measured in the same rounds (before/after)
  */
 export async function measurePublishPath(o) {
-  console.error(`publish path: ${o.publishes} publishes, ${IN_FLIGHT} in flight, herald serve (no endpoint) vs a bare Fastify route, ${ROUNDS} alternating rounds…`);
+  console.error(`publish path: ${IN_FLIGHT} in flight, herald serve (no endpoint) vs a bare Fastify route, ${ROUNDS} alternating rounds of ${o.roundSeconds} s…`);
   const body = JSON.stringify(o.body);
   const bare = await startBare();
   const herald = await startHeraldSide(o);
   const baseline = o.baselineBin ? await startHeraldSide(o, o.baselineBin) : null;
   try {
-    const perRound = Math.ceil(o.publishes / ROUNDS);
-    const warmUp = Math.max(200, Math.ceil(o.publishes / 10));
-    for (const side of [bare, herald, baseline]) if (side) await rate(side, body, warmUp);
+    const perRound = o.roundSeconds * 1000;
+    for (const side of [bare, herald, baseline]) if (side) await rate(side, body, perRound);
     const rounds = [];
     for (let r = 0; r < ROUNDS; r++) {
       const b = await rate(bare, body, perRound);
@@ -99,14 +98,19 @@ async function startBare() {
 
 const PATH = "/api/v1/applications/publish/messages";
 
-/** Requests per second for `n` POSTs of `body`, `IN_FLIGHT` at a time. */
-async function rate(side, body, n) {
-  const one = async () => {
-    const res = await side.pool.request({ method: "POST", path: PATH, headers: side.headers, body });
-    const text = await res.body.text();
-    if (res.statusCode !== 202) throw new Error(`POST ${PATH} → ${res.statusCode} ${text}`);
-  };
+/** Requests per second answered while POSTing `body` for `ms`, `IN_FLIGHT` at a time. */
+async function rate(side, body, ms) {
+  let done = 0;
   const started = performance.now();
-  await pooled(Array.from({ length: n }), IN_FLIGHT, one);
-  return n / ((performance.now() - started) / 1000);
+  const until = started + ms;
+  const loop = async () => {
+    while (performance.now() < until) {
+      const res = await side.pool.request({ method: "POST", path: PATH, headers: side.headers, body });
+      const text = await res.body.text();
+      if (res.statusCode !== 202) throw new Error(`POST ${PATH} → ${res.statusCode} ${text}`);
+      done++;
+    }
+  };
+  await Promise.all(Array.from({ length: IN_FLIGHT }, loop));
+  return done / ((performance.now() - started) / 1000);
 }

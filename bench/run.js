@@ -37,7 +37,7 @@ const { values: opts } = parseArgs({
     workers: { type: "string", default: "1,2,4" },
     "old-attempts": { type: "string", default: "1000000" },
     publish: { type: "boolean", default: false },
-    publishes: { type: "string", default: "20000" },
+    "round-seconds": { type: "string", default: "2" },
     "publish-baseline": { type: "string" },
     steady: { type: "string" },
     seconds: { type: "string", default: "20" },
@@ -72,7 +72,7 @@ try {
   } else if (BACKLOG > 0) results.backlog = await measureBacklog(BACKLOG);
   if (opts.publish) {
     results.publish = await measurePublishPath({
-      publishes: Number(opts.publishes),
+      roundSeconds: Number(opts["round-seconds"]),
       body: { eventType: "order.created", payload: JSON.parse(payload) },
       apiKey: API_KEY,
       env: (port, name) => env(port, `${name}.db`),
@@ -239,7 +239,7 @@ function report() {
     }
   }
   if (publish) {
-    console.log(`  publish path (no endpoint, ${opts.publishes} publishes, 64 in flight):`);
+    console.log(`  publish path (no endpoint, 64 in flight, 5 alternating rounds of ${opts["round-seconds"]} s):`);
     console.log(`    bare Fastify route     ${n(publish.bare)} requests/s`);
     console.log(`    herald serve           ${n(publish.herald)} publishes/s  (best rounds; median ratio of the rounds ${publish.ratio.toFixed(2)}, range ${publish.ratios[0].toFixed(2)}–${publish.ratios.at(-1).toFixed(2)})`);
     if (publish.baseline) console.log(`    baseline build         ${n(publish.baseline)} publishes/s  (median ratio ${publish.baselineRatio.toFixed(2)}; ${opts["publish-baseline"]})`);
