@@ -31,7 +31,8 @@ export async function startReceiver() {
   const { port } = await ask(null, "ready");
   return {
     url: `http://127.0.0.1:${port}`,
-    reset: () => ask({ type: "reset" }, "reset"),
+    /** Forgets what was received; `sentAt`: measure from the payload's `"sentAt"` instead of the webhook-id. */
+    reset: (o = {}) => ask({ type: "reset", sentAt: o.sentAt === true }, "reset"),
     stats: (withLatencies = false) => ask({ type: "stats", withLatencies }, "stats"),
     async waitForCount(n, timeoutMs, onProgress) {
       const deadline = Date.now() + timeoutMs;
@@ -48,9 +49,12 @@ export async function startReceiver() {
   };
 }
 
-/** Starts the built `herald` CLI and resolves once it listens (or, for a worker, once it started). */
-export async function startHerald(args, env) {
-  const child = spawn(process.execPath, [...(process.env.BENCH_NODE_ARGS ? process.env.BENCH_NODE_ARGS.split(" ") : []), here("../bin/herald.js"), ...args], {
+/**
+ * Starts the built `herald` CLI and resolves once it listens (or, for a worker, once it started).
+ * `bin`: another build's bin/herald.js (the publish path's baseline). BENCH_NODE_ARGS: node flags (--cpu-prof…).
+ */
+export async function startHerald(args, env, bin = here("../bin/herald.js")) {
+  const child = spawn(process.execPath, [...(process.env.BENCH_NODE_ARGS ? process.env.BENCH_NODE_ARGS.split(" ") : []), bin, ...args], {
     env: { ...process.env, HERALD_LOG_LEVEL: "warn", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });

@@ -10,7 +10,7 @@ import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { freePort, percentile, pooled, progress, startHerald } from "./lib.js";
 
-const URL_DEFAULT = "postgres://postgres@127.0.0.1:5432/postgres";
+export const URL_DEFAULT = "postgres://postgres@127.0.0.1:5432/postgres";
 
 /**
  * @param {object} o
@@ -31,7 +31,7 @@ export async function measurePostgres(o) {
   return out;
 }
 
-async function withSchema(url, fn) {
+export async function withSchema(url, fn) {
   const schema = `herald_bench_${randomBytes(4).toString("hex")}`;
   const u = new URL(url);
   u.searchParams.set("schema", schema);

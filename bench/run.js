@@ -10,7 +10,12 @@
 //      (SQLite runs only);
 //   4. with --store postgres: the same burst through one `herald serve --role api` and
 //      1, 2, 4 `herald worker` processes on one PostgreSQL (bench/postgres.js), then with
-//      2 workers again over 1,000,000 old attempts, next to the SQLite burst of 2.
+//      2 workers again over 1,000,000 old attempts, next to the SQLite burst of 2;
+//   5. with --publish: HTTP publishes/s with no endpoint against a bare Fastify route (bench/publish.js);
+//   6. with --steady 1000,5000,10000: a fixed offered rate of deliveries/s for --seconds, open loop,
+//      p50/p99 publish→delivered and whether Herald keeps up (bench/steady.js; on PostgreSQL too
+//      with --store postgres);
+//   7. with --peers: the burst and the drain through BullMQ and pg-boss webhook senders (bench/peers/).
 // The receiver runs in its own process; so does Herald.
 import { createHmac } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -20,6 +25,8 @@ import { parseArgs } from "node:util";
 import { Pool } from "undici";
 import { freePort, percentile, pooled, progress, rssMiB, startHerald, startReceiver } from "./lib.js";
 import { measurePostgres } from "./postgres.js";
+import { measurePublishPath } from "./publish.js";
+import { measureSteady } from "./steady.js";
 
 const { values: opts } = parseArgs({
   options: {
@@ -29,6 +36,12 @@ const { values: opts } = parseArgs({
     store: { type: "string", default: "sqlite" },
     workers: { type: "string", default: "1,2,4" },
     "old-attempts": { type: "string", default: "1000000" },
+    publish: { type: "boolean", default: false },
+    "round-seconds": { type: "string", default: "2" },
+    "publish-baseline": { type: "string" },
+    steady: { type: "string" },
+    seconds: { type: "string", default: "20" },
+    peers: { type: "boolean", default: false },
   },
 });
 if (opts.store !== "sqlite" && opts.store !== "postgres") throw new Error("--store: sqlite or postgres");
@@ -57,6 +70,25 @@ try {
       env: (port) => env(port, "unused.db"),
     });
   } else if (BACKLOG > 0) results.backlog = await measureBacklog(BACKLOG);
+  if (opts.publish) {
+    results.publish = await measurePublishPath({
+      roundSeconds: Number(opts["round-seconds"]),
+      body: { eventType: "order.created", payload: JSON.parse(payload) },
+      apiKey: API_KEY,
+      env: (port, name) => env(port, `${name}.db`),
+      baselineBin: opts["publish-baseline"],
+    });
+  }
+  if (opts.steady) {
+    const steady = { rates: opts.steady.split(",").map(Number), seconds: Number(opts.seconds), endpoints: ENDPOINTS, payload: JSON.parse(payload), receiver, setup, apiKey: API_KEY };
+    results.steady = { sqlite: await measureSteady({ ...steady, store: "sqlite", env }) };
+    if (opts.store === "postgres") results.steady.postgres = await measureSteady({ ...steady, store: "postgres", env: (port) => env(port, "unused.db") });
+  }
+  if (opts.peers) {
+    // Imported only here: the peers' libraries are devDependencies that a plain run does not need.
+    const { measurePeers } = await import("./peers/index.js");
+    results.peers = await measurePeers({ messages: MESSAGES, endpoints: ENDPOINTS, payload: JSON.parse(payload), receiver, heraldBurst: results.burst, setup, env });
+  }
   report();
 } finally {
   receiver.close();
@@ -172,7 +204,7 @@ async function measureBacklog(deliveries) {
 }
 
 function report() {
-  const { ceiling, burst, backlog, postgres } = results;
+  const { ceiling, burst, backlog, postgres, publish, steady, peers } = results;
   const n = (x) => (x === null || x === undefined ? "–" : Math.round(x).toLocaleString("en-US"));
   console.log("");
   console.log(`Herald benchmark (${opts.store}, ${MESSAGES} messages x ${ENDPOINTS} endpoints, node ${process.version})`);
@@ -204,6 +236,34 @@ function report() {
     for (const r of postgres.drains) console.log(`    ${workers(r.workers).padEnd(22)} ${n(r.perSecond).padStart(6)} deliveries/s  (${(r.perSecond / ceiling.perSecond).toFixed(2)} of ceiling)`);
     if (postgres.bigDrain) {
       console.log(`    ${`2 workers, ${n(postgres.bigDrain.oldAttempts)} old`.padEnd(22)} ${n(postgres.bigDrain.perSecond).padStart(6)} deliveries/s  (${change(postgres.bigDrain, postgres.drains)})`);
+    }
+  }
+  if (publish) {
+    console.log(`  publish path (no endpoint, 64 in flight, 5 alternating rounds of ${opts["round-seconds"]} s):`);
+    console.log(`    bare Fastify route     ${n(publish.bare)} requests/s`);
+    console.log(`    herald serve           ${n(publish.herald)} publishes/s  (best rounds; median ratio of the rounds ${publish.ratio.toFixed(2)}, range ${publish.ratios[0].toFixed(2)}–${publish.ratios.at(-1).toFixed(2)})`);
+    if (publish.baseline) console.log(`    baseline build         ${n(publish.baseline)} publishes/s  (median ratio ${publish.baselineRatio.toFixed(2)}; ${opts["publish-baseline"]})`);
+  }
+  if (steady) {
+    console.log(`  steady state (${opts.seconds} s per rate, open loop, ${ENDPOINTS} endpoints; latency from the scheduled send):`);
+    console.log("    store                          offered/s  delivered/s  backlog at end   p50 ms    p99 ms  kept up");
+    for (const [store, runs] of Object.entries(steady)) {
+      for (const r of runs) {
+        const label = store === "postgres" ? "postgres, api + 2 workers" : "sqlite, one process";
+        const notes = [r.failed ? `${r.failed} publishes failed` : "", r.undelivered ? `${n(r.undelivered)} never delivered` : "", r.lateSends > 50 ? `driver ${n(r.lateSends)} ms late` : ""].filter(Boolean).join(", ");
+        console.log(
+          `    ${label.padEnd(28)} ${n(r.offered).padStart(11)} ${n(r.delivered).padStart(12)} ${n(r.backlog).padStart(15)} ${n(r.p50).padStart(8)} ${n(r.p99).padStart(9)}  ${r.keptUp ? "yes" : "no"}${notes ? `  (${notes})` : ""}`,
+        );
+      }
+    }
+  }
+  if (peers) {
+    const herald = peers[0];
+    console.log(`  peers, same workloads and receiver (burst: ${MESSAGES} messages x ${ENDPOINTS} endpoints, first publish → last delivery; drain: the same queued, first → last delivery):`);
+    console.log("    sender                         burst/s  p99 ms  drain/s   herald ÷ peer (burst, drain)   durability");
+    for (const r of peers) {
+      const ratio = r === herald ? "" : `${(herald.burst.perSecond / r.burst.perSecond).toFixed(2)}×, ${(herald.drain.perSecond / r.drain.perSecond).toFixed(2)}×`;
+      console.log(`    ${r.name.padEnd(28)} ${n(r.burst.perSecond).padStart(8)} ${n(r.burst.p99).padStart(7)} ${n(r.drain.perSecond).padStart(8)}   ${ratio.padEnd(28)} ${r.durability}`);
     }
   }
 }

@@ -23,7 +23,11 @@ export interface GroupCommitOptions {
   lease?: (now: number) => LocalLease | undefined;
   /** Receives the leased jobs of each committed batch, with the lease they were written under. */
   onJobs?: (jobs: DeliveryJob[], lease: LocalLease) => void;
-  /** Called after every commit (wakes a dispatcher that got no jobs in memory). */
+  /**
+   * Called after a commit that may have left deliveries for a claim (wakes the dispatcher): not when
+   * the lease took fewer than it had room for, since then every pending delivery of the batch is
+   * already in the dispatcher's hands and the claim would find nothing of it.
+   */
   onCommitted?: () => void;
   /** Called for every publish answered (metrics): `created` is false for a repeated idempotency key. Must not throw. */
   onPublished?: (created: boolean) => void;
@@ -230,7 +234,9 @@ export class GroupCommitPublisher implements Publisher {
     const results = await this.store.publish(requests, options);
     const jobs = results.flatMap((r) => r.jobs);
     if (jobs.length > 0 && lease) this.options.onJobs?.(jobs, lease);
-    this.options.onCommitted?.();
+    // The store leases only when the first attempt is due at once (PublishOptions.lease).
+    const leasedAll = lease !== undefined && options.firstDelayMs === 0 && jobs.length < lease.max;
+    if (!leasedAll) this.options.onCommitted?.();
     return results;
   }
 

@@ -33,6 +33,18 @@ export function catalogContract(store: () => Store): void {
     expect((await s.getApplication((await app(s, { id: newId("app", T0 + 3) })).id))?.portal).toBeNull();
   });
 
+  it("finds an application by a uid shaped like an id, and lets an id win over such a uid", async () => {
+    const s = store();
+    const a = await app(s, { uid: "plain" });
+    // A uid may look like an id: of no application (found by uid), or of another one (that one wins).
+    const idShaped = await app(s, { id: newId("app", T0 + 2), uid: newId("app", T0 + 3) });
+    const twin = await app(s, { id: newId("app", T0 + 4), uid: a.id });
+    expect(await s.getApplication(idShaped.uid!)).toEqual(idShaped);
+    expect(await s.getApplication(a.id)).toEqual(a);
+    expect(await s.getApplication(twin.id)).toEqual(twin);
+    expect(await s.getApplication("plain")).toEqual(a);
+  });
+
   it("creates, finds (by id or uid), pages, updates and deletes applications", async () => {
     const s = store();
     const a = await app(s, { uid: "shop", metadata: { tier: "gold", a: "1" } });

@@ -113,8 +113,16 @@ export function messageRoutes(api: Api, ctx: ApiContext & { catalog: EventCatalo
       ...producerTrace(req),
     });
     // A repeated idempotency key answers with the first message, as Stripe does.
-    if (!created) reply.header("idempotent-replayed", "true");
-    return reply.code(202).send(serializeMessage(message));
+    if (!created) {
+      reply.header("idempotent-replayed", "true");
+      return reply.code(202).send(serializeMessage(message));
+    }
+    // Written as text, as the bulk publish does: the payload serialized above is compact JSON, embedded as
+    // it is instead of parsed and written again (the same bytes serializeMessage's JSON would have).
+    return reply
+      .code(202)
+      .header("content-type", "application/json; charset=utf-8")
+      .send(messageJson(message) as never);
     },
   );
 

@@ -1,5 +1,5 @@
 import { HeraldError } from "../../core/errors.js";
-import type { ApplicationId } from "../../core/ids.js";
+import { type ApplicationId, isId } from "../../core/ids.js";
 import type { Application, EventType } from "../model.js";
 import type { ApplicationPatch, EventTypePatch, Page, PageRequest } from "../store.js";
 import type { Db } from "./db.js";
@@ -36,8 +36,10 @@ export function createApplication(db: Db, app: Application): Application {
 }
 
 export function getApplication(db: Db, idOrUid: string): Application | null {
+  // The id wins over a uid that happens to look like another application's id; a ref that is not
+  // shaped like an id can only be a uid (one query instead of two on the publish path).
   const row =
-    db.get<ApplicationRow>("SELECT * FROM applications WHERE id = ?", idOrUid) ??
+    (isId("app", idOrUid) ? db.get<ApplicationRow>("SELECT * FROM applications WHERE id = ?", idOrUid) : undefined) ??
     db.get<ApplicationRow>("SELECT * FROM applications WHERE uid = ?", idOrUid);
   return row ? toApplication(row) : null;
 }
