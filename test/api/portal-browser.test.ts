@@ -6,7 +6,7 @@ import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PortalTokens } from "../../src/api/portal-tokens.js";
 import type { Herald } from "../../src/herald.js";
-import { launchBrowser, RUN_BROWSER_TESTS, warnIfSkipped, watchPage } from "../helpers/browser.js";
+import { adminApi, launchBrowser, RUN_BROWSER_TESTS, warnIfSkipped, watchPage } from "../helpers/browser.js";
 import { eventually, openTestHerald } from "../helpers/herald.js";
 import { type Receiver, startReceiver } from "../helpers/receiver.js";
 
@@ -32,15 +32,7 @@ describe.skipIf(!RUN_BROWSER_TESTS)("consumer portal in a browser", () => {
   let browser: Browser;
   let base: string;
 
-  // biome-ignore lint/suspicious/noExplicitAny: test reads arbitrary JSON
-  const api = async (method: string, path: string, body?: unknown): Promise<any> => {
-    const res = await fetch(`${base}/api/v1${path}`, {
-      method,
-      headers: { authorization: `Bearer ${KEY}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    return res.status === 204 ? null : res.json();
-  };
+  const api = adminApi(KEY, () => base);
 
   beforeAll(async () => {
     // A payload with `fail` gets a 503 with a body and a header to show.

@@ -1,7 +1,7 @@
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Herald } from "../../src/herald.js";
-import { launchBrowser, RUN_BROWSER_TESTS, warnIfSkipped, watchPage } from "../helpers/browser.js";
+import { adminApi, launchBrowser, RUN_BROWSER_TESTS, warnIfSkipped, watchPage } from "../helpers/browser.js";
 import { openTestHerald } from "../helpers/herald.js";
 import { type Receiver, startReceiver } from "../helpers/receiver.js";
 
@@ -25,15 +25,7 @@ describe.skipIf(!RUN_BROWSER_TESTS)("transformation editor in a browser", () => 
   let base: string;
   const problems: string[] = [];
 
-  // biome-ignore lint/suspicious/noExplicitAny: test reads arbitrary JSON
-  const api = async (method: string, path: string, body?: unknown): Promise<any> => {
-    const res = await fetch(`${base}/api/v1${path}`, {
-      method,
-      headers: { authorization: `Bearer ${KEY}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    return res.status === 204 ? null : res.json();
-  };
+  const api = adminApi(KEY, () => base);
 
   beforeAll(async () => {
     receiver = await startReceiver();

@@ -48,3 +48,19 @@ export function watchPage(page: Page, problems: string[], ignoreConsole?: RegExp
     if (new URL(req.url()).hostname !== "127.0.0.1") problems.push(`request off 127.0.0.1: ${req.url()}`);
   });
 }
+
+/**
+ * A caller of Herald's admin API at `base()` (read at each call: the tests
+ * learn it in `beforeAll`) with the admin `key`: the JSON answer, or null for a 204.
+ */
+export function adminApi(key: string, base: () => string) {
+  // biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary JSON
+  return async (method: string, path: string, body?: unknown): Promise<any> => {
+    const res = await fetch(`${base()}/api/v1${path}`, {
+      method,
+      headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    return res.status === 204 ? null : res.json();
+  };
+}
