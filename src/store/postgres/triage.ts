@@ -1,6 +1,6 @@
 import { idFloor } from "../retention.js";
-import { type TriageFiguresRow, type TriageRow, toTriageEntry } from "../sql/triage-rows.js";
-import { cursorOf, toPage } from "../sqlite/paging.js";
+import { TRIAGE_COLUMNS, type TriageFiguresRow, type TriageRow, toTriagePage } from "../sql/triage-rows.js";
+import { cursorOf } from "../sqlite/paging.js";
 import type { Page, PageRequest, TriageEntry, TriageFilter } from "../store.js";
 import type { PgDb } from "./db.js";
 
@@ -10,11 +10,7 @@ import type { PgDb } from "./db.js";
  * then the figures of the endpoints on it. Two statements per page.
  */
 
-const PAGE = `SELECT e.id, e.app_id, e.url, e.description, e.status, e.disabled_reason, e.last_success_at, e.created_at,
-    a.name AS app_name, a.uid AS app_uid,
-    l.id AS last_id, l.message_id AS last_message_id, l.created_at AS last_at, l.success AS last_ok,
-    l.status_code AS last_status_code, l.error_kind AS last_error_kind, l.error_message AS last_error_message,
-    l.attempt_number AS last_attempt_number
+const PAGE = `SELECT ${TRIAGE_COLUMNS}
   FROM endpoints e
   JOIN applications a ON a.id = e.app_id
   LEFT JOIN LATERAL (SELECT * FROM attempts x WHERE x.endpoint_id = e.id ORDER BY x.id DESC LIMIT 1) l ON true
@@ -39,6 +35,5 @@ export async function listTriage(db: PgDb, filter: TriageFilter, page: PageReque
   const figures = shown.length
     ? await db.query<TriageFiguresRow>(FIGURES, [shown.map((r) => r.id), idFloor("atmpt", filter.since), filter.since])
     : [];
-  const byId = new Map(figures.map((f) => [f.id, f]));
-  return toPage(rows, page.limit, (r) => toTriageEntry(r, byId.get(r.id)));
+  return toTriagePage(rows, figures, page.limit);
 }

@@ -1,12 +1,20 @@
 import type { ApplicationId, AttemptId, EndpointId, MessageId } from "../../core/ids.js";
 import type { AttemptErrorKind, DisabledReason, EndpointStatus } from "../model.js";
-import type { TriageEntry } from "../store.js";
+import { toPage } from "../sqlite/paging.js";
+import type { Page, TriageEntry } from "../store.js";
 
 /**
  * The triage list's rows as both backends return them (PostgreSQL's are
  * parsed into SQLite's shapes: numbers, 1/0 booleans), and their mapping.
  * The page is read first, then its figures in one more statement.
  */
+
+/** The list statement's columns (`e` the endpoint, `a` its application, `l` its newest attempt): a `TriageRow`. */
+export const TRIAGE_COLUMNS = `e.id, e.app_id, e.url, e.description, e.status, e.disabled_reason, e.last_success_at, e.created_at,
+    a.name AS app_name, a.uid AS app_uid,
+    l.id AS last_id, l.message_id AS last_message_id, l.created_at AS last_at, l.success AS last_ok,
+    l.status_code AS last_status_code, l.error_kind AS last_error_kind, l.error_message AS last_error_message,
+    l.attempt_number AS last_attempt_number`;
 
 /** What is listed, in the list's statement: the endpoint, its application and its newest attempt. */
 export interface TriageRow {
@@ -41,7 +49,7 @@ export interface TriageFiguresRow {
   failing_since: number | null;
 }
 
-export function toTriageEntry(r: TriageRow, f: TriageFiguresRow | undefined): TriageEntry {
+function toTriageEntry(r: TriageRow, f: TriageFiguresRow | undefined): TriageEntry {
   return {
     endpoint: {
       id: r.id as EndpointId,
@@ -72,4 +80,10 @@ export function toTriageEntry(r: TriageRow, f: TriageFiguresRow | undefined): Tr
     window: { attempts: Number(f?.attempts ?? 0), succeeded: Number(f?.succeeded ?? 0) },
     backlog: { pending: Number(f?.pending ?? 0), skipped: Number(f?.skipped ?? 0) },
   };
+}
+
+/** The page of `limit` entries from the list's rows (`limit + 1` read) and the figures of those shown. */
+export function toTriagePage(rows: TriageRow[], figures: TriageFiguresRow[], limit: number): Page<TriageEntry> {
+  const byId = new Map(figures.map((f) => [f.id, f]));
+  return toPage(rows, limit, (r) => toTriageEntry(r, byId.get(r.id)));
 }

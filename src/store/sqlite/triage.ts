@@ -1,8 +1,8 @@
 import { idFloor } from "../retention.js";
-import { type TriageFiguresRow, type TriageRow, toTriageEntry } from "../sql/triage-rows.js";
+import { TRIAGE_COLUMNS, type TriageFiguresRow, type TriageRow, toTriagePage } from "../sql/triage-rows.js";
 import type { Page, PageRequest, TriageEntry, TriageFilter } from "../store.js";
 import type { Db } from "./db.js";
-import { cursorOf, toPage } from "./paging.js";
+import { cursorOf } from "./paging.js";
 
 /**
  * The operator's triage list: every application's endpoints that are disabled
@@ -11,11 +11,7 @@ import { cursorOf, toPage } from "./paging.js";
  * `attempts_by_endpoint`), then the figures of the endpoints on it.
  */
 
-const PAGE = `SELECT e.id, e.app_id, e.url, e.description, e.status, e.disabled_reason, e.last_success_at, e.created_at,
-    a.name AS app_name, a.uid AS app_uid,
-    l.id AS last_id, l.message_id AS last_message_id, l.created_at AS last_at, l.success AS last_ok,
-    l.status_code AS last_status_code, l.error_kind AS last_error_kind, l.error_message AS last_error_message,
-    l.attempt_number AS last_attempt_number
+const PAGE = `SELECT ${TRIAGE_COLUMNS}
   FROM endpoints e
   JOIN applications a ON a.id = e.app_id
   LEFT JOIN attempts l ON l.id = (SELECT x.id FROM attempts x WHERE x.endpoint_id = e.id ORDER BY x.id DESC LIMIT 1)
@@ -46,6 +42,5 @@ export function listTriage(db: Db, filter: TriageFilter, page: PageRequest): Pag
   const figures = shown.length
     ? db.all<TriageFiguresRow>(FIGURES, { ids: JSON.stringify(shown.map((r) => r.id)), floor: idFloor("atmpt", filter.since), since: filter.since })
     : [];
-  const byId = new Map(figures.map((f) => [f.id, f]));
-  return toPage(rows, page.limit, (r) => toTriageEntry(r, byId.get(r.id)));
+  return toTriagePage(rows, figures, page.limit);
 }
