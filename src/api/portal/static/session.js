@@ -3,7 +3,7 @@
 // sent to a server), is moved to sessionStorage and removed from the address
 // bar. Every API call carries it; the application it acts for is in its claims.
 
-import { ApiError } from "/dashboard/api.js";
+import { answer, send } from "/dashboard/api.js";
 
 const KEY = "herald-portal-token";
 
@@ -49,26 +49,6 @@ export function apiClient(token, onUnauthorized) {
    * @param {unknown} [body]
    */
   return async function call(method, path, body) {
-    /** @type {Record<string, string>} */
-    const headers = { authorization: `Bearer ${token}`, accept: "application/json" };
-    /** @type {RequestInit} */
-    const init = { method, headers, cache: "no-store", credentials: "omit" };
-    if (body !== undefined) {
-      headers["content-type"] = "application/json";
-      init.body = JSON.stringify(body);
-    }
-    const res = await fetch(`/api/v1${path}`, init);
-    const text = await res.text();
-    let data = null;
-    try {
-      data = text ? JSON.parse(text) : null;
-    } catch {
-      data = null;
-    }
-    if (!res.ok) {
-      if (res.status === 401) onUnauthorized();
-      throw new ApiError(res.status, data);
-    }
-    return data;
+    return answer(await send(token, method, path, body), onUnauthorized);
   };
 }
