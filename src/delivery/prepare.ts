@@ -1,7 +1,7 @@
-import type { Endpoint } from "../store/model.js";
 import type { DeliveryJob } from "../store/store.js";
 import type { TransformPool } from "../transform/pool.js";
 import { transform } from "../transform/run.js";
+import { webhookOf } from "../transform/webhook.js";
 import { failedResult, type PreparedAttempt, type SendResult } from "./destinations/index.js";
 import { attemptHeaders, oauth2Request } from "./request.js";
 
@@ -49,9 +49,4 @@ export async function prepareAttempt(
   }
   const headers = attemptHeaders(job, attemptNumber, now, traceparent, webhook);
   return { kind: "send", url: webhook.url, attempt: { url: new URL(webhook.url), method: webhook.method, headers, body: webhook.body, ...common } };
-}
-
-/** What a handler receives: the endpoint's own headers (never its credentials) and the payload as stored. */
-export function webhookOf(endpoint: Endpoint, eventType: string, payload: string) {
-  return { method: "POST", url: endpoint.url, eventType, headers: { ...endpoint.headers }, payload };
 }

@@ -4,6 +4,7 @@ import { MAX_TRANSFORMATION_BYTES } from "../service/endpoint-input.js";
 import type { Endpoint } from "../store/model.js";
 import type { TransformPool } from "./pool.js";
 import { transform } from "./run.js";
+import { type TransformedWebhook, webhookOf } from "./webhook.js";
 
 /** A sample to run a handler on (`POST …/transformation/test`). */
 export interface TransformationSample {
@@ -14,14 +15,7 @@ export interface TransformationSample {
 }
 
 /** What the handler made of the sample: the request that would be sent (before Herald's own headers), or `cancel`. */
-export interface TransformationTrial {
-  method: "POST" | "PUT" | "PATCH";
-  url: string;
-  eventType: string;
-  payload: Record<string, unknown>;
-  headers: Record<string, string>;
-  cancel: boolean;
-}
+export type TransformationTrial = Omit<TransformedWebhook, "body">;
 
 /**
  * Runs code on a sample as a delivery to this endpoint would (same sandbox,
@@ -48,8 +42,7 @@ export async function tryTransformation(pool: TransformPool, endpoint: Endpoint,
   checkJsonValue(sample.payload, "/payload", "the payload");
   const payload = JSON.stringify(sample.payload);
   if (Buffer.byteLength(payload) > maxPayloadBytes) throw new HeraldError("payload_too_large", `payload: larger than ${maxPayloadBytes} bytes`);
-  const input = { method: "POST", url: endpoint.url, eventType: sample.eventType, headers: { ...endpoint.headers }, payload };
-  const outcome = await transform(pool, `try:${endpoint.id}`, code, input, false);
+  const outcome = await transform(pool, `try:${endpoint.id}`, code, webhookOf(endpoint, sample.eventType, payload), false);
   if (!outcome.ok) throw new HeraldError("transformation_failed", outcome.message);
   const { method, url, eventType, payload: out, headers, cancel } = outcome.webhook;
   return { method, url, eventType, payload: out, headers, cancel };

@@ -1,4 +1,5 @@
 import { isReservedHeader, urlProblem } from "../service/endpoint-input.js";
+import type { Endpoint } from "../store/model.js";
 
 /** The methods a handler may choose: the ones that carry a body. */
 const METHODS = new Set(["POST", "PUT", "PATCH"]);
@@ -28,6 +29,11 @@ export interface TransformedWebhook {
   /** `JSON.stringify(payload)`: the body that is signed and sent. */
   body: string;
   cancel: boolean;
+}
+
+/** What a handler receives: the endpoint's own headers (never its credentials) and the payload as stored. */
+export function webhookOf(endpoint: Endpoint, eventType: string, payload: string): WebhookInput {
+  return { method: "POST", url: endpoint.url, eventType, headers: { ...endpoint.headers }, payload };
 }
 
 /** The JSON a handler is called with (`webhook`). */
