@@ -1,5 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
+import { Pool } from "undici";
 
 export const HERALD_BIN = fileURLToPath(new URL("../../bin/herald.js", import.meta.url));
 
@@ -57,4 +59,34 @@ export function spawnHerald(args: string[], env: Record<string, string>, cwd?: s
       });
     },
   };
+}
+
+/** A port on 127.0.0.1 that nothing listens on now: for a `herald` child to listen on. */
+export async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
+  const port = (s.address() as { port: number }).port;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+/**
+ * POSTs to the admin API of the `herald` child on `port` with `key`, over an
+ * undici pool of `connections`: `call` answers the JSON body and throws on any
+ * status from 300 up; `close` closes the pool.
+ */
+export function adminPoster(port: number, key: string, connections: number) {
+  const pool = new Pool(`http://127.0.0.1:${port}`, { connections });
+  const call = async <T = Record<string, unknown>>(path: string, body: unknown): Promise<T> => {
+    const res = await pool.request({
+      method: "POST",
+      path: `/api/v1${path}`,
+      headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    const text = await res.body.text();
+    if (res.statusCode >= 300) throw new Error(`${path} → ${res.statusCode} ${text}`);
+    return JSON.parse(text) as T;
+  };
+  return { call, close: () => pool.close() };
 }

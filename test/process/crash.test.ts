@@ -1,19 +1,10 @@
-import { createServer } from "node:net";
 import { Pool } from "undici";
 import { afterAll, describe, expect, it, onTestFinished } from "vitest";
 import { startReceiver } from "../helpers/receiver.js";
 import { sleep, tempDir, testDatabase } from "../helpers/herald.js";
-import { spawnHerald } from "../helpers/process.js";
+import { freePort, spawnHerald } from "../helpers/process.js";
 
 const API_KEY = "test-admin-key-0123456789";
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 /**
  * The durability guarantee, end to end: every publish that got a 202 is

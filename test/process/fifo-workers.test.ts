@@ -1,21 +1,11 @@
-import { createServer } from "node:net";
-import { Pool } from "undici";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type Arrivals, startArrivalsReceiver, upTo } from "../helpers/fifo-receiver.js";
 import { eventually, tempDir, type TestDatabase, testDatabase } from "../helpers/herald.js";
 import { freshSchema, postgresAvailable } from "../helpers/postgres.js";
-import { type Spawned, spawnHerald } from "../helpers/process.js";
+import { adminPoster, freePort, type Spawned, spawnHerald } from "../helpers/process.js";
 
 const API_KEY = "test-admin-key-0123456789";
 const available = await postgresAvailable();
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 /** The arrivals with repeats of the same message in a row collapsed: an attempt cut off by a kill is made again (at-least-once). */
 const collapsed = (order: number[]): number[] => order.filter((n, i) => i === 0 || order[i - 1] !== n);
@@ -52,25 +42,14 @@ describe("FIFO endpoints across processes", () => {
 
   /** An app with a FIFO endpoint (`/fifo`) and a plain one (`/plain`); `publish(ns)` publishes one batch, in order. */
   async function setUp(port: number) {
-    const pool = new Pool(`http://127.0.0.1:${port}`, { connections: 4 });
-    const call = async (path: string, body: unknown) => {
-      const res = await pool.request({
-        method: "POST",
-        path: `/api/v1${path}`,
-        headers: { authorization: `Bearer ${API_KEY}`, "content-type": "application/json" },
-        body: JSON.stringify(body),
-      });
-      const text = await res.body.text();
-      if (res.statusCode >= 300) throw new Error(`${path} → ${res.statusCode} ${text}`);
-      return JSON.parse(text) as Record<string, unknown>;
-    };
+    const { call, close } = adminPoster(port, API_KEY, 4);
     await call("/applications", { name: "fifo", uid: "fifo" });
     const ep = await call("/applications/fifo/endpoints", { url: `${receiver.url}/fifo`, ordering: "fifo" });
     expect(ep.ordering).toBe("fifo");
     await call("/applications/fifo/endpoints", { url: `${receiver.url}/plain` });
     return {
       publish: (ns: number[]) => call("/applications/fifo/messages/batch", { messages: ns.map((n) => ({ eventType: "order.updated", payload: { n } })) }),
-      close: () => pool.close(),
+      close,
     };
   }
 

@@ -1,21 +1,11 @@
-import { createServer } from "node:net";
-import { Pool } from "undici";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { sleep } from "../helpers/herald.js";
 import { freshSchema, postgresAvailable, type TestSchema } from "../helpers/postgres.js";
-import { type Spawned, spawnHerald } from "../helpers/process.js";
+import { adminPoster, freePort, type Spawned, spawnHerald } from "../helpers/process.js";
 import { type Receiver, startReceiver } from "../helpers/receiver.js";
 
 const API_KEY = "test-admin-key-0123456789";
 const available = await postgresAvailable();
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 /**
  * Scale-out on PostgreSQL, with real processes: one `herald serve --role api`
@@ -66,21 +56,10 @@ describe.skipIf(!available)("scale-out: one API process, several workers, one Po
     const ws = Array.from({ length: workers }, () => spawnHerald(["worker"], env));
     processes.push(...ws);
     await Promise.all(ws.map((w) => w.waitFor(/worker delivering/, 15_000)));
-    const pool = new Pool(`http://127.0.0.1:${port}`, { connections: 16 });
-    const call = async (path: string, body: unknown) => {
-      const res = await pool.request({
-        method: "POST",
-        path: `/api/v1${path}`,
-        headers: { authorization: `Bearer ${API_KEY}`, "content-type": "application/json" },
-        body: JSON.stringify(body),
-      });
-      const text = await res.body.text();
-      if (res.statusCode >= 300) throw new Error(`${path} → ${res.statusCode} ${text}`);
-      return JSON.parse(text) as { id: string };
-    };
+    const { call, close } = adminPoster(port, API_KEY, 16);
     await call("/applications", { name: "scale", uid: "scale" });
     for (let i = 0; i < 3; i++) await call("/applications/scale/endpoints", { url: `${receiver.url}/ep${i}` });
-    return { workers: ws, call, close: () => pool.close() };
+    return { workers: ws, call, close };
   }
 
   async function publish(call: (path: string, body: unknown) => Promise<{ id: string }>, n: number): Promise<string[]> {
