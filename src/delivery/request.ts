@@ -1,3 +1,4 @@
+import { boundedMemo } from "../core/memo.js";
 import { type Signer, signatureHeaders, signer } from "../signing/sign.js";
 import type { Endpoint } from "../store/model.js";
 import type { DeliveryJob } from "../store/store.js";
@@ -10,18 +11,7 @@ export const USER_AGENT = `Herald/${VERSION}`;
  * Signers by secret string. Deriving keys is cheap but not free; an endpoint's
  * secret changes rarely, so this cache is bounded and rebuilt on demand.
  */
-const signers = new Map<string, Signer>();
-const SIGNER_CACHE = 10_000;
-
-function signerFor(secret: string): Signer {
-  let s = signers.get(secret);
-  if (!s) {
-    if (signers.size >= SIGNER_CACHE) signers.clear();
-    s = signer(secret);
-    signers.set(secret, s);
-  }
-  return s;
-}
+const signerFor = boundedMemo(10_000, signer);
 
 /** The secrets that sign now: the newest first, then the previous one while its overlap lasts. */
 export function activeSigners(endpoint: Endpoint, now: number): Signer[] {

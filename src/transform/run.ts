@@ -1,22 +1,12 @@
 import { createHash } from "node:crypto";
+import { boundedMemo } from "../core/memo.js";
 import type { TransformPool } from "./pool.js";
 import { readTransformed, type TransformedWebhook, type WebhookInput, webhookJson } from "./webhook.js";
 
 export type TransformOutcome = { ok: true; webhook: TransformedWebhook } | { ok: false; message: string };
 
-/** Code hashes by code text, so a kept handler is found without hashing 64 KiB per attempt. Bounded; rebuilt on demand. */
-const hashes = new Map<string, string>();
-const HASH_CACHE = 1000;
-
-function hashOf(code: string): string {
-  let hash = hashes.get(code);
-  if (!hash) {
-    if (hashes.size >= HASH_CACHE) hashes.clear();
-    hash = createHash("sha256").update(code).digest("base64url").slice(0, 22);
-    hashes.set(code, hash);
-  }
-  return hash;
-}
+/** Code hashes by code text, so a kept handler is found without hashing 64 KiB per attempt. */
+const hashOf = boundedMemo(1000, (code) => createHash("sha256").update(code).digest("base64url").slice(0, 22));
 
 /**
  * Runs an endpoint's handler on one webhook and checks what it returned. The
