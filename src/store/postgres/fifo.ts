@@ -1,3 +1,4 @@
+import { UNNUMBERED_SEQ } from "../sql/fifo-seq.js";
 import { DUE_CHANNEL, type Queryable } from "./db.js";
 
 /**
@@ -22,9 +23,6 @@ export interface FifoTarget {
   qschema: string;
   schema: string;
 }
-
-/** See `UNNUMBERED_SEQ` in `src/store/sqlite/fifo.ts`: by creation time, ahead of every numbered delivery. */
-export const UNNUMBERED_SEQ = "created_at - 10000000000000";
 
 /** Locks the rows of these endpoints (in id order: two transactions never wait on each other in a cycle); returns their ordering and sequence. */
 export async function lockEndpoints(

@@ -1,3 +1,4 @@
+import { UNNUMBERED_SEQ } from "../sql/fifo-seq.js";
 import type { Db } from "./db.js";
 
 /**
@@ -10,14 +11,6 @@ import type { Db } from "./db.js";
  * any other endpoint. Every change to a FIFO queue ends with `advance`, in the
  * same transaction: one writer at a time (SQLite), so no lock is needed.
  */
-
-/**
- * The place given to a delivery that has no `seq` when it joins a FIFO queue
- * (made before its endpoint became FIFO, or resent to an endpoint that never
- * had it): by its creation time, ahead of every numbered one (numbers start
- * at 1; epoch milliseconds minus 10^13 are negative for centuries).
- */
-export const UNNUMBERED_SEQ = "created_at - 10000000000000";
 
 /** Takes `count` numbers of the endpoint's sequence; returns the first. */
 export function takeSeq(db: Db, endpointId: string, count: number): number {
