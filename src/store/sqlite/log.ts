@@ -90,22 +90,22 @@ const REQUEUE = `UPDATE deliveries SET status = 'pending', schedule_index = 0, n
 
 export function resend(db: Db, message: Message, endpointId: EndpointId, now: number): Delivery {
   return db.tx(() => {
-    const existing = db.get<DeliveryRow>(
-      "SELECT * FROM deliveries WHERE message_id = ? AND endpoint_id = ?",
+    const existing = db.get<{ id: string }>(
+      "SELECT id FROM deliveries WHERE message_id = ? AND endpoint_id = ?",
       message.id, endpointId,
     );
+    const id = existing?.id ?? newId("dlv", now);
     if (existing) {
-      db.run(`${REQUEUE} WHERE id = @id`, { now, id: existing.id });
+      db.run(`${REQUEUE} WHERE id = @id`, { now, id });
     } else {
       db.run(
         `INSERT INTO deliveries (id, message_id, endpoint_id, app_id, status, attempts, schedule_index, next_attempt_at, created_at, updated_at)
          VALUES (?, ?, ?, ?, 'pending', 0, 0, ?, ?, ?)`,
-        newId("dlv", now), message.id, endpointId, message.appId, now, now, now,
+        id, message.id, endpointId, message.appId, now, now, now,
       );
     }
-    const row = db.get<DeliveryRow>("SELECT * FROM deliveries WHERE message_id = ? AND endpoint_id = ?", message.id, endpointId);
-    requeued(db, endpointId, [row!.id], now);
-    return toDelivery(db.get<DeliveryRow>("SELECT * FROM deliveries WHERE id = ?", row!.id)!);
+    requeued(db, endpointId, [id], now);
+    return toDelivery(db.get<DeliveryRow>("SELECT * FROM deliveries WHERE id = ?", id)!);
   });
 }
 
