@@ -98,7 +98,11 @@ export function pagedTable({ columns, load, row, empty, className }) {
   };
 }
 
-function pretty(body) {
+/**
+ * A body as text: JSON indented, anything else as it is; null when empty.
+ * @param {string | null | undefined} body
+ */
+export function pretty(body) {
   if (body === null || body === undefined || body === "") return null;
   try {
     return JSON.stringify(JSON.parse(body), null, 2);

@@ -4,17 +4,7 @@
 // 4 KiB of the body), and a button to send that message to this endpoint again.
 
 import { h, ms, when } from "/dashboard/dom.js";
-import { busy, notify } from "/dashboard/widgets.js";
-
-/** @param {string | null} body */
-function pretty(body) {
-  if (body === null || body === undefined || body === "") return null;
-  try {
-    return JSON.stringify(JSON.parse(body), null, 2);
-  } catch {
-    return body;
-  }
-}
+import { busy, notify, pretty } from "/dashboard/widgets.js";
 
 /** @param {[string, string][]} entries */
 const headerList = (entries) => h("dl", { class: "facts mono headers" }, entries.map(([k, v]) => [h("dt", null, k), h("dd", null, v)]));
