@@ -7,8 +7,8 @@ import type { EndpointStats } from "../store/store.js";
  * are masked unless a route asks for them on purpose.
  */
 
-const iso = (ms: number): string => new Date(ms).toISOString();
-const isoOrNull = (ms: number | null): string | null => (ms === null ? null : iso(ms));
+export const iso = (ms: number): string => new Date(ms).toISOString();
+export const isoOrNull = (ms: number | null): string | null => (ms === null ? null : iso(ms));
 
 /**
  * Shows the first four characters of a long credential and nothing of a short one

@@ -4,12 +4,11 @@ import type { TriageEntry as Entry } from "../../store/store.js";
 import type { ApiContext } from "../context.js";
 import { PageQuery, pageOf, pageRequest } from "../pagination.js";
 import { Page, TriageEntry } from "../responses.js";
+import { iso, isoOrNull } from "../serializers.js";
 import type { Api } from "../validation.js";
 
 /** The success-rate window of the triage list: the same 24 hours as an endpoint's stats. */
 const WINDOW_MS = 24 * 3_600_000;
-
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 /**
  * What to do first. A disabled endpoint receives nothing until it is enabled;
@@ -33,18 +32,18 @@ function serialize(e: Entry, since: number): Static<typeof TriageEntry> {
       description: e.endpoint.description,
       status: e.endpoint.status,
       disabledReason: e.endpoint.disabledReason,
-      lastSuccessAt: iso(e.endpoint.lastSuccessAt),
-      createdAt: iso(e.endpoint.createdAt)!,
+      lastSuccessAt: isoOrNull(e.endpoint.lastSuccessAt),
+      createdAt: iso(e.endpoint.createdAt),
     },
     application: e.application,
     state: disabled ? "disabled" : "failing",
-    since: iso(disabled ? (e.disabledAt ?? e.failingSince) : e.failingSince),
-    failingSince: iso(e.failingSince),
-    disabledAt: iso(e.disabledAt),
+    since: isoOrNull(disabled ? (e.disabledAt ?? e.failingSince) : e.failingSince),
+    failingSince: isoOrNull(e.failingSince),
+    disabledAt: isoOrNull(e.disabledAt),
     lastAttempt: a && {
       id: a.id,
       messageId: a.messageId,
-      timestamp: iso(a.createdAt)!,
+      timestamp: iso(a.createdAt),
       success: a.success,
       statusCode: a.statusCode,
       errorKind: a.errorKind,
@@ -52,7 +51,7 @@ function serialize(e: Entry, since: number): Static<typeof TriageEntry> {
       attemptNumber: a.attemptNumber,
     },
     window: {
-      since: iso(since)!,
+      since: iso(since),
       attempts: e.window.attempts,
       succeeded: e.window.succeeded,
       successRate: e.window.attempts === 0 ? null : e.window.succeeded / e.window.attempts,
