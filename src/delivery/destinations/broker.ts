@@ -67,7 +67,8 @@ export abstract class BrokerDestination<T extends BrokerTarget, C extends Pooled
     if (typeof resolved === "string") return failedResult("unsupported_destination", `the endpoint's URL cannot be delivered: ${resolved}`, 0);
     if (prepared.oauth2) return failedResult("auth", OAUTH2_REFUSED, 0);
     const { target, key, secrets } = resolved;
-    const req = prepared.headers.authorization === undefined ? prepared : { ...prepared, headers: brokerLogin(target, prepared.headers).headers };
+    // The login was read from `authorization` once, into the cached target: here it is only dropped, never passed on.
+    const req = prepared.headers.authorization === undefined ? prepared : { ...prepared, headers: withoutAuthorization(prepared.headers) };
     const deadline = this.clock.start(req.timeoutMs);
     const timedOut = new Promise<BrokerAnswer>((resolve) =>
       deadline.once("abort", () => resolve({ ok: false, kind: "timeout", message: `no acknowledgement from the broker within ${req.timeoutMs} ms` })),
@@ -164,6 +165,11 @@ export function brokerLogin(target: BrokerTarget, headers: Record<string, string
     return { target: target.scheme === "nats" ? { ...target, username: value } : { ...target, password: value }, headers: rest };
   }
   return { target, headers: rest };
+}
+
+function withoutAuthorization(headers: Record<string, string>): Record<string, string> {
+  const { authorization: _, ...rest } = headers;
+  return rest;
 }
 
 /** A failure whose kind the destination knows (a login refused: `auth`), thrown while connecting. */
