@@ -1,11 +1,12 @@
 import { randomBytes } from "node:crypto";
-import { createServer, connect as netConnect } from "node:net";
+import { connect as netConnect } from "node:net";
 import { Webhook as StandardWebhook } from "standardwebhooks";
 import { expect } from "vitest";
 import type { Herald } from "../../src/herald.js";
 import type { EndpointId } from "../../src/core/ids.js";
 import type { Attempt } from "../../src/store/model.js";
 import { eventually } from "./herald.js";
+import { freePort } from "./process.js";
 
 /**
  * The machine's brokers for the broker destinations' tests: RabbitMQ
@@ -45,13 +46,7 @@ export async function brokerAvailable(name: keyof typeof BROKERS): Promise<boole
 }
 
 /** A port on 127.0.0.1 that nothing listens on (a broker that is down). */
-export async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+export const closedPort = freePort;
 
 /** A name no other test run uses: `herald-test-<prefix>-<hex>`. */
 export const uniqueName = (prefix: string) => `herald-test-${prefix}-${randomBytes(5).toString("hex")}`;
