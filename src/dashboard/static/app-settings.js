@@ -4,7 +4,7 @@
 
 import { api, path } from "./api.js";
 import { h, mount, when } from "./dom.js";
-import { confirmButton, copyButton, field } from "./forms.js";
+import { confirmButton, copyButton, field, formToggle } from "./forms.js";
 import { busy, notify } from "./widgets.js";
 
 /**
@@ -25,11 +25,7 @@ export function applicationActions(app, on) {
       on.onChanged(changed);
     });
   });
-  const edit = h("button", { type: "button", id: "app-edit-toggle", "aria-expanded": "false", "aria-controls": "app-edit" }, "Edit");
-  edit.addEventListener("click", () => {
-    form.hidden = !form.hidden;
-    edit.setAttribute("aria-expanded", String(!form.hidden));
-  });
+  const edit = formToggle(form, "app-edit-toggle", "Edit");
 
   const portalBox = h("div");
   const portal = h(

@@ -1,6 +1,6 @@
 // @ts-check
-// Form pieces the write actions share: labelled fields, a button that asks
-// for a second click, a copy button.
+// Form pieces the write actions share: labelled fields, a button that shows
+// and hides a form, a button that asks for a second click, a copy button.
 
 import { h } from "./dom.js";
 
@@ -15,6 +15,24 @@ const CONFIRM_FOR_MS = 5_000;
 export function field(label, control, hint) {
   if (!control.id) control.id = `f-${Math.random().toString(36).slice(2, 9)}`;
   return h("div", { class: "field" }, h("label", { for: control.id }, label), control, hint ? h("div", { class: "hint" }, hint) : null);
+}
+
+/**
+ * A button (`id`) that shows and hides `form`, keeping `aria-expanded` right;
+ * focuses `focus`, if given, when the form opens.
+ * @param {HTMLElement} form (has an id)
+ * @param {string} id
+ * @param {string} label
+ * @param {HTMLElement} [focus]
+ */
+export function formToggle(form, id, label, focus) {
+  const button = h("button", { type: "button", id, "aria-expanded": "false", "aria-controls": form.id }, label);
+  button.addEventListener("click", () => {
+    form.hidden = !form.hidden;
+    button.setAttribute("aria-expanded", String(!form.hidden));
+    if (!form.hidden) focus?.focus();
+  });
+  return button;
 }
 
 /**

@@ -5,7 +5,7 @@
 
 import { api, query } from "../api.js";
 import { ago, count, h, link, mount } from "../dom.js";
-import { field } from "../forms.js";
+import { field, formToggle } from "../forms.js";
 import { busy, operationalEvents, pagedTable, section } from "../widgets.js";
 
 /** The start page's way into the triage list, with how much is waiting there. */
@@ -46,12 +46,7 @@ function newApplicationForm(onCreated) {
       onCreated(app);
     });
   });
-  const toggle = h("button", { type: "button", id: "new-app-toggle", "aria-expanded": "false", "aria-controls": "new-app" }, "New application");
-  toggle.addEventListener("click", () => {
-    form.hidden = !form.hidden;
-    toggle.setAttribute("aria-expanded", String(!form.hidden));
-    if (!form.hidden) name.focus();
-  });
+  const toggle = formToggle(form, "new-app-toggle", "New application", name);
   return { toggle, form };
 }
 

@@ -5,7 +5,7 @@
 
 import { api, path, query } from "../api.js";
 import { h } from "../dom.js";
-import { field } from "../forms.js";
+import { field, formToggle } from "../forms.js";
 import { busy, section } from "../widgets.js";
 
 /** Every page of a list (the catalog is small: a few pages at most). */
@@ -77,12 +77,7 @@ function newTypeForm(notices, onCreated) {
       onCreated();
     });
   });
-  const toggle = h("button", { type: "button", id: "new-type-toggle", "aria-expanded": "false", "aria-controls": "new-type" }, "New event type");
-  toggle.addEventListener("click", () => {
-    form.hidden = !form.hidden;
-    toggle.setAttribute("aria-expanded", String(!form.hidden));
-    if (!form.hidden) name.focus();
-  });
+  const toggle = formToggle(form, "new-type-toggle", "New event type", name);
   return { toggle, form };
 }
 
