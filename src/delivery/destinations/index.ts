@@ -1,3 +1,4 @@
+import { SsrfGuard } from "../../security/guard.js";
 import { AmqpDestination } from "./amqp.js";
 import type { BrokerDestinationOptions } from "./broker.js";
 import { type Destination, failedResult, type PreparedAttempt, type SendResult } from "./destination.js";
@@ -64,8 +65,10 @@ export class Destinations implements Destination {
  */
 export function defaultDestinations(options: HttpDestinationOptions & Pick<BrokerDestinationOptions, "idleMs"> = {}): Destinations {
   const { idleMs, ...httpOptions } = options;
-  const http = new HttpDestination(httpOptions);
-  const brokers: BrokerDestinationOptions = { ...(options.guard ? { guard: options.guard } : {}), ...(idleMs !== undefined ? { idleMs } : {}) };
+  // One guard (and one DNS answer cache) for every scheme.
+  const guard = options.guard ?? new SsrfGuard();
+  const http = new HttpDestination({ ...httpOptions, guard });
+  const brokers: BrokerDestinationOptions = { guard, ...(idleMs !== undefined ? { idleMs } : {}) };
   return new Destinations({
     "http:": http,
     "https:": http,
