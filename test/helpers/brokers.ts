@@ -4,8 +4,8 @@ import { Webhook as StandardWebhook } from "standardwebhooks";
 import { expect } from "vitest";
 import type { Herald } from "../../src/herald.js";
 import type { EndpointId } from "../../src/core/ids.js";
-import type { Attempt } from "../../src/store/model.js";
-import { eventually } from "./herald.js";
+import type { Application, Attempt } from "../../src/store/model.js";
+import { createApp, eventually, openTestHerald } from "./herald.js";
 import { freePort } from "./process.js";
 
 /**
@@ -79,3 +79,23 @@ export function attemptsOf(herald: Herald, endpointId: EndpointId, count: number
     return data.length >= count ? [...data].reverse() : null;
   }, timeoutMs);
 }
+
+/**
+ * A started Herald (on the store `HERALD_TEST_STORE` selects) with one
+ * application, retrying a failed attempt twice, 300 ms apart, unless
+ * `settings` say otherwise; the caller runs `close` after the test.
+ */
+export async function openBrokerHerald(settings: Record<string, string> = {}): Promise<{ herald: Herald; app: Application; close: () => Promise<void> }> {
+  const { herald, close } = await openTestHerald({ HERALD_RETRY_SCHEDULE: "0s,300ms,300ms", ...settings });
+  try {
+    await herald.start();
+    return { herald, app: await createApp(herald), close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
+
+/** Publishes `PAYLOAD` as an `order.created` message of `appId`. */
+export const publishPayload = (herald: Herald, appId: string) =>
+  herald.publish({ appId: appId as never, eventType: "order.created", payload: PAYLOAD, channels: null, eventId: null });

@@ -1,10 +1,9 @@
 import amqp, { type Channel, type ChannelModel, type GetMessage } from "amqplib";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { AmqpDestination } from "../../../src/delivery/destinations/index.js";
-import type { Herald } from "../../../src/herald.js";
 import { SsrfGuard } from "../../../src/security/guard.js";
-import { attemptsOf, brokerAvailable, closedPort, expectWireHeaders, PAYLOAD, SECRET, uniqueName } from "../../helpers/brokers.js";
-import { createApp, eventually, openTestHerald } from "../../helpers/herald.js";
+import { attemptsOf, brokerAvailable, closedPort, expectWireHeaders, openBrokerHerald, PAYLOAD, publishPayload, SECRET, uniqueName } from "../../helpers/brokers.js";
+import { eventually } from "../../helpers/herald.js";
 
 /** RabbitMQ through Herald: runs on SQLite, and on PostgreSQL under HERALD_TEST_STORE=postgres. */
 const up = await brokerAvailable("RabbitMQ");
@@ -15,7 +14,6 @@ describe.skipIf(!up)("amqp: endpoints (RabbitMQ, publisher confirms)", () => {
   let ch: Channel;
   const exchanges: string[] = [];
   const queues: string[] = [];
-  let herald: Herald | undefined;
   let close: (() => Promise<void>) | undefined;
 
   beforeAll(async () => {
@@ -24,7 +22,7 @@ describe.skipIf(!up)("amqp: endpoints (RabbitMQ, publisher confirms)", () => {
   });
   afterEach(async () => {
     await close?.();
-    herald = close = undefined;
+    close = undefined;
     for (const q of queues.splice(0)) await ch.deleteQueue(q);
     for (const e of exchanges.splice(0)) await ch.deleteExchange(e);
   });
@@ -48,20 +46,17 @@ describe.skipIf(!up)("amqp: endpoints (RabbitMQ, publisher confirms)", () => {
   const getOne = async (queue: string): Promise<GetMessage | null> => (await ch.get(queue, { noAck: true })) || null;
 
   async function start(settings: Record<string, string> = {}) {
-    ({ herald, close } = await openTestHerald({ HERALD_RETRY_SCHEDULE: "0s,300ms,300ms", ...settings }));
-    await herald.start();
-    return { herald, app: await createApp(herald) };
+    const opened = await openBrokerHerald(settings);
+    close = opened.close;
+    return opened;
   }
-
-  const publish = (h: Herald, appId: string) =>
-    h.publish({ appId: appId as never, eventType: "order.created", payload: PAYLOAD, channels: null, eventId: null });
 
   it("publishes the exact body with the §4 headers as AMQP headers; the confirm is the success, and the signature verifies", async () => {
     const { exchange, queue } = await route("orders");
     const { herald, app } = await start();
     const url = `${BROKER}/?exchange=${exchange}&routingKey=orders`;
     const endpoint = await herald.createEndpoint(app.id, { url, secret: SECRET });
-    const { message } = await publish(herald, app.id);
+    const { message } = await publishPayload(herald, app.id);
 
     const got = await eventually(() => getOne(queue));
     expect(got.content.equals(Buffer.from(PAYLOAD, "utf8"))).toBe(true);
@@ -81,7 +76,7 @@ describe.skipIf(!up)("amqp: endpoints (RabbitMQ, publisher confirms)", () => {
     const exchange = uniqueName("late");
     const { herald, app } = await start();
     const endpoint = await herald.createEndpoint(app.id, { url: `${BROKER}/?exchange=${exchange}&routingKey=k`, secret: SECRET });
-    await publish(herald, app.id);
+    await publishPayload(herald, app.id);
     const [first] = await attemptsOf(herald, endpoint.id, 1);
     expect(first).toMatchObject({ success: false, statusCode: null, errorKind: "broker_rejected", attemptNumber: 1 });
     expect(first!.errorMessage).toContain(`no exchange '${exchange}'`);
@@ -106,7 +101,7 @@ describe.skipIf(!up)("amqp: endpoints (RabbitMQ, publisher confirms)", () => {
     const { exchange } = await route("bound");
     const { herald, app } = await start({ HERALD_RETRY_SCHEDULE: "0s" });
     const endpoint = await herald.createEndpoint(app.id, { url: `${BROKER}/?exchange=${exchange}&routingKey=unbound`, secret: SECRET });
-    await publish(herald, app.id);
+    await publishPayload(herald, app.id);
     const [attempt] = await attemptsOf(herald, endpoint.id, 1);
     expect(attempt).toMatchObject({ success: false, errorKind: "broker_rejected" });
     expect(attempt!.errorMessage).toMatch(/unroutable.*312 NO_ROUTE/);
@@ -117,7 +112,7 @@ describe.skipIf(!up)("amqp: endpoints (RabbitMQ, publisher confirms)", () => {
     const down = await herald.createEndpoint(app.id, { url: `amqp://127.0.0.1:${await closedPort()}/?exchange=x`, secret: SECRET });
     const password = "never-in-the-log-8d1f";
     const refused = await herald.createEndpoint(app.id, { url: `amqp://guest:${password}@127.0.0.1:5672/?exchange=x`, secret: SECRET });
-    await publish(herald, app.id);
+    await publishPayload(herald, app.id);
     const [a] = await attemptsOf(herald, down.id, 1);
     expect(a).toMatchObject({ success: false, errorKind: "connection_refused" });
     const [b] = await attemptsOf(herald, refused.id, 1);
@@ -134,7 +129,7 @@ describe.skipIf(!up)("amqp: endpoints (RabbitMQ, publisher confirms)", () => {
     const good = await herald.createEndpoint(app.id, { url, secret: SECRET, authentication: { type: "basic", username: "guest", password: "guest" } });
     const password = "basic-password-never-logged-3c9";
     const bad = await herald.createEndpoint(app.id, { url, secret: SECRET, authentication: { type: "basic", username: "guest", password } });
-    await publish(herald, app.id);
+    await publishPayload(herald, app.id);
     expect((await attemptsOf(herald, good.id, 1))[0]).toMatchObject({ success: true });
     const [refused] = await attemptsOf(herald, bad.id, 1);
     expect(refused).toMatchObject({ success: false, errorKind: "auth" });

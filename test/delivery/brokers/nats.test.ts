@@ -3,8 +3,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { NatsDestination } from "../../../src/delivery/destinations/index.js";
 import type { Herald } from "../../../src/herald.js";
 import { SsrfGuard } from "../../../src/security/guard.js";
-import { attemptsOf, brokerAvailable, closedPort, expectWireHeaders, PAYLOAD, SECRET, uniqueName } from "../../helpers/brokers.js";
-import { createApp, eventually, openTestHerald } from "../../helpers/herald.js";
+import { attemptsOf, brokerAvailable, closedPort, expectWireHeaders, openBrokerHerald, PAYLOAD, publishPayload, SECRET, uniqueName } from "../../helpers/brokers.js";
+import { eventually } from "../../helpers/herald.js";
 
 /** NATS JetStream through Herald: runs on SQLite, and on PostgreSQL under HERALD_TEST_STORE=postgres. */
 const up = await brokerAvailable("NATS");
@@ -42,21 +42,17 @@ describe.skipIf(!up)("nats: endpoints (NATS JetStream, the stream's ack)", () =>
   }
 
   async function start(settings: Record<string, string> = {}): Promise<{ herald: Herald; appId: string }> {
-    let herald: Herald;
-    ({ herald, close } = await openTestHerald({ HERALD_RETRY_SCHEDULE: "0s,300ms,300ms", ...settings }));
-    await herald.start();
-    return { herald, appId: (await createApp(herald)).id };
+    const opened = await openBrokerHerald(settings);
+    close = opened.close;
+    return { herald: opened.herald, appId: opened.app.id };
   }
-
-  const publish = (h: Herald, appId: string) =>
-    h.publish({ appId: appId as never, eventType: "order.created", payload: PAYLOAD, channels: null, eventId: null });
 
   it("publishes the exact body with the §4 headers as NATS headers; the stream's ack is the success, and the signature verifies", async () => {
     const subject = `${uniqueName("s")}.orders`;
     const name = await stream(subject);
     const { herald, appId } = await start();
     const endpoint = await herald.createEndpoint(appId, { url: `${BROKER}/${subject}`, secret: SECRET });
-    const { message } = await publish(herald, appId);
+    const { message } = await publishPayload(herald, appId);
 
     const [attempt] = await attemptsOf(herald, endpoint.id, 1);
     expect(attempt).toMatchObject({ success: true, statusCode: null, errorKind: null });
@@ -73,7 +69,7 @@ describe.skipIf(!up)("nats: endpoints (NATS JetStream, the stream's ack)", () =>
     const subject = uniqueName("nostream");
     const { herald, appId } = await start();
     const endpoint = await herald.createEndpoint(appId, { url: `${BROKER}/${subject}`, secret: SECRET });
-    await publish(herald, appId);
+    await publishPayload(herald, appId);
     const [first] = await attemptsOf(herald, endpoint.id, 1);
     expect(first).toMatchObject({ success: false, errorKind: "broker_rejected", attemptNumber: 1 });
     expect(first!.errorMessage).toBe(`no JetStream stream takes subject "${subject}" (NATS answered 503, no responders)`);
@@ -93,7 +89,7 @@ describe.skipIf(!up)("nats: endpoints (NATS JetStream, the stream's ack)", () =>
     const { herald, appId } = await start({ HERALD_RETRY_SCHEDULE: "0s" });
     const token = "nats-token-never-logged-51c";
     const down = await herald.createEndpoint(appId, { url: `nats://${token}@127.0.0.1:${await closedPort()}/orders`, secret: SECRET });
-    await publish(herald, appId);
+    await publishPayload(herald, appId);
     const [a] = await attemptsOf(herald, down.id, 1);
     expect(a).toMatchObject({ success: false, errorKind: "connection_refused" });
     expect(JSON.stringify(a)).not.toContain(token);

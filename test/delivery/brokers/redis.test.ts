@@ -3,8 +3,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { RedisDestination } from "../../../src/delivery/destinations/index.js";
 import type { Herald } from "../../../src/herald.js";
 import { SsrfGuard } from "../../../src/security/guard.js";
-import { attemptsOf, brokerAvailable, closedPort, expectWireHeaders, PAYLOAD, SECRET, uniqueName } from "../../helpers/brokers.js";
-import { createApp, eventually, openTestHerald } from "../../helpers/herald.js";
+import { attemptsOf, brokerAvailable, closedPort, expectWireHeaders, openBrokerHerald, PAYLOAD, publishPayload, SECRET, uniqueName } from "../../helpers/brokers.js";
+import { eventually } from "../../helpers/herald.js";
 
 /** Redis Streams through Herald: runs on SQLite, and on PostgreSQL under HERALD_TEST_STORE=postgres. */
 const up = await brokerAvailable("Redis");
@@ -35,14 +35,10 @@ describe.skipIf(!up)("redis: endpoints (Redis Streams XADD)", () => {
   };
 
   async function start(settings: Record<string, string> = {}): Promise<{ herald: Herald; appId: string }> {
-    let herald: Herald;
-    ({ herald, close } = await openTestHerald({ HERALD_RETRY_SCHEDULE: "0s,300ms,300ms", ...settings }));
-    await herald.start();
-    return { herald, appId: (await createApp(herald)).id };
+    const opened = await openBrokerHerald(settings);
+    close = opened.close;
+    return { herald: opened.herald, appId: opened.app.id };
   }
-
-  const publish = (h: Herald, appId: string) =>
-    h.publish({ appId: appId as never, eventType: "order.created", payload: PAYLOAD, channels: null, eventId: null });
 
   /** The stream's entries: the id, and the fields in order. */
   async function entries(stream: string): Promise<{ id: string; fields: string[] }[]> {
@@ -54,7 +50,7 @@ describe.skipIf(!up)("redis: endpoints (Redis Streams XADD)", () => {
     const stream = key("stream");
     const { herald, appId } = await start();
     const endpoint = await herald.createEndpoint(appId, { url: `${BROKER}/${DB}?stream=${stream}`, secret: SECRET });
-    const { message } = await publish(herald, appId);
+    const { message } = await publishPayload(herald, appId);
 
     const [attempt] = await attemptsOf(herald, endpoint.id, 1);
     expect(attempt).toMatchObject({ success: true, statusCode: null, errorKind: null });
@@ -77,7 +73,7 @@ describe.skipIf(!up)("redis: endpoints (Redis Streams XADD)", () => {
     await redis.set(stream, "not a stream");
     const { herald, appId } = await start();
     const endpoint = await herald.createEndpoint(appId, { url: `${BROKER}/${DB}?stream=${stream}`, secret: SECRET });
-    await publish(herald, appId);
+    await publishPayload(herald, appId);
     const [first] = await attemptsOf(herald, endpoint.id, 1);
     expect(first).toMatchObject({ success: false, errorKind: "broker_rejected", attemptNumber: 1 });
     expect(first!.errorMessage).toContain(`Redis refused XADD to "${stream}" (db ${DB}): WRONGTYPE`);
@@ -97,7 +93,7 @@ describe.skipIf(!up)("redis: endpoints (Redis Streams XADD)", () => {
     const password = "redis-password-never-logged-7e2";
     const down = await herald.createEndpoint(appId, { url: `redis://:${password}@127.0.0.1:${await closedPort()}/0?stream=s`, secret: SECRET });
     const refused = await herald.createEndpoint(appId, { url: `redis://nobody:${password}@127.0.0.1:6379/0?stream=s`, secret: SECRET });
-    await publish(herald, appId);
+    await publishPayload(herald, appId);
     const [a] = await attemptsOf(herald, down.id, 1);
     expect(a).toMatchObject({ success: false, errorKind: "connection_refused" });
     const [b] = await attemptsOf(herald, refused.id, 1);
