@@ -50,13 +50,12 @@ export async function updateEndpoint(db: PgDb, appId: ApplicationId, id: Endpoin
     return row ? toEndpoint(row) : null;
   }
   // A change of ordering re-arranges the endpoint's queue, under the lock every FIFO change takes.
-  const target = { qschema: db.qschema, schema: db.schema };
   return db.tx(async (q) => {
-    const before = (await lockEndpoints(q, target, [id])).get(id);
+    const before = (await lockEndpoints(q, db, [id])).get(id);
     const { rows } = await q.query<EndpointRow>(update, values);
     const row = rows[0];
     if (!row) return null;
-    if (before && before.ordering !== ordering) await orderingChanged(q, target, id, ordering, now);
+    if (before && before.ordering !== ordering) await orderingChanged(q, db, id, ordering, now);
     return toEndpoint(row);
   });
 }

@@ -18,7 +18,7 @@ import { DUE_CHANNEL, type Queryable } from "./db.js";
  * due row.
  */
 
-/** Where the statements run: the schema as a quoted identifier, and its name (the NOTIFY payload). */
+/** Where the statements run: the schema as a quoted identifier, and its name (the NOTIFY payload). A `PgDb` is one. */
 export interface FifoTarget {
   qschema: string;
   schema: string;

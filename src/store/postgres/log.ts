@@ -77,10 +77,9 @@ export async function endpointStats(db: PgDb, endpointId: EndpointId, since: num
  * workers at commit.
  */
 export async function resend(db: PgDb, message: Message, endpointId: EndpointId, now: number): Promise<Delivery> {
-  const target = { qschema: db.qschema, schema: db.schema };
   return db.tx(async (q) => {
     // The endpoint's lock first, as every change to a FIFO queue takes it (src/store/postgres/fifo.ts).
-    const locked = await lockEndpoints(q, target, [endpointId]);
+    const locked = await lockEndpoints(q, db, [endpointId]);
     const { rows } = await q.query<DeliveryRow & { notified: unknown }>(
       `WITH d AS (
          INSERT INTO deliveries (id, message_id, endpoint_id, app_id, status, attempts, schedule_index, next_attempt_at, created_at, updated_at)
@@ -94,7 +93,7 @@ export async function resend(db: PgDb, message: Message, endpointId: EndpointId,
     const { notified: _, ...delivery } = rows[0]!;
     if (locked.get(endpointId)?.ordering !== "fifo") return toDelivery(delivery);
     // FIFO: back at its original place in the queue, which advances.
-    await requeued(q, target, endpointId, [delivery.id], now);
+    await requeued(q, db, endpointId, [delivery.id], now);
     const { rows: again } = await q.query<DeliveryRow>("SELECT * FROM deliveries WHERE id = $1", [delivery.id]);
     return toDelivery(again[0]!);
   });
@@ -107,7 +106,6 @@ export async function resend(db: PgDb, message: Message, endpointId: EndpointId,
  * the one every change to a FIFO queue takes (src/store/postgres/fifo.ts).
  */
 export async function recover(db: PgDb, endpointId: EndpointId, since: number, now: number): Promise<number | null> {
-  const target = { qschema: db.qschema, schema: db.schema };
   return db.tx(async (q) => {
     const { rows: ep } = await q.query<{ ordering: string }>("SELECT ordering FROM endpoints WHERE id = $1 AND status = 'active' FOR UPDATE", [
       endpointId,
@@ -123,7 +121,7 @@ export async function recover(db: PgDb, endpointId: EndpointId, since: number, n
     );
     if (rows.length === 0) return 0;
     // FIFO: they go back to their original places in the queue, parked, and the queue advances.
-    if (fifo) await requeued(q, target, endpointId, rows.map((r) => r.id), now);
+    if (fifo) await requeued(q, db, endpointId, rows.map((r) => r.id), now);
     else await q.query("SELECT pg_notify($1, current_schema())", [DUE_CHANNEL]);
     return rows.length;
   });

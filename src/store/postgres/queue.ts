@@ -132,11 +132,10 @@ export async function complete(db: PgDb, batch: readonly Completion[], now: numb
     const { rows } = await db.queue.query<{ applied: string[] }>(RECORD, params);
     return { disabled: [], fenced: fencedOut(rows[0]?.applied ?? []) };
   }
-  const target = { qschema: db.qschema, schema: db.schema };
   return db.tx(
     async (q) => {
       // FIFO endpoints' locks first, as every change to a FIFO queue takes them (src/store/postgres/fifo.ts).
-      if (fifo.length > 0) await lockEndpoints(q, target, fifo);
+      if (fifo.length > 0) await lockEndpoints(q, db, fifo);
       const { rows } = await q.query<{ applied: string[] }>(RECORD, params);
       const applied = new Set(rows[0]?.applied ?? []);
       const disabled: { endpointId: EndpointId; reason: DisabledReason }[] = [];
@@ -163,7 +162,7 @@ export async function complete(db: PgDb, batch: readonly Completion[], now: numb
       let promoted = 0;
       for (const endpointId of fifo) {
         if (!transitions.some((c) => c.endpointId === endpointId && applied.has(c.deliveryId))) continue;
-        if (await advance(q, target, endpointId, now, now)) promoted++;
+        if (await advance(q, db, endpointId, now, now)) promoted++;
       }
       return { disabled, fenced: fencedOut([...applied]), ...(promoted > 0 ? { promoted } : {}) };
     },
