@@ -32,6 +32,11 @@ function row(e, notices, reload) {
   const href = link("apps", ep.appId, "endpoints", ep.id);
   const label = `${e.application.name}: ${ep.url}`;
   const tone = healthOf(e.window.successRate, ep.status);
+  const recoverSkipped = async () => {
+    const { queued } = await api("POST", `${base}/recover`, { since: recoverSince(e) });
+    notify(notices, "ok", `Queued ${count(queued)} deliveries again to `, h("span", { class: "mono" }, ep.url), ".");
+    await reload();
+  };
   const enable = h(
     "button",
     {
@@ -50,12 +55,7 @@ function row(e, notices, reload) {
                   type: "button",
                   class: "small primary",
                   id: "recover-after-enable",
-                  onclick: (ev2) =>
-                    busy(ev2.currentTarget, notices, async () => {
-                      const { queued } = await api("POST", `${base}/recover`, { since: recoverSince(e) });
-                      notify(notices, "ok", `Queued ${count(queued)} deliveries again to `, h("span", { class: "mono" }, ep.url), ".");
-                      await reload();
-                    }),
+                  onclick: (ev2) => busy(ev2.currentTarget, notices, recoverSkipped),
                 },
                 `Recover ${count(e.backlog.skipped)} skipped`,
               )
@@ -74,12 +74,7 @@ function row(e, notices, reload) {
       "data-action": "recover",
       "aria-label": `Recover ${label}`,
       title: "Re-queues its failed and skipped deliveries since the trouble began",
-      onclick: (ev) =>
-        busy(ev.currentTarget, notices, async () => {
-          const { queued } = await api("POST", `${base}/recover`, { since: recoverSince(e) });
-          notify(notices, "ok", `Queued ${count(queued)} deliveries again to `, h("span", { class: "mono" }, ep.url), ".");
-          await reload();
-        }),
+      onclick: (ev) => busy(ev.currentTarget, notices, recoverSkipped),
     },
     "Recover",
   );
