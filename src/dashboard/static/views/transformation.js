@@ -1,31 +1,22 @@
 // @ts-check
 // An endpoint's transformation editor: the code, an "enabled" switch, a sample
 // to try it on, Test (POST …/transformation/test) and Save (PATCH the
-// endpoint). Self-contained (DOM only, no import), so the dashboard's endpoint
-// page and the consumer portal (`/dashboard/views/transformation.js`) share
-// it. Everything shown is set as text: no HTML is built from data.
+// endpoint). The dashboard's endpoint page and the consumer portal
+// (`/dashboard/views/transformation.js`) share it. Everything shown is set as
+// text: no HTML is built from data.
 //
 //   transformationEditor({ endpoint, base, call })
 //     endpoint: the endpoint object from the API
 //     base:     "/applications/{app}/endpoints/{ep}" (under /api/v1)
 //     call:     (method, path, body) => parsed JSON, or throws an Error whose message is the problem's detail
 
+import { h } from "../dom.js";
+
 const TEMPLATE = `function handler(webhook) {
   // webhook = { method, url, eventType, payload, headers }
   // Change any of them, or set webhook.cancel = true to send nothing.
   return webhook;
 }`;
-
-function el(tag, attrs, ...children) {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attrs ?? {})) {
-    if (value === false || value === null || value === undefined) continue;
-    if (name.startsWith("on")) node.addEventListener(name.slice(2), value);
-    else node.setAttribute(name, value === true ? "" : String(value));
-  }
-  for (const child of children.flat()) if (child !== null && child !== undefined) node.append(child);
-  return node;
-}
 
 function sampleFor(endpoint) {
   const first = (endpoint.events ?? []).find((e) => !e.includes("*"));
@@ -35,14 +26,14 @@ function sampleFor(endpoint) {
 export function transformationEditor({ endpoint, base, call }) {
   const current = endpoint.transformation;
   const sample = sampleFor(endpoint);
-  const code = el("textarea", { id: "transformation-code", rows: 12, spellcheck: "false", "aria-label": "Transformation code", class: "mono" });
+  const code = h("textarea", { id: "transformation-code", rows: 12, spellcheck: "false", "aria-label": "Transformation code", class: "mono" });
   code.value = current?.code ?? TEMPLATE;
-  const enabled = el("input", { id: "transformation-enabled", type: "checkbox", checked: current ? current.enabled : false });
-  const eventType = el("input", { id: "transformation-event", value: sample.eventType, "aria-label": "Sample event type", size: 24 });
-  const payload = el("textarea", { id: "transformation-sample", rows: 6, spellcheck: "false", "aria-label": "Sample payload (JSON)", class: "mono" });
+  const enabled = h("input", { id: "transformation-enabled", type: "checkbox", checked: current ? current.enabled : false });
+  const eventType = h("input", { id: "transformation-event", value: sample.eventType, "aria-label": "Sample event type", size: 24 });
+  const payload = h("textarea", { id: "transformation-sample", rows: 6, spellcheck: "false", "aria-label": "Sample payload (JSON)", class: "mono" });
   payload.value = JSON.stringify(sample.payload, null, 2);
-  const message = el("p", { id: "transformation-message", role: "status" });
-  const result = el("pre", { id: "transformation-result", class: "body", hidden: true });
+  const message = h("p", { id: "transformation-message", role: "status" });
+  const result = h("pre", { id: "transformation-result", class: "body", hidden: true });
   for (const box of [code, payload]) box.style.width = "100%";
 
   const say = (tone, text) => {
@@ -82,20 +73,20 @@ export function transformationEditor({ endpoint, base, call }) {
     say("ok", !saved.transformation ? "Transformation removed." : saved.transformation.enabled ? "Saved and enabled: it runs on the next attempts." : "Saved, not enabled.");
   });
 
-  return el(
+  return h(
     "div",
     { class: "transformation" },
-    el("p", null, "JavaScript run in a sandbox before each attempt; the body is signed after it. Empty code and Save removes it."),
+    h("p", null, "JavaScript run in a sandbox before each attempt; the body is signed after it. Empty code and Save removes it."),
     code,
-    el("label", null, enabled, " Enabled"),
-    el("h3", null, "Try it"),
-    el("label", null, "Event type ", eventType),
+    h("label", null, enabled, " Enabled"),
+    h("h3", null, "Try it"),
+    h("label", null, "Event type ", eventType),
     payload,
-    el(
+    h(
       "div",
       { class: "actions" },
-      el("button", { type: "button", id: "transformation-test", onclick: test }, "Test"),
-      el("button", { type: "button", id: "transformation-save", class: "primary", onclick: save }, "Save"),
+      h("button", { type: "button", id: "transformation-test", onclick: test }, "Test"),
+      h("button", { type: "button", id: "transformation-save", class: "primary", onclick: save }, "Save"),
     ),
     message,
     result,
