@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { request } from "undici";
@@ -15,14 +15,23 @@ export interface Vector {
   signature: string;
 }
 
-/** The shared test vectors (shared/ sits next to the checkout, locally and in CI). */
+/**
+ * A file of shared/ (the project's given material, beside the checkout locally
+ * and in CI), or, in a lone clone, the copy committed under test/fixtures/shared/.
+ */
+function sharedFile(path: string): string {
+  const beside = new URL(`../../../shared/${path}`, import.meta.url);
+  return readFileSync(existsSync(beside) ? beside : new URL(`../fixtures/shared/${path}`, import.meta.url), "utf8");
+}
+
+/** The shared test vectors. */
 export function loadVectors(): { vectors: Vector[]; negative_cases: string[] } {
-  return JSON.parse(readFileSync(new URL("../../../shared/test-vectors/standard-webhooks.json", import.meta.url), "utf8"));
+  return JSON.parse(sharedFile("test-vectors/standard-webhooks.json"));
 }
 
 /** The seed document whose snippets the fixtures copy. */
 export function seedText(): string {
-  return readFileSync(new URL("../../../shared/seeds/003_0ee416f7eac32713.txt", import.meta.url), "utf8");
+  return sharedFile("seeds/003_0ee416f7eac32713.txt");
 }
 
 export interface Signed {
