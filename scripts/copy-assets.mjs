@@ -25,6 +25,9 @@ for (const dialect of ["sqlite", "postgres"]) {
 mkdirSync(join(root, "dist", "transform"), { recursive: true });
 copyFileSync(join(root, "src", "transform", "sandbox-worker.mjs"), join(root, "dist", "transform", "sandbox-worker.mjs"));
 
+// The SQLite checkpointer's thread, loaded by path the same way (src/store/sqlite/checkpointer.ts).
+copyFileSync(join(root, "src", "store", "sqlite", "checkpoint-worker.mjs"), join(root, "dist", "store", "sqlite", "checkpoint-worker.mjs"));
+
 for (const part of [["dashboard", "static"], ["api", "portal", "static"]]) {
   const to = join(root, "dist", ...part);
   rmSync(to, { recursive: true, force: true });

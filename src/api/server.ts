@@ -77,6 +77,9 @@ export async function buildApi(context: ApiContext, options: BuildApiOptions = {
     clientErrorHandler,
   }).withTypeProvider<TypeBoxProvider>();
 
+  // A client that half-closes after its request (HTTP/1.0 style, `shutdown(SHUT_WR)`) still gets its
+  // answer: without this Node aborts a request whose answer waits on I/O (a publish waits for its sync).
+  (app.server as { httpAllowHalfOpen?: boolean }).httpAllowHalfOpen = true;
   if (!context.transforms) app.addHook("onClose", () => ctx.transforms.close());
   collectRoutes(app as unknown as FastifyInstance);
   securityHeaders(app as unknown as FastifyInstance);

@@ -84,7 +84,11 @@ describe.skipIf(!RUN_BROWSER_TESTS)("the operator's dashboard in a browser", () 
     ep.manual = await createEndpoint(herald, billing, `${receiver.url}/ok`, { description: "ledger" });
     ep.mail = await createEndpoint(herald, mail, `${receiver.url}/ok`);
 
-    for (let n = 1; n <= 4; n++) await publish(shop, n === 4 ? "order.shipped" : "order.created", n);
+    // One message at a time: which attempt is an endpoint's newest must not depend on which answer came back first.
+    for (let n = 1; n <= 4; n++) {
+      await publish(shop, n === 4 ? "order.shipped" : "order.created", n);
+      for (const e of [ep.ok, ep.half, ep.failing]) await eventually(async () => (await herald.store.listEndpointAttempts(e.id, { limit: 10 })).data.length === n);
+    }
     await publish(billing, "payment.succeeded", 1);
     await publish(mail, "order.created", 2);
     await eventually(async () => (await herald.store.getEndpoint(billing.id, ep.gone.id))?.status === "disabled");

@@ -12,11 +12,12 @@ export class Db {
   private readonly statements = new Map<string, Database.Statement>();
 
   /**
-   * @param durable FULL (true) syncs the WAL on every commit: what makes a 202 on
-   * publish durable; batching (group commit) is how throughput survives that
-   * fsync. NORMAL (false) leaves the sync to the next FULL commit or checkpoint:
-   * used for queue bookkeeping, where a lost commit only means an attempt is
-   * made again (at-least-once), never that a message is lost.
+   * @param durable FULL (true) syncs the WAL on every commit, on the calling
+   * thread: catalog and endpoint changes, and the outbox's `transaction`.
+   * NORMAL (false) leaves the sync to the next FULL commit or checkpoint: used
+   * for queue bookkeeping, where a lost commit only means an attempt is made
+   * again (at-least-once), never that a message is lost, and for publishes,
+   * which are answered only after `WalSync` has synced the WAL off the event loop.
    */
   constructor(path: string, durable = true) {
     if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
@@ -26,6 +27,9 @@ export class Db {
     this.raw.pragma("foreign_keys = ON");
     this.raw.pragma("busy_timeout = 5000");
     this.raw.pragma("cache_size = -32000");
+    // Checkpoints run in a thread of their own (checkpointer.ts); this bound
+    // (about 40 MiB of WAL) is only the backstop should that thread fall behind.
+    this.raw.pragma("wal_autocheckpoint = 10000");
     // Zero the bytes of a row that is deleted or moved within its page (no
     // extra I/O): a secret re-encrypted at start (docs/security.md) leaves no
     // plain-text copy behind in that page, whatever the row's layout.

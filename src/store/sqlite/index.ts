@@ -21,6 +21,7 @@ import type {
 } from "../store.js";
 import * as admin from "./admin.js";
 import * as catalog from "./catalog.js";
+import { Checkpointer } from "./checkpointer.js";
 import { Db } from "./db.js";
 import { acquireDeliveryLock } from "./delivery-lock.js";
 import * as endpoints from "./endpoints.js";
@@ -29,12 +30,18 @@ import { publishInTransaction } from "./outbox.js";
 import { publish } from "./publish.js";
 import * as queue from "./queue.js";
 import * as triage from "./triage.js";
+import { WalSync } from "./wal-sync.js";
 import { purge } from "./retention.js";
 
 /**
- * The Store on one SQLite file (WAL, synchronous=FULL). better-sqlite3 is
- * synchronous; the methods are async only to share the interface with
- * PostgreSQL. One delivering process per file (see docs/guarantees.md).
+ * The Store on one SQLite file (WAL). better-sqlite3 is synchronous; the
+ * methods are async only to share the interface with PostgreSQL. One
+ * delivering process per file (see docs/guarantees.md).
+ *
+ * What blocks the event loop is kept off it: publishes commit unsynced and
+ * are answered after an `fdatasync` of the WAL on the thread pool (`WalSync`,
+ * shared by every publish committed meanwhile), and checkpoints run in a
+ * thread of their own (`Checkpointer`).
  */
 export class SqliteStore implements Store {
   readonly kind = "sqlite" as const;
@@ -43,9 +50,15 @@ export class SqliteStore implements Store {
   /** Claims, completions and lease releases: see `Db` on why these need not sync. */
   private queueDb: Db | null = null;
   private epochThisTurn: number | undefined;
+  /** Null in memory: nothing to sync or checkpoint. */
+  private readonly walSync: WalSync | null;
+  private readonly checkpointer: Checkpointer | null;
 
   constructor(readonly path: string) {
     this.db = new Db(path);
+    const onFile = path !== ":memory:";
+    this.walSync = onFile ? new WalSync(`${path}-wal`) : null;
+    this.checkpointer = onFile ? new Checkpointer(path) : null;
   }
 
   private get queue(): Db {
@@ -55,6 +68,8 @@ export class SqliteStore implements Store {
 
   async migrate() { this.db.migrate(); }
   async close() {
+    await this.checkpointer?.close();
+    await this.walSync?.close();
     this.queueDb?.close();
     this.db.close();
   }
@@ -85,10 +100,19 @@ export class SqliteStore implements Store {
     return endpoints.rotateEndpointSecret(this.db, appId, id, secret, previousExpiresAt, now);
   }
 
-  async publish(batch: readonly PublishRequest[], options: PublishOptions) { return publish(this.db, batch, options); }
+  /** Committed on the unsynced connection, answered once the WAL is synced: as durable as a FULL commit, without the wait on the event loop. */
+  async publish(batch: readonly PublishRequest[], options: PublishOptions) {
+    const results = publish(this.queue, batch, options);
+    this.checkpointer?.start();
+    await this.walSync?.sync();
+    return results;
+  }
 
   async claimDue(options: ClaimOptions) { return queue.claimDue(this.queue, options); }
-  async complete(batch: readonly Completion[], now: number) { return queue.complete(this.queue, batch, now); }
+  async complete(batch: readonly Completion[], now: number) {
+    this.checkpointer?.start();
+    return queue.complete(this.queue, batch, now);
+  }
   async releaseLeases(owner: string, held: readonly HeldLease[], now: number) { queue.releaseLeases(this.queue, owner, held, now); }
   async releaseAllLeases(now: number) { return queue.releaseAllLeases(this.queue, now); }
   async releaseUnanswered(owner: string, leaseUntil: number, keep: readonly DeliveryId[], now: number) { return queue.releaseUnanswered(this.queue, owner, leaseUntil, keep, now); }
