@@ -92,6 +92,24 @@ export function rssMiB(pid) {
   }
 }
 
+/**
+ * CPU time (user + system, all threads) a process has used so far, in seconds, from /proc; null
+ * where there is no /proc. The difference over a run, divided by its deliveries, is the CPU each
+ * delivery cost: a figure that, unlike a rate, hardly moves with whatever else shares the machine.
+ */
+export function cpuSeconds(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime: clock ticks (USER_HZ = 100 on Linux)
+  } catch {
+    return null;
+  }
+}
+
+/** Microseconds of CPU per item between two `cpuSeconds` readings, or null. */
+export const cpuMicros = (before, after, items) => (before === null || after === null || items === 0 ? null : ((after - before) * 1e6) / items);
+
 /** Runs `fn` over `items` with at most `concurrency` at once. */
 export async function pooled(items, concurrency, fn) {
   let next = 0;

@@ -23,7 +23,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { Pool } from "undici";
-import { freePort, percentile, pooled, progress, rssMiB, startHerald, startReceiver } from "./lib.js";
+import { cpuMicros, cpuSeconds, freePort, percentile, pooled, progress, rssMiB, startHerald, startReceiver } from "./lib.js";
 import { measurePostgres } from "./postgres.js";
 import { measurePublishPath } from "./publish.js";
 import { measureSteady } from "./steady.js";
@@ -148,10 +148,12 @@ async function measureBurst() {
   await pooled(Array.from({ length: 200 }), 32, () => client.call("POST", "/applications/bench/messages", { eventType: "warm.up", payload: {} }));
   await receiver.waitForCount(200 * ENDPOINTS, 30_000);
   await receiver.reset();
+  const cpuBefore = cpuSeconds(herald.child.pid);
   const started = Date.now();
   await pooled(Array.from({ length: MESSAGES }), 64, () => client.call("POST", "/applications/bench/messages", { eventType: "order.created", payload: JSON.parse(payload) }));
   const publishSeconds = (Date.now() - started) / 1000;
   await receiver.waitForCount(total, 120_000, (n) => progress("delivered", n, total));
+  const cpuAfter = cpuSeconds(herald.child.pid);
   const s = await receiver.stats(true);
   await client.close();
   await herald.stop();
@@ -163,6 +165,7 @@ async function measureBurst() {
     p50: percentile(lat, 50),
     p90: percentile(lat, 90),
     p99: percentile(lat, 99),
+    cpuMicrosPerDelivery: cpuMicros(cpuBefore, cpuAfter, total),
   };
 }
 
@@ -211,6 +214,7 @@ function report() {
   console.log(`  raw undici ceiling       ${n(ceiling.perSecond)} POSTs/s`);
   console.log(`  herald burst             ${n(burst.perSecond)} deliveries/s  (${(burst.perSecond / ceiling.perSecond).toFixed(2)} of ceiling)`);
   console.log(`  publish rate (HTTP API)  ${n(burst.publishesPerSecond)} messages/s`);
+  if (burst.cpuMicrosPerDelivery !== null) console.log(`  herald CPU per delivery  ${n(burst.cpuMicrosPerDelivery)} µs  (user + system, every thread, publishes included)`);
   console.log(`  publish→delivered        p50 ${n(burst.p50)} ms   p90 ${n(burst.p90)} ms   p99 ${n(burst.p99)} ms`);
   if (backlog) {
     console.log(`  backlog drain            ${n(backlog.deliveries)} deliveries at ${n(backlog.perSecond)}/s`);
@@ -246,13 +250,13 @@ function report() {
   }
   if (steady) {
     console.log(`  steady state (${opts.seconds} s per rate, open loop, ${ENDPOINTS} endpoints; latency from the scheduled send):`);
-    console.log("    store                          offered/s  delivered/s  backlog at end   p50 ms    p99 ms  kept up");
+    console.log("    store                          offered/s  delivered/s  backlog at end   p50 ms    p99 ms  CPU µs/delivery  kept up");
     for (const [store, runs] of Object.entries(steady)) {
       for (const r of runs) {
         const label = store === "postgres" ? "postgres, api + 2 workers" : "sqlite, one process";
         const notes = [r.failed ? `${r.failed} publishes failed` : "", r.undelivered ? `${n(r.undelivered)} never delivered` : "", r.lateSends > 50 ? `driver ${n(r.lateSends)} ms late` : ""].filter(Boolean).join(", ");
         console.log(
-          `    ${label.padEnd(28)} ${n(r.offered).padStart(11)} ${n(r.delivered).padStart(12)} ${n(r.backlog).padStart(15)} ${n(r.p50).padStart(8)} ${n(r.p99).padStart(9)}  ${r.keptUp ? "yes" : "no"}${notes ? `  (${notes})` : ""}`,
+          `    ${label.padEnd(28)} ${n(r.offered).padStart(11)} ${n(r.delivered).padStart(12)} ${n(r.backlog).padStart(15)} ${n(r.p50).padStart(8)} ${n(r.p99).padStart(9)} ${n(r.cpuMicros).padStart(16)}  ${r.keptUp ? "yes" : "no"}${notes ? `  (${notes})` : ""}`,
         );
       }
     }

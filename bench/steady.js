@@ -9,7 +9,7 @@
 // SQLite: one `herald serve`. PostgreSQL (with --store postgres): one `herald serve --role api` and
 // 2 `herald worker`s on a fresh schema, as bench/postgres.js does.
 import { Pool } from "undici";
-import { freePort, percentile, sleep, startHerald } from "./lib.js";
+import { cpuMicros, cpuSeconds, freePort, percentile, sleep, startHerald } from "./lib.js";
 import { URL_DEFAULT, withSchema } from "./postgres.js";
 
 const CONNECTIONS = 128;
@@ -42,7 +42,7 @@ async function onSqlite(o, rate) {
   const port = await freePort();
   const herald = await startHerald(["serve"], o.env(port, `steady-${rate}.db`));
   try {
-    return await steady(o, port, rate);
+    return await steady(o, port, rate, [herald.child.pid]);
   } finally {
     await herald.stop();
   }
@@ -54,13 +54,14 @@ async function onPostgres(o, db, rate) {
   const processes = [await startHerald(["serve", "--role", "api"], env)];
   try {
     for (let i = 0; i < (o.workers ?? 2); i++) processes.push(await startHerald(["worker"], env));
-    return await steady(o, port, rate);
+    return await steady(o, port, rate, processes.map((p) => p.child.pid));
   } finally {
     await Promise.all(processes.map((p) => p.stop()));
   }
 }
 
-async function steady(o, port, rate) {
+/** `pids`: Herald's processes, whose CPU time is summed over the window and the drain after it. */
+async function steady(o, port, rate, pids) {
   const client = await o.setup(port);
   await client.close();
   const pool = new Pool(`http://127.0.0.1:${port}`, { connections: CONNECTIONS });
@@ -72,6 +73,8 @@ async function steady(o, port, rate) {
     const warm = await offer(pool, o, perSecond, WARM_UP_SECONDS);
     await o.receiver.waitForCount(warm.sent * o.endpoints, 30_000).catch(() => {});
     await o.receiver.reset({ sentAt: true });
+    const cpu = () => pids.reduce((sum, pid) => (sum === null || cpuSeconds(pid) === null ? null : sum + cpuSeconds(pid)), 0);
+    const cpuBefore = cpu();
 
     const sent = await offer(pool, o, perSecond, o.seconds);
     const atEnd = await o.receiver.stats();
@@ -82,6 +85,7 @@ async function steady(o, port, rate) {
       () => true,
       () => false,
     );
+    const cpuAfter = cpu();
     const s = await o.receiver.stats(true);
     const lat = s.latencies.sort((a, b) => a - b);
     const delivered = atEnd.count;
@@ -98,6 +102,8 @@ async function steady(o, port, rate) {
       failed: sent.failed,
       lateSends: sent.lateMs,
       undelivered: drained ? 0 : offered - s.count,
+      // CPU per delivery, publishes included (PostgreSQL's own processes not counted).
+      cpuMicros: cpuMicros(cpuBefore, cpuAfter, s.count),
     };
   } finally {
     await pool.close();

@@ -42,6 +42,17 @@ export class ClaimLoop {
   private lastUntil = 0;
   /** Deadlines of claims that failed: what they may have leased is given back before the next claim. */
   private unanswered: number[] = [];
+  /**
+   * The last claim took everything due (short, neither cut by room nor by
+   * saturated endpoints), and nothing has been announced since: room freed by
+   * a completion finds nothing new in the store, so it does not wake the loop.
+   */
+  private drained = false;
+  /** When the current sleep ends (ms; 0 while awake), and the timer of a retry due before it. */
+  private sleepsUntil = 0;
+  private dueTimer: NodeJS.Timeout | null = null;
+  /** The earliest retry announced while awake: the next sleep ends by then. */
+  private dueHint = Number.POSITIVE_INFINITY;
 
   constructor(
     private readonly store: Store,
@@ -63,14 +74,43 @@ export class ClaimLoop {
   /** Stops claiming; resolves when the claim in progress (if any) is done. */
   async stop(): Promise<void> {
     this.running = false;
+    if (this.dueTimer) clearTimeout(this.dueTimer);
     this.wake();
     await this.loop;
   }
 
-  /** Look for due work now. */
+  /** Look for due work now: something may have become due (a publish, a release, a NOTIFY, an operator's action). */
   wake(): void {
+    this.drained = false;
     this.woken = true;
     this.wakeUp?.();
+  }
+
+  /**
+   * The dispatcher has room again. Claiming helps only if the last claim left
+   * due work behind (it was cut by room or skipped saturated endpoints) or
+   * something was announced since; otherwise the claim would come back empty.
+   */
+  roomFreed(): void {
+    if (this.drained) return;
+    this.woken = true;
+    this.wakeUp?.();
+  }
+
+  /** A retry was scheduled for `at` (ms): the loop wakes by then even if it sleeps longer. */
+  dueAt(at: number): void {
+    if (!this.running) return;
+    if (this.sleepsUntil === 0) {
+      this.dueHint = Math.min(this.dueHint, at);
+      return;
+    }
+    if (at >= this.sleepsUntil) return;
+    if (this.dueTimer) clearTimeout(this.dueTimer);
+    this.dueTimer = setTimeout(() => {
+      this.dueTimer = null;
+      this.wake();
+    }, Math.max(0, at - Date.now()));
+    this.dueTimer.unref();
   }
 
   private async run(): Promise<void> {
@@ -86,6 +126,9 @@ export class ClaimLoop {
         const until = Math.max(now + this.leaseMs, this.lastUntil + 1);
         this.lastUntil = until;
         const epoch = this.store.changeEpoch(); // before the claim reads the endpoints
+        const excludeEndpoints = this.target.saturated();
+        // Cleared by a wake during the claim: what it announced may have been written after the claim read.
+        this.drained = true;
         let jobs: DeliveryJob[];
         try {
           jobs = await this.store.claimDue({
@@ -93,9 +136,10 @@ export class ClaimLoop {
             now,
             leaseUntil: until,
             limit,
-            excludeEndpoints: this.target.saturated(),
+            excludeEndpoints,
           });
         } catch (err) {
+          this.drained = false;
           this.unanswered.push(until);
           this.traceClaim(now, limit, [], err);
           this.logger.error({ err }, "claiming due deliveries failed; retrying in 1s");
@@ -103,6 +147,7 @@ export class ClaimLoop {
           continue;
         }
         if (jobs.length > 0) this.traceClaim(now, limit, jobs);
+        if (jobs.length === limit || limit < this.tuning.claimBatch || excludeEndpoints.length > 0) this.drained = false;
         this.target.offer(jobs, until, epoch);
         if (jobs.length === limit) {
           await new Promise((r) => setImmediate(r));
@@ -167,11 +212,17 @@ export class ClaimLoop {
       this.woken = false;
       return Promise.resolve();
     }
+    if (this.dueHint !== Number.POSITIVE_INFINITY) {
+      ms = Math.min(ms, Math.max(0, this.dueHint - Date.now()));
+      this.dueHint = Number.POSITIVE_INFINITY;
+    }
+    this.sleepsUntil = Date.now() + ms;
     return new Promise((resolve) => {
       const timer = setTimeout(done, ms);
       const self = this;
       function done() {
         clearTimeout(timer);
+        self.sleepsUntil = 0;
         self.wakeUp = null;
         self.woken = false;
         resolve();

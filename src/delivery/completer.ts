@@ -7,6 +7,8 @@ export interface CompleterOptions {
   /** Completions that trigger a write at once. Default: 1000. */
   maxBatch?: number;
   onEffects?: (effects: CompletionEffects) => void;
+  /** After a batch is recorded: the earliest retry it scheduled (ms), if any. */
+  onRetry?: (at: number) => void;
 }
 
 /**
@@ -73,6 +75,11 @@ export class Completer {
       try {
         const effects = await this.store.complete(batch, Date.now());
         if (effects.disabled.length > 0 || effects.fenced.length > 0 || effects.promoted) this.options.onEffects?.(effects);
+        if (this.options.onRetry) {
+          let at = Number.POSITIVE_INFINITY;
+          for (const c of batch) if (c.status === "pending" && c.nextAttemptAt !== null && c.nextAttemptAt < at) at = c.nextAttemptAt;
+          if (at !== Number.POSITIVE_INFINITY) this.options.onRetry(at);
+        }
         return;
       } catch (err) {
         // The leases still protect these deliveries: if the store stays down,

@@ -102,10 +102,12 @@ export class Dispatcher {
     this.tuning = options.tuning;
     this.sender = options.sender ?? defaultDestinations({ connectionsPerOrigin: options.tuning.perEndpointConcurrency * 2, guard: options.guard });
     this.leaseMs = options.tuning.leaseMs;
-    this.held = new HeldLeases(options.store, this.owner, this.leaseMs, options.logger);
+    this.held = new HeldLeases(options.store, this.owner, this.leaseMs, options.logger, () => this.claims.wake());
     this.maxHeld = options.tuning.concurrency * 8;
     this.waitingCap = options.tuning.perEndpointConcurrency * 4;
     this.completer = new Completer(options.store, options.logger, {
+      // A retry recorded now may be due before the claim loop would look again.
+      onRetry: (at) => this.claims.dueAt(at),
       onEffects: (effects) => {
         for (const d of effects.disabled) this.endpointDisabled(d.endpointId, d.reason);
         // The next delivery of a FIFO queue is due: claim it now, not at the next poll.
@@ -290,7 +292,7 @@ export class Dispatcher {
         // Claiming helps only if this endpoint can take more and there is room;
         // otherwise the claim would come back empty.
         if (slot.waiting.length < this.tuning.perEndpointConcurrency && this.maxHeld - this.held.size >= this.tuning.claimBatch) {
-          this.wake();
+          this.claims.roomFreed();
         }
       });
     this.inflight.add(p);

@@ -29,6 +29,8 @@ export class HeldLeases {
     private readonly owner: string,
     private readonly leaseMs: number,
     private readonly logger: Logger,
+    /** Called once released leases are written: that work is due in the store again. */
+    private readonly onReleased: () => void = () => {},
   ) {}
 
   get size(): number {
@@ -113,7 +115,7 @@ export class HeldLeases {
     if (this.toRelease.length === 0) return Promise.resolve();
     const held = this.toRelease;
     this.toRelease = [];
-    return this.store.releaseLeases(this.owner, held, Date.now()).catch((err) => {
+    return this.store.releaseLeases(this.owner, held, Date.now()).then(this.onReleased, (err) => {
       this.logger.warn({ err, count: held.length }, "could not release leases; they will run out");
     });
   }
