@@ -21,6 +21,7 @@ import type {
 } from "../store.js";
 import * as admin from "./admin.js";
 import * as catalog from "./catalog.js";
+import { AppCache } from "./app-cache.js";
 import { Checkpointer } from "./checkpointer.js";
 import { Db } from "./db.js";
 import { acquireDeliveryLock } from "./delivery-lock.js";
@@ -53,6 +54,8 @@ export class SqliteStore implements Store {
   /** Null in memory: nothing to sync or checkpoint. */
   private readonly walSync: WalSync | null;
   private readonly checkpointer: Checkpointer | null;
+  /** Read on the queue connection, like every read on the publish path: see `getApplication`. */
+  private readonly apps = new AppCache(() => this.queue);
 
   constructor(readonly path: string) {
     this.db = new Db(path);
@@ -78,14 +81,27 @@ export class SqliteStore implements Store {
   async setSetting(key: string, value: string) { catalog.setSetting(this.db, key, value); }
   async setSettingIfAbsent(key: string, value: string) { return catalog.setSettingIfAbsent(this.db, key, value); }
 
-  async createApplication(app: Application) { return catalog.createApplication(this.db, app); }
-  async getApplication(idOrUid: string) { return catalog.getApplication(this.db, idOrUid); }
+  async createApplication(app: Application) {
+    this.apps.clear();
+    return catalog.createApplication(this.db, app);
+  }
+  /**
+   * From `AppCache`, read on the queue connection like every read on the publish path: SQLite drops a
+   * connection's whole page cache when another connection wrote, and publishes write on that one.
+   */
+  async getApplication(idOrUid: string) { return this.apps.get(idOrUid); }
   async listApplications(page: PageRequest) { return catalog.listApplications(this.db, page); }
-  async updateApplication(id: ApplicationId, patch: ApplicationPatch, now: number) { return catalog.updateApplication(this.db, id, patch, now); }
-  async deleteApplication(id: ApplicationId) { return catalog.deleteApplication(this.db, id); }
+  async updateApplication(id: ApplicationId, patch: ApplicationPatch, now: number) {
+    this.apps.clear();
+    return catalog.updateApplication(this.db, id, patch, now);
+  }
+  async deleteApplication(id: ApplicationId) {
+    this.apps.clear();
+    return catalog.deleteApplication(this.db, id);
+  }
 
   async createEventType(type: EventType) { return catalog.createEventType(this.db, type); }
-  async getEventType(name: string) { return catalog.getEventType(this.db, name); }
+  async getEventType(name: string) { return catalog.getEventType(this.queue, name); }
   async listEventTypes(page: PageRequest & { includeArchived?: boolean }) { return catalog.listEventTypes(this.db, page); }
   async updateEventType(name: string, patch: EventTypePatch, now: number) { return catalog.updateEventType(this.db, name, patch, now); }
   async deleteEventType(name: string) { return catalog.deleteEventType(this.db, name); }
