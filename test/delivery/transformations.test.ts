@@ -23,7 +23,8 @@ describe("transformations on real deliveries", () => {
 
   beforeEach(async () => {
     // One retry soon after the first attempt, so a failed transformation shows the schedule at work.
-    ({ herald, close, query } = await openTestHerald({ HERALD_RETRY_SCHEDULE: "0s,200ms" }));
+    // 500 ms per handler run, not the default 100 ms: a handler that throws at once must not time out on a starved machine.
+    ({ herald, close, query } = await openTestHerald({ HERALD_RETRY_SCHEDULE: "0s,200ms", HERALD_TRANSFORM_TIMEOUT: "500ms" }));
     await herald.start();
     receiver = await startReceiver();
     other = await startReceiver();
@@ -106,7 +107,7 @@ describe("transformations on real deliveries", () => {
 
   it.each([
     ["throws", "function handler(w) { return w.payload.missing.field; }", /^handler threw: TypeError: /],
-    ["loops", "function handler(w) { while (true) {} }", /^timed out after 100 ms$/],
+    ["loops", "function handler(w) { while (true) {} }", /^timed out after 500 ms$/],
     ["allocates too much", "function handler(w) { w.payload = { big: 'x'.repeat(64 * 1024 * 1024) }; return w; }", /^ran out of memory \(the limit is 16 MiB\)$/],
     ["returns undefined", "function handler(w) { w.payload = {}; }", /^handler threw: TypeError: handler returned undefined/],
     ["returns a string payload", "function handler(w) { w.payload = 'x'; return w; }", /^handler returned an invalid webhook: payload must be a JSON object$/],
