@@ -52,6 +52,7 @@ export async function startReceiver() {
 /**
  * Starts the built `herald` CLI and resolves once it listens (or, for a worker, once it started).
  * `bin`: another build's bin/herald.js (the publish path's baseline). BENCH_NODE_ARGS: node flags (--cpu-prof…).
+ * BENCH_ECHO=1: Herald's own output is passed through to the benchmark's stderr.
  */
 export async function startHerald(args, env, bin = here("../bin/herald.js")) {
   const child = spawn(process.execPath, [...(process.env.BENCH_NODE_ARGS ? process.env.BENCH_NODE_ARGS.split(" ") : []), bin, ...args], {
@@ -60,7 +61,7 @@ export async function startHerald(args, env, bin = here("../bin/herald.js")) {
   });
   let out = "";
   child.stdout.on("data", (d) => (out += d));
-  child.stderr.on("data", (d) => (out += d));
+  child.stderr.on("data", (d) => { out += d; if (process.env.BENCH_ECHO) process.stderr.write(d); });
   const deadline = Date.now() + 15_000;
   while (!/listening on|worker delivering/.test(out)) {
     if (child.exitCode !== null || Date.now() > deadline) throw new Error(`herald did not start:\n${out}`);
