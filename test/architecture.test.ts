@@ -56,6 +56,17 @@ describe("layers", () => {
     expect(cycles).toEqual([]);
   });
 
+  it("keeps each store's folder to itself: what both use is in src/store/sql/", () => {
+    const crossing: string[] = [];
+    for (const [from, targets] of graph) {
+      const dialect = /^store\/(sqlite|postgres)\//.exec(relative(SRC, from))?.[1];
+      if (!dialect) continue;
+      const other = dialect === "sqlite" ? "postgres" : "sqlite";
+      for (const to of targets) if (relative(SRC, to).startsWith(`store/${other}/`)) crossing.push(`${relative(SRC, from)} → ${relative(SRC, to)}`);
+    }
+    expect(crossing).toEqual([]);
+  });
+
   it("keeps core free of every other layer, and the store free of the HTTP API", () => {
     expect([...(edges.get("core") ?? [])]).toEqual([]);
     for (const layer of ["store", "service", "publish", "delivery", "catalog", "ops", "security"]) {

@@ -1,7 +1,7 @@
 import { HeraldError } from "../../core/errors.js";
 import type { AdminKeyId, ApplicationId, EndpointId, MessageId, OperationalEventId } from "../../core/ids.js";
 import type { AdminKey, OperationalEvent, OperationalEventType } from "../model.js";
-import { cursorOf, toPage } from "../sqlite/paging.js";
+import { cursorOf, toPage } from "../sql/paging.js";
 import type { OperationalEventFilter, Page, PageRequest } from "../store.js";
 import { isUniqueViolation } from "./catalog.js";
 import type { PgDb } from "./db.js";

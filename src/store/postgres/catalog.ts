@@ -1,9 +1,9 @@
 import { HeraldError } from "../../core/errors.js";
 import type { ApplicationId } from "../../core/ids.js";
 import type { Application, EventType } from "../model.js";
-import { definedOnly } from "../sqlite/catalog.js";
-import { cursorOf, toPage } from "../sqlite/paging.js";
-import { type ApplicationRow, type EventTypeRow, jsonOrNull, toApplication, toEventType } from "../sqlite/rows.js";
+import { definedOnly } from "../sql/rows.js";
+import { cursorOf, toPage } from "../sql/paging.js";
+import { type ApplicationRow, type EventTypeRow, jsonOrNull, toApplication, toEventType } from "../sql/rows.js";
 import type { ApplicationPatch, EventTypePatch, Page, PageRequest } from "../store.js";
 import type { PgDb } from "./db.js";
 

@@ -1,8 +1,8 @@
 import type { ApplicationId, EndpointId } from "../../core/ids.js";
 import type { Endpoint } from "../model.js";
 import { patchColumns, RESET_FAILURES_WHERE } from "../sql/endpoint-patch.js";
-import { cursorOf, toPage } from "../sqlite/paging.js";
-import { type EndpointRow, jsonOrNull, toEndpoint } from "../sqlite/rows.js";
+import { cursorOf, toPage } from "../sql/paging.js";
+import { type EndpointRow, jsonOrNull, toEndpoint } from "../sql/rows.js";
 import type { EndpointPatch, EndpointStatusChange, NewEndpoint, Page, PageRequest } from "../store.js";
 import { DUE_CHANNEL, type PgDb } from "./db.js";
 import { lockEndpoints, orderingChanged } from "./fifo.js";

@@ -1,7 +1,7 @@
 import { type EndpointId, type MessageId, newId } from "../../core/ids.js";
 import type { Attempt, Delivery, DeliveryStatus, Message } from "../model.js";
-import { cursorOf, toPage } from "../sqlite/paging.js";
-import { type AttemptRow, type DeliveryRow, type MessageRow, toAttempt, toDelivery, toMessage } from "../sqlite/rows.js";
+import { cursorOf, toPage } from "../sql/paging.js";
+import { type AttemptRow, type DeliveryRow, type MessageRow, toAttempt, toDelivery, toMessage } from "../sql/rows.js";
 import { endpointStatsFrom, STATS_SAMPLE, type StatsAttemptRow } from "../stats.js";
 import type { AttemptFilter, EndpointStats, MessageFilter, Page, PageRequest } from "../store.js";
 import { lockEndpoints, requeued } from "./fifo.js";

@@ -1,7 +1,7 @@
 import { endpointsFor } from "../../core/filters.js";
 import { newId } from "../../core/ids.js";
 import type { Endpoint, Message } from "../model.js";
-import { type EndpointRow, type MessageRow, toEndpoint, toMessage } from "../sqlite/rows.js";
+import { type EndpointRow, type MessageRow, toEndpoint, toMessage } from "../sql/rows.js";
 import type { DeliveryJob, PublishOptions, PublishRequest, PublishResult } from "../store.js";
 import { DUE_CHANNEL, type Queryable } from "./db.js";
 import { advance, lockEndpoints, saveSequences } from "./fifo.js";

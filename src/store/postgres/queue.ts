@@ -1,6 +1,6 @@
 import type { DeliveryId, EndpointId, MessageId } from "../../core/ids.js";
 import type { DisabledReason, Endpoint } from "../model.js";
-import { type EndpointRow, toEndpoint } from "../sqlite/rows.js";
+import { type EndpointRow, toEndpoint } from "../sql/rows.js";
 import { CLAIMED_COLUMNS, type ClaimedDeliveryRow, toClaimedDelivery } from "../claimed.js";
 import type { ClaimOptions, Completion, CompletionEffects, DeliveryJob, HeldLease, LeaseCheck } from "../store.js";
 import { DUE_CHANNEL, type PgDb } from "./db.js";

@@ -1,6 +1,6 @@
 import { idFloor } from "../retention.js";
 import { TRIAGE_COLUMNS, type TriageFiguresRow, type TriageRow, toTriagePage } from "../sql/triage-rows.js";
-import { cursorOf } from "../sqlite/paging.js";
+import { cursorOf } from "../sql/paging.js";
 import type { Page, PageRequest, TriageEntry, TriageFilter } from "../store.js";
 import type { PgDb } from "./db.js";
 

@@ -1,4 +1,4 @@
-import { jsonOrNull } from "../sqlite/rows.js";
+import { jsonOrNull } from "./rows.js";
 import type { EndpointPatch } from "../store.js";
 
 /**

@@ -1,6 +1,6 @@
 import type { ApplicationId, AttemptId, EndpointId, MessageId } from "../../core/ids.js";
 import type { AttemptErrorKind, DisabledReason, EndpointStatus } from "../model.js";
-import { toPage } from "../sqlite/paging.js";
+import { toPage } from "./paging.js";
 import type { Page, TriageEntry } from "../store.js";
 
 /**

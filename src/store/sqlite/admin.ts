@@ -3,7 +3,7 @@ import type { AdminKeyId, ApplicationId, EndpointId, MessageId, OperationalEvent
 import type { AdminKey, OperationalEvent, OperationalEventType } from "../model.js";
 import type { OperationalEventFilter, Page, PageRequest } from "../store.js";
 import type { Db } from "./db.js";
-import { cursorOf, toPage } from "./paging.js";
+import { cursorOf, toPage } from "../sql/paging.js";
 
 /** Admin keys and the operational-event log (migration 2). */
 

@@ -3,8 +3,8 @@ import { type ApplicationId, isId } from "../../core/ids.js";
 import type { Application, EventType } from "../model.js";
 import type { ApplicationPatch, EventTypePatch, Page, PageRequest } from "../store.js";
 import type { Db } from "./db.js";
-import { cursorOf, toPage } from "./paging.js";
-import { type ApplicationRow, type EventTypeRow, jsonOrNull, toApplication, toEventType } from "./rows.js";
+import { cursorOf, toPage } from "../sql/paging.js";
+import { type ApplicationRow, definedOnly, type EventTypeRow, jsonOrNull, toApplication, toEventType } from "../sql/rows.js";
 
 /** Settings, applications and event types: the small, rarely written tables. */
 
@@ -119,7 +119,3 @@ export function updateEventType(db: Db, name: string, patch: EventTypePatch, now
 export const deleteEventType = (db: Db, name: string): boolean =>
   db.run("DELETE FROM event_types WHERE name = ?", name).changes > 0;
 
-/** A patch without its `undefined` fields, so spreading it keeps current values. */
-export function definedOnly<T extends object>(patch: T): Partial<T> {
-  return Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) as Partial<T>;
-}

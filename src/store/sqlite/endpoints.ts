@@ -4,8 +4,8 @@ import { patchColumns, RESET_FAILURES_WHERE } from "../sql/endpoint-patch.js";
 import type { EndpointPatch, EndpointStatusChange, NewEndpoint, Page, PageRequest } from "../store.js";
 import type { Db } from "./db.js";
 import { orderingChanged } from "./fifo.js";
-import { cursorOf, toPage } from "./paging.js";
-import { type EndpointRow, jsonOrNull, toEndpoint } from "./rows.js";
+import { cursorOf, toPage } from "../sql/paging.js";
+import { type EndpointRow, jsonOrNull, toEndpoint } from "../sql/rows.js";
 
 export function createEndpoint(db: Db, ep: NewEndpoint): Endpoint {
   const endpoint: Endpoint = {

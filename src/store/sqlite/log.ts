@@ -3,8 +3,8 @@ import type { Attempt, Delivery, DeliveryStatus, Message } from "../model.js";
 import type { AttemptFilter, EndpointStats, MessageFilter, Page, PageRequest } from "../store.js";
 import type { Db } from "./db.js";
 import { requeued } from "./fifo.js";
-import { cursorOf, toPage } from "./paging.js";
-import { type AttemptRow, type DeliveryRow, type MessageRow, toAttempt, toDelivery, toMessage } from "./rows.js";
+import { cursorOf, toPage } from "../sql/paging.js";
+import { type AttemptRow, type DeliveryRow, type MessageRow, toAttempt, toDelivery, toMessage } from "../sql/rows.js";
 import { endpointStatsFrom, STATS_SAMPLE, type StatsAttemptRow } from "../stats.js";
 
 /** Reading the message and attempt log, and putting deliveries back in the queue. */

@@ -5,7 +5,7 @@ import type { DeliveryJob, PublishOptions, PublishRequest, PublishResult } from 
 import type { Db } from "./db.js";
 import { endpointsOfApp } from "./endpoints.js";
 import { advance, takeSeq } from "./fifo.js";
-import { type MessageRow, toMessage } from "./rows.js";
+import { type MessageRow, toMessage } from "../sql/rows.js";
 
 const INSERT_MESSAGE =
   "INSERT INTO messages (id, app_id, event_type, event_id, payload, channels, created_at, trace_context) VALUES (?, ?, ?, ?, ?, ?, ?, ?)";

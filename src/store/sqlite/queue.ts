@@ -4,7 +4,7 @@ import { CLAIMED_COLUMNS, type ClaimedDeliveryRow, toClaimedDelivery } from "../
 import type { ClaimOptions, Completion, CompletionEffects, DeliveryJob, HeldLease, LeaseCheck } from "../store.js";
 import { type Db, jsonList } from "./db.js";
 import { advance } from "./fifo.js";
-import { type EndpointRow, toEndpoint } from "./rows.js";
+import { type EndpointRow, toEndpoint } from "../sql/rows.js";
 
 
 // A lease is written as next_attempt_at = lease deadline: a delivery whose

@@ -2,7 +2,7 @@ import { idFloor } from "../retention.js";
 import { TRIAGE_COLUMNS, type TriageFiguresRow, type TriageRow, toTriagePage } from "../sql/triage-rows.js";
 import type { Page, PageRequest, TriageEntry, TriageFilter } from "../store.js";
 import type { Db } from "./db.js";
-import { cursorOf } from "./paging.js";
+import { cursorOf } from "../sql/paging.js";
 
 /**
  * The operator's triage list: every application's endpoints that are disabled

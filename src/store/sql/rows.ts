@@ -12,7 +12,10 @@ import type {
   Message,
 } from "../model.js";
 
-/** Row shapes as SQLite returns them, and their mapping to the model. */
+/**
+ * Row shapes as both stores read them (PostgreSQL casts its columns to these shapes: numbers as
+ * float8, JSON as text, so every client parses alike), and their mapping to the model.
+ */
 
 const json = <T>(text: string | null, fallback: T): T => (text === null ? fallback : (JSON.parse(text) as T));
 
@@ -197,3 +200,8 @@ export const toAttempt = (r: AttemptRow): Attempt => ({
 
 /** Serializes a nullable JSON column. */
 export const jsonOrNull = (value: unknown): string | null => (value === null || value === undefined ? null : JSON.stringify(value));
+
+/** A patch without its `undefined` fields, so spreading it keeps current values. */
+export function definedOnly<T extends object>(patch: T): Partial<T> {
+  return Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
