@@ -43,7 +43,7 @@ export async function measurePeers(o) {
   const body = JSON.stringify(o.payload);
   const endpoints = Array.from({ length: o.endpoints }, (_, i) => ({ url: `${o.receiver.url}/ep${i}`, secret: randomBytes(24).toString("base64") }));
   const rows = [];
-  rows.push({ name: "herald (sqlite, one process)", durability: "synchronous=FULL: fsync before each 202 (group commit)", burst: o.heraldBurst, drain: await heraldDrain(o) });
+  rows.push({ name: "herald (sqlite, one process)", durability: "WAL fdatasync before each 202 (group commit)", burst: o.heraldBurst, drain: await heraldDrain(o) });
 
   const main = new Redis({ host: "127.0.0.1", port: 6379, lazyConnect: true, maxRetriesPerRequest: 1 });
   await main.connect();
