@@ -59,9 +59,11 @@ export class SqliteStore implements Store {
 
   constructor(readonly path: string) {
     this.db = new Db(path);
-    const onFile = path !== ":memory:";
-    this.walSync = onFile ? new WalSync(`${path}-wal`) : null;
-    this.checkpointer = onFile ? new Checkpointer(path) : null;
+    // A file system where WAL mode cannot be used (SQLite then keeps its rollback journal): publishes
+    // go through the synced connection, as they did before the WAL sync moved off the event loop.
+    const wal = path !== ":memory:" && this.db.raw.pragma("journal_mode", { simple: true }) === "wal";
+    this.walSync = wal ? new WalSync(`${path}-wal`) : null;
+    this.checkpointer = wal ? new Checkpointer(path) : null;
   }
 
   private get queue(): Db {
@@ -118,9 +120,10 @@ export class SqliteStore implements Store {
 
   /** Committed on the unsynced connection, answered once the WAL is synced: as durable as a FULL commit, without the wait on the event loop. */
   async publish(batch: readonly PublishRequest[], options: PublishOptions) {
+    if (!this.walSync) return publish(this.db, batch, options);
     const results = publish(this.queue, batch, options);
     this.checkpointer?.start();
-    await this.walSync?.sync();
+    await this.walSync.sync();
     return results;
   }
 
