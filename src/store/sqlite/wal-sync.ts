@@ -19,6 +19,8 @@ export class WalSync {
   /** The sync running now, and the one queued behind it for callers that committed after it started. */
   private running: Promise<void> | null = null;
   private next: Promise<void> | null = null;
+  /** How many fdatasyncs were started: what sharing them saves shows here (tests, diagnostics). */
+  started = 0;
 
   constructor(private readonly walPath: string) {}
 
@@ -44,6 +46,7 @@ export class WalSync {
     // The file exists from the first commit on; opened once, kept (SQLite keeps the same file while any connection is open).
     this.fd ??= openSync(this.walPath, "r");
     const fd = this.fd;
+    this.started++;
     return new Promise((resolve, reject) => fdatasync(fd, (err) => (err ? reject(err) : resolve())));
   }
 
