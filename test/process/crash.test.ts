@@ -20,16 +20,21 @@ describe("crash safety", () => {
     const seen = new Map<string, Set<string>>();
     /** Requests not answered yet: attempts in flight. */
     let open = 0;
-    // A slowish receiver keeps attempts in flight when the kill lands.
+    // A slowish receiver keeps attempts in flight when the kill lands, and one slow endpoint (32 attempts
+    // in flight, 100 ms each: at most 320 a second) keeps acknowledged messages waiting whatever the
+    // machine's speed, so the restart has queued work to finish, not only cut-off attempts.
     const receiver = await startReceiver((r, res) => {
       const id = String(r.headers["webhook-id"]);
       if (!seen.has(id)) seen.set(id, new Set());
       seen.get(id)!.add(r.path);
       open++;
-      setTimeout(() => {
-        open--;
-        res.end();
-      }, 5);
+      setTimeout(
+        () => {
+          open--;
+          res.end();
+        },
+        r.path.startsWith("/ep2") ? 100 : 5,
+      );
     });
     const port = await freePort();
     // SQLite, or PostgreSQL under HERALD_TEST_STORE=postgres: there the restarted
@@ -99,8 +104,8 @@ describe("crash safety", () => {
 
     expect(acknowledged.size).toBeGreaterThanOrEqual(600);
     expect(missing()).toEqual([]);
-    // The kill really interrupted work: attempts were in flight, and (on SQLite,
-    // whose publishes outrun one worker) acknowledged messages were still undelivered.
+    // The kill really interrupted work: attempts were in flight, and (on SQLite, whose
+    // publishes outrun the slow endpoint) acknowledged messages were still undelivered.
     expect(inFlightAtKill).toBeGreaterThan(0);
     if (db.url.startsWith("sqlite:")) expect(missingBeforeRestart).toBeGreaterThan(0);
   }, 60_000);
