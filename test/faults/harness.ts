@@ -12,7 +12,6 @@
  */
 import type { ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
-import { createServer } from "node:net";
 import { Pool } from "undici";
 import { HERALD_BIN, type Spawned, spawnHerald } from "../helpers/process.js";
 import { type Receiver, startReceiver } from "../helpers/receiver.js";
@@ -34,13 +33,8 @@ export const BASE_ENV: Record<string, string> = {
   HERALD_LOG_LEVEL: "warn",
 };
 
-export async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
+/** The shared helper's, re-exported for the setups. */
+export { freePort } from "../helpers/process.js";
 
 /** Stable pseudo-random choice per message: the same message is treated the same way on every attempt. */
 export function bucket(messageId: string, buckets: number): number {
