@@ -7,13 +7,14 @@ import { BatchFaults, checkBatchSize, MAX_BATCH_MESSAGES } from "./publish/batch
 import type { EndpointCreateInput, EndpointPatchInput } from "./service/endpoint-input.js";
 import { EventCatalog } from "./catalog/catalog.js";
 import { type HeraldConfig, type RawSettings, resolveConfig } from "./config/config.js";
-import { HeraldError, notFound } from "./core/errors.js";
+import { ConfigError, HeraldError, notFound } from "./core/errors.js";
 import { checkJsonText } from "./core/json-limits.js";
 import { checker } from "./core/validation.js";
 import { Channel, EventTypeName } from "./core/schemas.js";
 import { Type } from "@sinclair/typebox";
 import { type EndpointId, newId } from "./core/ids.js";
 import { Dispatcher } from "./delivery/dispatcher.js";
+import { DeliveryThread } from "./delivery/thread.js";
 import { createLogger } from "./log.js";
 import { HeraldMetrics } from "./observability/metrics.js";
 import { heraldTracer } from "./observability/tracing.js";
@@ -47,6 +48,15 @@ export interface HeraldOptions {
    * unless your program (or `HERALD_OTEL` with `herald serve`) registered an SDK.
    */
   tracerProvider?: TracerProvider;
+  /**
+   * Delivers from a thread of its own (`herald serve` does, unless
+   * `HERALD_DELIVERY_THREAD=off`): the thread opens its own Herald of role
+   * `worker` from `settings` and `config`, so the API's work and delivery's use
+   * both cores. Not with `logger`, `guard` or `tracerProvider` (they cannot
+   * cross threads), nor with an in-memory SQLite database. Default: false
+   * (delivery on the caller's event loop).
+   */
+  deliveryThread?: boolean;
 }
 
 /**
@@ -63,7 +73,9 @@ export interface HeraldOptions {
 export type { PublishBatchItem, PublishRequestInput } from "./publish/types.js";
 
 export class Herald {
+  /** The in-process dispatcher: null for the `api` role, and when delivery runs in a thread (`deliveryThread`). */
   readonly dispatcher: Dispatcher | null;
+  private readonly deliveryThread: DeliveryThread | null;
   readonly publisher: GroupCommitPublisher;
   /** Payload validation against the event catalog's schemas (shared with the API). */
   readonly catalog: EventCatalog;
@@ -89,13 +101,19 @@ export class Herald {
     /** Checks every connection of every attempt (and endpoint URLs at creation). */
     readonly guard: SsrfGuard,
     tracerProvider?: TracerProvider,
+    thread?: Omit<ConstructorParameters<typeof DeliveryThread>[0], "metrics" | "logger">,
   ) {
     const tracer = heraldTracer(tracerProvider);
     const metrics = new HeraldMetrics({ store, role: config.role });
     this.metrics = metrics;
     this.transforms = new TransformPool({ limits: { timeoutMs: config.transformTimeoutMs } });
+    this.deliveryThread = thread && config.role !== "api" ? new DeliveryThread({ ...thread, metrics, logger }) : null;
+    if (this.deliveryThread) {
+      const t = this.deliveryThread;
+      metrics.beforeScrape = () => t.flushMetrics();
+    }
     this.dispatcher =
-      config.role === "api"
+      config.role === "api" || this.deliveryThread
         ? null
         : new Dispatcher({
             store,
@@ -118,19 +136,20 @@ export class Herald {
       firstDelayMs: config.retry.schedule[0] ?? 0,
       lease: (now) => dispatcher?.leaseForPublish(now),
       onJobs: (jobs, lease) => dispatcher?.offer(jobs, lease.until, lease.epoch),
-      onCommitted: () => dispatcher?.wake(),
+      onCommitted: () => this.wakeDelivery(),
       onPublished: (created) => metrics.publish(created),
       tracer,
       logger,
     });
     this.catalog = new EventCatalog(store, { logger });
     this.ops = new OperationalEvents({ store, publisher: this.publisher, logger, webhook: config.operationalWebhook });
-    this.endpointWrites = new EndpointWrites({ store, ops: this.ops, checkUrl: (url) => guard.checkUrl(url), wake: () => dispatcher?.wake() });
+    this.endpointWrites = new EndpointWrites({ store, ops: this.ops, checkUrl: (url) => guard.checkUrl(url), wake: () => this.wakeDelivery() });
   }
 
   /** Resolves the configuration, opens the store and applies migrations. */
   static async open(options: HeraldOptions = {}): Promise<Herald> {
     const config = resolveConfig(options.settings ?? {}, options.config);
+    const thread = options.deliveryThread ? deliveryThreadOf(options, config) : undefined;
     const logger = options.logger ?? createLogger(config.logLevel, undefined, { pretty: config.dev });
     const guard = new SsrfGuard({ ...options.guard, allowedNetworks: config.allowedNetworks });
     const ring = config.encryptionKey === undefined ? undefined : parseKeyRing(config.encryptionKey);
@@ -143,7 +162,7 @@ export class Herald {
       await store.close();
       throw err;
     }
-    const herald = new Herald(config, store, logger, guard, options.tracerProvider);
+    const herald = new Herald(config, store, logger, guard, options.tracerProvider, thread);
     try {
       await herald.ops.setup();
     } catch (err) {
@@ -167,7 +186,19 @@ export class Herald {
     return this.starting;
   }
 
+  /** Deliveries became due now: the dispatcher (or the delivery thread) claims them without waiting for its poll. */
+  private wakeDelivery(): void {
+    this.dispatcher?.wake();
+    this.deliveryThread?.wake();
+  }
+
   private async startDelivering(): Promise<void> {
+    if (this.deliveryThread) {
+      if (this.stopping) return;
+      await this.deliveryThread.start();
+      this.logger.info("delivering from a thread of its own (HERALD_DELIVERY_THREAD=off keeps delivery on the main thread)");
+      return;
+    }
     if (!this.dispatcher || this.dispatcher.running || this.stopping) return;
     const dispatcher = this.dispatcher;
     // SQLite: takes the file's delivery lock, or refuses (another process
@@ -269,7 +300,7 @@ export class Herald {
    * });
    */
   transaction<T>(fn: (tx: SqliteTransaction) => T): T {
-    return sqliteTransaction(this.outboxContext(), fn, () => this.dispatcher?.wake());
+    return sqliteTransaction(this.outboxContext(), fn, () => this.wakeDelivery());
   }
 
   /**
@@ -378,7 +409,7 @@ export class Herald {
       config: this.config,
       publisher: this.publisher,
       logger: this.logger,
-      wake: () => this.dispatcher?.wake(),
+      wake: () => this.wakeDelivery(),
       checkUrl: (url) => this.guard.checkUrl(url),
       catalog: this.catalog,
       ops: this.ops,
@@ -404,6 +435,7 @@ export class Herald {
       await this.ops.close();
       await this.publisher.close();
       await this.dispatcher?.stop();
+      await this.deliveryThread?.stop();
       await this.transforms.close();
       await this.retention?.stop();
       await this.detachWorker?.();
@@ -412,6 +444,16 @@ export class Herald {
     })();
     return this.stopping;
   }
+}
+
+/** What the delivery thread opens its Herald from; refuses what cannot cross threads. */
+function deliveryThreadOf(options: HeraldOptions, config: HeraldConfig): { settings: RawSettings; config: Partial<HeraldConfig> } {
+  const local = (["logger", "guard", "tracerProvider"] as const).filter((k) => options[k] !== undefined);
+  if (local.length > 0) throw new ConfigError(`deliveryThread: cannot be combined with ${local.join(", ")} (they cannot cross threads)`);
+  if (config.store.kind === "sqlite" && (config.store.path === ":memory:" || config.store.path === "")) {
+    throw new ConfigError("deliveryThread: an in-memory SQLite database cannot be shared with a thread; use a file");
+  }
+  return { settings: options.settings ?? {}, config: options.config ?? {} };
 }
 
 const BatchItem = Type.Object(

@@ -21,21 +21,26 @@ export function decide(
   random: () => number = Math.random,
 ): Completion {
   const { delivery } = job;
-  const cycleStartedAt = delivery.cycleStartedAt ?? startedAt;
-  const base = {
+  // One object per attempt, built once (this runs for every attempt: no spreads).
+  const completion: Completion = {
     deliveryId: delivery.id,
     lease: job.lease,
     endpointId: delivery.endpointId,
-    ...fifo(job),
     attempts: attemptNumber,
-    cycleStartedAt,
+    cycleStartedAt: delivery.cycleStartedAt ?? startedAt,
     attempt: attemptRow(job, result, attemptNumber, startedAt, url),
+    status: "failed",
+    scheduleIndex: delivery.scheduleIndex,
+    nextAttemptAt: null,
   };
+  if (job.endpoint.ordering === "fifo") completion.fifo = true;
   if (result.ok) {
-    return { ...base, status: "succeeded", scheduleIndex: delivery.scheduleIndex, nextAttemptAt: null };
+    completion.status = "succeeded";
+    return completion;
   }
   if (result.statusCode === 410) {
-    return { ...base, status: "failed", scheduleIndex: delivery.scheduleIndex, nextAttemptAt: null, disableEndpoint: "gone" };
+    completion.disableEndpoint = "gone";
+    return completion;
   }
   const nextIndex = delivery.scheduleIndex + 1;
   let delay = delayBefore(policy, nextIndex, random);
@@ -43,14 +48,16 @@ export function decide(
     // A FIFO endpoint's head that exhausts its schedule ends (`failed`) and the
     // next message goes. It does not disable the endpoint: the queue behind it
     // was held, so "nothing succeeded meanwhile" says nothing of the receiver.
-    if (job.endpoint.ordering === "fifo") return { ...base, status: "failed", scheduleIndex: delivery.scheduleIndex, nextAttemptAt: null };
-    return { ...base, status: "failed", scheduleIndex: delivery.scheduleIndex, nextAttemptAt: null, disableEndpoint: "failing" };
+    if (job.endpoint.ordering !== "fifo") completion.disableEndpoint = "failing";
+    return completion;
   }
   if (result.statusCode === 429 || result.statusCode === 503) {
     delay = applyRetryAfter(delay, parseRetryAfter(result.headers?.["retry-after"], startedAt));
   }
-  const finishedAt = startedAt + result.durationMs;
-  return { ...base, status: "pending", scheduleIndex: nextIndex, nextAttemptAt: finishedAt + delay };
+  completion.status = "pending";
+  completion.scheduleIndex = nextIndex;
+  completion.nextAttemptAt = startedAt + result.durationMs + delay;
+  return completion;
 }
 
 /**

@@ -1,9 +1,13 @@
+import { boundedMemo } from "../core/memo.js";
 import type { DeliveryJob } from "../store/store.js";
 import type { TransformPool } from "../transform/pool.js";
 import { transform } from "../transform/run.js";
 import { webhookOf } from "../transform/webhook.js";
 import { failedResult, type PreparedAttempt, type SendResult } from "./destinations/index.js";
 import { attemptHeaders, oauth2Request } from "./request.js";
+
+/** Endpoint URLs parsed once (they change rarely); the destinations only read them, never change them. */
+const parsedUrl = boundedMemo(10_000, (url: string) => new URL(url));
 
 /** An attempt ready to send, or one that ends here: its transformation failed, or cancelled it. `url` is what the attempt log records. */
 export type Preparation =
@@ -35,7 +39,7 @@ export async function prepareAttempt(
     return {
       kind: "send",
       url: endpoint.url,
-      attempt: { url: new URL(endpoint.url), headers: attemptHeaders(job, attemptNumber, now, traceparent), body: message.payload, ...common },
+      attempt: { url: parsedUrl(endpoint.url), headers: attemptHeaders(job, attemptNumber, now, traceparent), body: message.payload, ...common },
     };
   }
   const started = performance.now();

@@ -43,6 +43,15 @@ const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10
 
 const statusClass = (code: number | null): string => (code === null ? "none" : code >= 100 && code < 600 ? `${Math.floor(code / 100)}xx` : "other");
 
+/** One attempt as the metrics count it: `[success, errorKind, statusCode, durationMs]` (cheap to pass between threads). */
+export type AttemptSample = [success: boolean, errorKind: AttemptErrorKind | null, statusCode: number | null, durationMs: number];
+
+/** Where a delivery thread's counts go instead (src/delivery-thread-entry.ts): to the main thread's metrics. */
+export interface MetricsForward {
+  attempt(sample: AttemptSample): void;
+  fenced(count: number): void;
+}
+
 export interface MetricsOptions {
   /** Figures read at scrape time come from here; without it the queue gauges are left out. */
   store?: Store;
@@ -59,6 +68,7 @@ export class HeraldMetrics {
   private readonly published: Counter<"result">;
   private readonly fencedOutcomes: Counter;
   private readonly responses: Counter<"method" | "code">;
+  private forwardTo: MetricsForward | null = null;
 
   constructor(options: MetricsOptions = {}) {
     const registers = [this.registry];
@@ -115,14 +125,39 @@ export class HeraldMetrics {
 
   /** Counts one finished attempt. */
   attempt(attempt: Pick<Attempt, "success" | "errorKind" | "statusCode" | "durationMs">): void {
-    this.attempts.inc({ outcome: attemptOutcome(attempt), status_class: statusClass(attempt.statusCode) });
-    this.latency.observe({ outcome: attempt.success ? "success" : "failure" }, attempt.durationMs / 1000);
+    this.attemptSample([attempt.success, attempt.errorKind, attempt.statusCode, attempt.durationMs]);
+  }
+
+  /** Counts one finished attempt, given as a sample (from a delivery thread). */
+  attemptSample(sample: AttemptSample): void {
+    if (this.forwardTo) {
+      this.forwardTo.attempt(sample);
+      return;
+    }
+    const [success, errorKind, statusCode, durationMs] = sample;
+    this.attempts.inc({ outcome: attemptOutcome({ success, errorKind }), status_class: statusClass(statusCode) });
+    this.latency.observe({ outcome: success ? "success" : "failure" }, durationMs / 1000);
   }
 
   /** Counts outcomes the store refused because their lease was lost. */
   fenced(count: number): void {
+    if (this.forwardTo) {
+      this.forwardTo.fenced(count);
+      return;
+    }
     this.fencedOutcomes.inc(count);
   }
+
+  /**
+   * Sends the attempt and fencing counts to `sink` instead of counting them
+   * here: a delivery thread's Herald passes them to the process's metrics.
+   */
+  forward(sink: MetricsForward): void {
+    this.forwardTo = sink;
+  }
+
+  /** Runs before every scrape (the delivery thread's counts are gathered then). */
+  beforeScrape: (() => Promise<void>) | null = null;
 
   /** Counts one answered publish. */
   publish(created: boolean): void {
@@ -136,6 +171,7 @@ export class HeraldMetrics {
 
   /** The exposition text and its content type. */
   async scrape(): Promise<{ contentType: string; text: string }> {
+    await this.beforeScrape?.();
     return { contentType: this.registry.contentType, text: await this.registry.metrics() };
   }
 
