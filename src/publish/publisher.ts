@@ -24,9 +24,9 @@ export interface GroupCommitOptions {
   /** Receives the leased jobs of each committed batch, with the lease they were written under. */
   onJobs?: (jobs: DeliveryJob[], lease: LocalLease) => void;
   /**
-   * Called after a commit that may have left deliveries for a claim (wakes the dispatcher): not when
-   * the lease took fewer than it had room for, since then every pending delivery of the batch is
-   * already in the dispatcher's hands and the claim would find nothing of it.
+   * Called after a commit that left deliveries for a claim (wakes the dispatcher): not when the
+   * batch wrote none (messages to no endpoint) or the lease took every one of them, since then the
+   * claim would find nothing of it.
    */
   onCommitted?: () => void;
   /** Called for every publish answered (metrics): `created` is false for a repeated idempotency key. Must not throw. */
@@ -234,9 +234,9 @@ export class GroupCommitPublisher implements Publisher {
     const results = await this.store.publish(requests, options);
     const jobs = results.flatMap((r) => r.jobs);
     if (jobs.length > 0 && lease) this.options.onJobs?.(jobs, lease);
-    // The store leases only when the first attempt is due at once (PublishOptions.lease).
-    const leasedAll = lease !== undefined && options.firstDelayMs === 0 && jobs.length < lease.max;
-    if (!leasedAll) this.options.onCommitted?.();
+    // Wakes the workers only for what a claim would find: not for messages to no
+    // endpoint, nor for deliveries the lease already put in the dispatcher's hands.
+    if (results.some((r) => r.queued === undefined || r.queued > 0)) this.options.onCommitted?.();
     return results;
   }
 

@@ -107,6 +107,13 @@ export interface PublishResult {
   created: boolean;
   /** Jobs leased to `options.lease.owner` (empty when no lease was asked or the message existed). */
   jobs: DeliveryJob[];
+  /**
+   * Deliveries written pending and not leased (due now, after the first delay,
+   * or queued behind a FIFO head): what a claim is for. 0 tells the publisher
+   * there is nothing to wake a worker for (a message to no endpoint, or every
+   * delivery leased). Absent: not counted (wake).
+   */
+  queued?: number;
 }
 
 /**

@@ -76,12 +76,14 @@ export async function publishBatch(
   /** Positions in `d` of the deliveries to FIFO endpoints: numbered under the endpoints' locks, below. */
   const fifo: number[] = [];
   const jobsOf = new Map<string, DeliveryJob[]>();
+  const queuedOf = new Map<string, number>();
   // What the dispatcher has room for: the rest is written due now, for a claim.
   let budget = lease?.max ?? 0;
   for (const { message, only } of fresh) {
     const endpoints = endpointsByApp.get(message.appId) ?? [];
     const targets = only ? endpoints.filter((e) => e.id === only) : endpointsFor(endpoints, message);
     const jobs: DeliveryJob[] = [];
+    let queued = 0;
     for (const endpoint of targets) {
       const id = newId("dlv", now);
       // Deliveries to a disabled endpoint are kept as `skipped`: nothing is
@@ -94,6 +96,7 @@ export async function publishBatch(
       if (ordered) fifo.push(d.id.length);
       const leased = active && !ordered && lease !== undefined && budget > 0;
       if (leased) budget--;
+      else if (active) queued++;
       d.id.push(id);
       d.message.push(message.id);
       d.endpoint.push(endpoint.id);
@@ -113,6 +116,7 @@ export async function publishBatch(
       }
     }
     jobsOf.set(message.id, jobs);
+    queuedOf.set(message.id, queued);
   }
 
   // Messages and deliveries in one statement, atomic on its own. A concurrent
@@ -192,9 +196,9 @@ export async function publishBatch(
   }
 
   return batch.map(({ message }) => {
-    if (inserted.has(message.id)) return { message, created: true, jobs: jobsOf.get(message.id) ?? [] };
+    if (inserted.has(message.id)) return { message, created: true, jobs: jobsOf.get(message.id) ?? [], queued: queuedOf.get(message.id) ?? 0 };
     const first = existing.get(keyOf(message)) ?? firstWithKey.get(keyOf(message))!;
-    return { message: first, created: false, jobs: [] };
+    return { message: first, created: false, jobs: [], queued: 0 };
   });
 }
 

@@ -32,12 +32,12 @@ export function publish(db: Db, batch: readonly PublishRequest[], options: Publi
       if (message.eventId !== null) {
         const key = `${message.appId}\u0000${message.eventId}`;
         const seen = byKey.get(key);
-        if (seen) return { message: seen.message, created: false, jobs: [] };
+        if (seen) return { message: seen.message, created: false, jobs: [], queued: 0 };
         const existing = db.get<MessageRow>(
           "SELECT * FROM messages WHERE app_id = ? AND event_id = ?",
           message.appId, message.eventId,
         );
-        if (existing) return { message: toMessage(existing), created: false, jobs: [] };
+        if (existing) return { message: toMessage(existing), created: false, jobs: [], queued: 0 };
       }
       const result = insertMessage(db, message, only, endpointsByApp, now, firstDelay, lease, budget, fifo);
       if (message.eventId !== null) byKey.set(`${message.appId}\u0000${message.eventId}`, result);
@@ -72,6 +72,7 @@ function insertMessage(
   }
   const targets = only ? endpoints.filter((e) => e.id === only) : endpointsFor(endpoints, message);
   const jobs: DeliveryJob[] = [];
+  let queued = 0;
   for (const endpoint of targets) {
     const id = newId("dlv", now);
     // A FIFO delivery takes the next place in its endpoint's queue, parked
@@ -87,6 +88,7 @@ function insertMessage(
     if (seq !== null) {
       db.run(INSERT_DELIVERY, id, message.id, endpoint.id, message.appId, "pending", null, null, now, now, seq);
       fifo.add(endpoint.id);
+      queued++;
       continue;
     }
     const leased = lease !== undefined && budget.left > 0;
@@ -95,7 +97,8 @@ function insertMessage(
       id, message.id, endpoint.id, message.appId, "pending",
       leased ? lease.until : now + firstDelay, leased ? lease.owner : null, now, now, null,
     );
-    if (leased) {
+    if (!leased) queued++;
+    else {
       budget.left--;
       jobs.push({
         delivery: { id, messageId: message.id, endpointId: endpoint.id, appId: message.appId, attempts: 0, scheduleIndex: 0, cycleStartedAt: null },
@@ -106,5 +109,5 @@ function insertMessage(
       });
     }
   }
-  return { message, created: true, jobs };
+  return { message, created: true, jobs, queued };
 }

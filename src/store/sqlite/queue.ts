@@ -18,7 +18,13 @@ const CLAIM = `UPDATE deliveries SET next_attempt_at = @leaseUntil, lease_owner 
     ORDER BY next_attempt_at LIMIT @limit)
   RETURNING ${CLAIMED_COLUMNS}`;
 
+// Read without the write lock: a claim that would find nothing (a wake for
+// publishes to no endpoint, a poll of an idle queue) never takes it, so it
+// never makes a publish of another connection wait.
+const ANY_DUE = "SELECT 1 AS due FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ? LIMIT 1";
+
 export function claimDue(db: Db, o: ClaimOptions): DeliveryJob[] {
+  if (!db.get<{ due: number }>(ANY_DUE, o.now)) return [];
   return db.tx(() => {
     const rows = db.all<ClaimedDeliveryRow>(CLAIM, {
       leaseUntil: o.leaseUntil,
