@@ -44,7 +44,8 @@ export class AppCache {
 
   private dataVersion(): number {
     if (this.versionThisTurn === undefined) {
-      this.versionThisTurn = this.db().raw.pragma("data_version", { simple: true }) as number;
+      // A prepared statement (Db caches it): `raw.pragma()` would prepare one at every call.
+      this.versionThisTurn = this.db().get<{ data_version: number }>("PRAGMA data_version")?.data_version ?? 0;
       setImmediate(() => {
         this.versionThisTurn = undefined;
       });
