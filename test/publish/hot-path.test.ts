@@ -51,11 +51,16 @@ describe("ids drawn from the random pool", () => {
 });
 
 describe("the group commit's wake-up of the dispatcher", () => {
-  /** A store whose publish leases `leased` jobs per batch. */
-  const storeLeasing = (leased: number) =>
+  /** A store whose publish leases `leased` jobs per batch and reports `queued` deliveries left for a claim. */
+  const storeLeasing = (leased: number, queued: number | undefined) =>
     ({
       publish: async (batch: readonly PublishRequest[], _o: PublishOptions): Promise<PublishResult[]> =>
-        batch.map((r, i) => ({ message: r.message, created: true, jobs: i === 0 ? Array.from({ length: leased }, () => ({}) as never) : [] })),
+        batch.map((r, i) => ({
+          message: r.message,
+          created: true,
+          jobs: i === 0 ? Array.from({ length: leased }, () => ({}) as never) : [],
+          ...(queued === undefined ? {} : { queued }),
+        })),
     }) as unknown as Store;
   const publishOnce = async (store: Store, lease: PublishOptions["lease"] | undefined, firstDelayMs = 0) => {
     const onCommitted = vi.fn();
@@ -70,12 +75,16 @@ describe("the group commit's wake-up of the dispatcher", () => {
     return onCommitted.mock.calls.length;
   };
 
-  it("is skipped only when the lease had room to spare (everything pending is already in memory)", async () => {
+  it("happens only when the commit left deliveries for a claim", async () => {
     const lease = { owner: "w", until: Date.now() + 60_000, max: 10 };
-    expect(await publishOnce(storeLeasing(3), lease)).toBe(0);
-    // A full lease may have left deliveries for a claim; no lease, or a first delay, leaves them all.
-    expect(await publishOnce(storeLeasing(10), lease)).toBe(1);
-    expect(await publishOnce(storeLeasing(0), undefined)).toBe(1);
-    expect(await publishOnce(storeLeasing(0), lease, 5_000)).toBe(1);
+    // Everything pending is in the dispatcher's hands already, or the message went to no endpoint.
+    expect(await publishOnce(storeLeasing(3, 0), lease)).toBe(0);
+    expect(await publishOnce(storeLeasing(0, 0), undefined)).toBe(0);
+    // Deliveries left for a claim: the lease was full, there was none, or the first attempt waits.
+    expect(await publishOnce(storeLeasing(10, 2), lease)).toBe(1);
+    expect(await publishOnce(storeLeasing(0, 3), undefined)).toBe(1);
+    expect(await publishOnce(storeLeasing(0, 3), lease, 5_000)).toBe(1);
+    // A store that does not count wakes them every time.
+    expect(await publishOnce(storeLeasing(3, undefined), lease)).toBe(1);
   });
 });

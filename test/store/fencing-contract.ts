@@ -102,10 +102,30 @@ export function fencingContract(ctx: () => TestStore): void {
     await endpoint(s, a);
     const [r] = await s.publish([{ message: message(a) }], { now: T0, lease: { owner: "local", until: T0 + 60_000, max: 2 } });
     expect(r!.jobs).toHaveLength(2);
+    // What the lease did not take is counted: the publisher wakes the workers for it.
+    expect(r!.queued).toBe(1);
     const rest = await claim(s, T0, { owner: "other" });
     expect(rest).toHaveLength(1);
     expect(rest[0]!.delivery.id).not.toBe(r!.jobs[0]!.delivery.id);
     expect(rest[0]!.delivery.id).not.toBe(r!.jobs[1]!.delivery.id);
+  });
+
+  it("counts what a publish left for a claim: nothing for a message to no endpoint or a disabled one, or a repeated key", async () => {
+    const s = store();
+    const a = await app(s);
+    const [none] = await s.publish([{ message: message(a) }], { now: T0 });
+    expect(none).toMatchObject({ created: true, jobs: [], queued: 0 });
+    const off = await endpoint(s, a);
+    await s.setEndpointEnabled(a.id, off.id, false, T0);
+    await endpoint(s, a);
+    await endpoint(s, a);
+    const [unleased] = await s.publish([{ message: message(a, { eventId: "k1" }) }], { now: T0 + 1 });
+    expect(unleased).toMatchObject({ created: true, queued: 2 });
+    const [leased] = await s.publish([{ message: message(a) }], { now: T0 + 2, lease: { owner: "local", until: T0 + 60_000, max: 10 } });
+    expect(leased!.jobs).toHaveLength(2);
+    expect(leased!.queued).toBe(0);
+    const [again] = await s.publish([{ message: message(a, { eventId: "k1" }) }], { now: T0 + 3 });
+    expect(again).toMatchObject({ created: false, queued: 0 });
   });
 
   it("gives back what a claim whose answer was lost leased, and nothing else", async () => {

@@ -76,6 +76,8 @@ export function fifoContract(ctx: () => TestStore): void {
     );
     const leased = results.flatMap((r) => r.jobs);
     expect(leased.map((j) => j.endpoint.id)).toEqual([plain.id, plain.id, plain.id]);
+    // Each FIFO delivery is left for a claim: the publisher wakes the workers for it.
+    expect(results.map((r) => r.queued)).toEqual([1, 1, 1]);
     expect((await claim(s, T0, { owner: "w2" })).map((j) => [j.endpoint.id, n(j)])).toEqual([[ep.id, 1]]);
   });
 
