@@ -37,13 +37,32 @@ try {
   process.exit(1);
 }
 const delivering = herald;
+const dispatcher = delivering.dispatcher;
+if (!dispatcher) throw new Error("the delivery thread's Herald has no dispatcher");
+
+// Room for handed-over jobs, said again (once per turn at most) whenever it grew.
+let received = 0;
+let roomQueued = false;
+dispatcher.onRoomFreed = () => {
+  if (roomQueued) return;
+  roomQueued = true;
+  setImmediate(() => {
+    roomQueued = false;
+    send({ type: "room", room: dispatcher.room, received });
+  });
+};
 
 // Counts reach the metrics at least once a second without a scrape asking.
 const ticker = setInterval(() => flushCounts(), 1000);
 ticker.unref();
 
 port.on("message", (m: ToDeliveryThread) => {
-  if (m.type === "wake") delivering.dispatcher?.wake();
+  if (m.type === "wake") dispatcher.wake();
+  else if (m.type === "jobs") {
+    received += m.jobs.length;
+    dispatcher.offer(m.jobs, m.until, m.epoch);
+    dispatcher.onRoomFreed?.();
+  }
   else if (m.type === "flush") flushCounts(m.id);
   else if (m.type === "stop") {
     clearInterval(ticker);
@@ -58,4 +77,4 @@ port.on("message", (m: ToDeliveryThread) => {
     })();
   }
 });
-send({ type: "started" });
+send({ type: "started", owner: dispatcher.owner, leaseMs: delivering.config.delivery.leaseMs, room: dispatcher.room });

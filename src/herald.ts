@@ -134,8 +134,9 @@ export class Herald {
     const dispatcher = this.dispatcher;
     this.publisher = new GroupCommitPublisher(store, {
       firstDelayMs: config.retry.schedule[0] ?? 0,
-      lease: (now) => dispatcher?.leaseForPublish(now),
-      onJobs: (jobs, lease) => dispatcher?.offer(jobs, lease.until, lease.epoch),
+      // Fresh deliveries go to the dispatcher in memory, on this thread or the delivery thread.
+      lease: (now) => dispatcher?.leaseForPublish(now) ?? this.deliveryThread?.leaseForPublish(now, () => store.changeEpoch()),
+      onJobs: (jobs, lease) => (dispatcher ? dispatcher.offer(jobs, lease.until, lease.epoch) : this.deliveryThread?.offer(jobs, lease)),
       onCommitted: () => this.wakeDelivery(),
       onPublished: (created) => metrics.publish(created),
       tracer,

@@ -158,6 +158,17 @@ export class Dispatcher {
     return this.state === "running";
   }
 
+  /** How many more jobs this dispatcher takes now (what `leaseForPublish` would offer); 0 unless running. */
+  get room(): number {
+    return this.state === "running" ? Math.max(0, this.maxHeld - this.held.size) : 0;
+  }
+
+  /**
+   * Called whenever a job left memory (its attempt was recorded or given back):
+   * `room` grew. The delivery thread reports it to the publishing thread.
+   */
+  onRoomFreed: (() => void) | null = null;
+
   /** Jobs held in memory (queued, waiting or in flight). */
   get load(): number {
     return this.held.size;
@@ -285,6 +296,7 @@ export class Dispatcher {
         this.inflight.delete(p);
         slot.inflight--;
         this.held.drop(job);
+        this.onRoomFreed?.();
         if (this.state !== "running") return;
         this.startWaiting(slot);
         this.feedStarved();

@@ -4,13 +4,20 @@ import type { Logger } from "pino";
 import type { HeraldConfig, RawSettings } from "../config/config.js";
 import { HeraldError } from "../core/errors.js";
 import type { AttemptSample, HeraldMetrics } from "../observability/metrics.js";
+import type { LocalLease } from "../publish/publisher.js";
+import type { DeliveryJob } from "../store/store.js";
 
 /** Main thread → delivery thread. */
-export type ToDeliveryThread = { type: "wake" } | { type: "flush"; id: number } | { type: "stop" };
+export type ToDeliveryThread =
+  | { type: "wake" }
+  | { type: "jobs"; jobs: DeliveryJob[]; until: number; epoch: number }
+  | { type: "flush"; id: number }
+  | { type: "stop" };
 
 /** Delivery thread → main thread. */
 export type FromDeliveryThread =
-  | { type: "started" }
+  | { type: "started"; owner: string; leaseMs: number; room: number }
+  | { type: "room"; room: number; received: number }
   | { type: "failed"; code: string | null; message: string }
   | { type: "counts"; attempts: AttemptSample[]; fenced: number; id?: number }
   | { type: "stopped" };
@@ -44,6 +51,13 @@ export class DeliveryThread {
   private stopping = false;
   private nextId = 1;
   private readonly flushes = new Map<number, () => void>();
+  /** The thread's dispatcher, as publishes lease to it: its owner name and lease length. */
+  private dispatcher: { owner: string; leaseMs: number } | null = null;
+  /** What the thread last said it had room for, and how many handed-over jobs it had received by then. */
+  private room = 0;
+  private received = 0;
+  /** Jobs handed over so far. */
+  private sent = 0;
 
   constructor(private readonly options: DeliveryThreadOptions) {}
 
@@ -57,7 +71,12 @@ export class DeliveryThread {
       worker.on("message", (m: FromDeliveryThread) => {
         if (m.type === "started") {
           started = true;
+          this.dispatcher = { owner: m.owner, leaseMs: m.leaseMs };
+          this.room = m.room;
           resolve();
+        } else if (m.type === "room") {
+          this.room = m.room;
+          this.received = m.received;
         } else if (m.type === "failed") {
           reject(m.code ? new HeraldError(m.code as HeraldError["code"], m.message) : new Error(m.message));
         } else if (m.type === "counts") {
@@ -70,6 +89,7 @@ export class DeliveryThread {
       });
       worker.on("exit", (code) => {
         this.worker = null;
+        this.dispatcher = null;
         for (const done of this.flushes.values()) done();
         this.flushes.clear();
         if (!started) return reject(new Error(`the delivery thread ended at start (exit code ${code})`));
@@ -94,6 +114,27 @@ export class DeliveryThread {
       this.wakeQueued = false;
       this.post({ type: "wake" });
     });
+  }
+
+  /**
+   * A lease for a publish, so that its deliveries are handed to the thread in
+   * memory (`offer`) instead of waiting for its claim, as the in-process
+   * dispatcher's `leaseForPublish`. At most what the thread said it had room
+   * for, less what was handed over since (credit-based: the thread never holds
+   * more than its bound). Undefined before start, while stopping, or when full.
+   */
+  leaseForPublish(now: number, epoch: () => number): LocalLease | undefined {
+    const d = this.dispatcher;
+    if (!d || this.stopping || !this.worker) return undefined;
+    const credit = this.room - (this.sent - this.received);
+    if (credit <= 0) return undefined;
+    return { owner: d.owner, until: now + d.leaseMs, max: credit, epoch: epoch() };
+  }
+
+  /** Hands jobs a publish leased to the thread (`leaseForPublish`) over to it. */
+  offer(jobs: DeliveryJob[], lease: LocalLease): void {
+    this.sent += jobs.length;
+    this.post({ type: "jobs", jobs, until: lease.until, epoch: lease.epoch });
   }
 
   /** Brings the thread's attempt counts into the metrics now (before a scrape); at most 1 s. */

@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import Database from "better-sqlite3";
 import { Pool } from "undici";
 import { Webhook } from "standardwebhooks";
 import { afterEach, describe, expect, it } from "vitest";
@@ -158,5 +159,11 @@ describe.skipIf(TEST_STORE === "postgres")("delivery thread", () => {
       return /herald_attempts_total\{outcome="success",status_class="2xx"\} 5\n/.test(text) ? text : null;
     });
     expect(text).toMatch(/herald_attempt_duration_seconds_count\{outcome="success"\} 5\n/);
+    // Handed to the thread in memory by the publishes (leased to it as they were written), not claimed:
+    // a claim would have moved each delivery's lease generation from 0.
+    const db = new Database(join(dir, "lib.db"), { readonly: true });
+    cleanups.push(() => db.close());
+    const rows = db.prepare("SELECT status, lease_gen AS gen FROM deliveries").all() as { status: string; gen: number }[];
+    expect(rows).toEqual(Array.from({ length: 5 }, () => ({ status: "succeeded", gen: 0 })));
   });
 });
