@@ -49,8 +49,8 @@ export interface HeraldOptions {
    */
   tracerProvider?: TracerProvider;
   /**
-   * Delivers from a thread of its own (`herald serve` does, unless
-   * `HERALD_DELIVERY_THREAD=off`): the thread opens its own Herald of role
+   * Delivers from a thread of its own (as `herald serve` does with
+   * `HERALD_DELIVERY_THREAD=on`): the thread opens its own Herald of role
    * `worker` from `settings` and `config`, so the API's work and delivery's use
    * both cores. Not with `logger`, `guard` or `tracerProvider` (they cannot
    * cross threads), nor with an in-memory SQLite database. Default: false
@@ -197,7 +197,7 @@ export class Herald {
     if (this.deliveryThread) {
       if (this.stopping) return;
       await this.deliveryThread.start();
-      this.logger.info("delivering from a thread of its own (HERALD_DELIVERY_THREAD=off keeps delivery on the main thread)");
+      this.logger.info("delivering from a thread of its own (HERALD_DELIVERY_THREAD=on)");
       return;
     }
     if (!this.dispatcher || this.dispatcher.running || this.stopping) return;

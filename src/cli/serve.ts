@@ -60,12 +60,14 @@ async function runServer(settings: Record<string, string | undefined>, petstore 
 }
 
 /**
- * `herald serve` delivers from a thread of its own (the API keeps the main
- * thread), unless `HERALD_DELIVERY_THREAD=off`; never for an in-memory database
- * or a process that only serves the API or only delivers.
+ * With `HERALD_DELIVERY_THREAD=on`, `herald serve` delivers from a thread of
+ * its own (the API keeps the main thread); never for an in-memory database or
+ * a process that only serves the API or only delivers. Off by default: on the
+ * 2-core benchmark machine it cost more CPU per delivery than it gained
+ * (docs/architecture.md, "Threads").
  */
 function deliveryThread(settings: Record<string, string | undefined>): boolean {
-  const value = (settings.HERALD_DELIVERY_THREAD ?? "on").trim().toLowerCase();
+  const value = (settings.HERALD_DELIVERY_THREAD ?? "off").trim().toLowerCase();
   if (!["on", "off", "1", "0", "true", "false"].includes(value)) {
     fail(new ConfigError(`HERALD_DELIVERY_THREAD: expected on or off, got ${JSON.stringify(settings.HERALD_DELIVERY_THREAD)}`));
   }

@@ -14,7 +14,7 @@ export const SETTING_FLAGS: readonly { variable: string; flag: string; help: str
   { variable: "HERALD_MAX_PAYLOAD_BYTES", flag: "--max-payload-bytes <n>", help: "largest payload accepted (default 262144)" },
   { variable: "HERALD_ENCRYPTION_KEY", flag: "--encryption-key <key>", help: "encrypt endpoint secrets at rest" },
   { variable: "HERALD_ROLE", flag: "--role <role>", help: "all, api or worker (default all)" },
-  { variable: "HERALD_DELIVERY_THREAD", flag: "--delivery-thread <on|off>", help: "herald serve: deliver from a thread of its own (default on)" },
+  { variable: "HERALD_DELIVERY_THREAD", flag: "--delivery-thread <on|off>", help: "herald serve: deliver from a thread of its own (default off)" },
   { variable: "HERALD_API_RATE_LIMIT", flag: "--api-rate-limit <n>", help: "management-API requests per second per key, 0 = off (default 100)" },
   { variable: "HERALD_PUBLIC_URL", flag: "--public-url <url>", help: "base URL for portal links (default: from the request)" },
   { variable: "HERALD_OPERATIONAL_WEBHOOK_URL", flag: "--operational-webhook-url <url>", help: "where Herald sends its operational events" },

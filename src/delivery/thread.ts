@@ -38,7 +38,7 @@ export interface DeliveryThreadOptions {
 }
 
 /**
- * Delivery in a thread of its own (`herald serve`'s default, docs/architecture.md):
+ * Delivery in a thread of its own (`HERALD_DELIVERY_THREAD=on`, docs/architecture.md):
  * the API answers on the main thread while another one claims, signs, sends and
  * records, so the two use both cores instead of taking turns on one. The thread
  * runs a whole `Herald` of role `worker` on its own store connection (see

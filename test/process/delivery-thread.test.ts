@@ -14,8 +14,8 @@ import { startReceiver } from "../helpers/receiver.js";
 const KEY = "delivery-thread-admin-key-0123456789";
 
 /**
- * `herald serve` delivers from a thread of its own (docs/architecture.md): the
- * API keeps the main thread. What the thread does must look, from outside,
+ * With `HERALD_DELIVERY_THREAD=on`, `herald serve` delivers from a thread of its
+ * own (docs/architecture.md): the API keeps the main thread. What the thread does must look, from outside,
  * exactly like delivery on the main thread: signed deliveries, attempts in
  * `/metrics`, a graceful stop that finishes what is in flight, the SQLite
  * file's delivery lock.
@@ -62,10 +62,10 @@ describe.skipIf(TEST_STORE === "postgres")("delivery thread", () => {
     }
   }
 
-  it("delivers from its own thread by default: signed deliveries, and their attempts counted in /metrics", async () => {
+  it("delivers from its own thread when asked: signed deliveries, and their attempts counted in /metrics", async () => {
     const receiver = await startReceiver();
     cleanups.push(() => receiver.close());
-    const { herald, port } = await serve();
+    const { herald, port } = await serve({ HERALD_DELIVERY_THREAD: "on" });
     await herald.waitFor(/delivering from a thread of its own/);
     await herald.waitFor(/listening on/);
     const endpoint = await publishTo(port, receiver.url, 20);
@@ -82,10 +82,10 @@ describe.skipIf(TEST_STORE === "postgres")("delivery thread", () => {
     expect(m.get('herald_messages_published_total{result="created"}')).toBe(20);
   });
 
-  it("HERALD_DELIVERY_THREAD=off delivers on the main thread; a wrong value is one line and exit code 2", async () => {
+  it("by default (or off) delivers on the main thread; a wrong value is one line and exit code 2", async () => {
     const receiver = await startReceiver();
     cleanups.push(() => receiver.close());
-    const { herald, port } = await serve({ HERALD_DELIVERY_THREAD: "off" });
+    const { herald, port } = await serve();
     await herald.waitFor(/listening on/);
     await publishTo(port, receiver.url, 3);
     await receiver.waitFor(3);
@@ -104,7 +104,7 @@ describe.skipIf(TEST_STORE === "postgres")("delivery thread", () => {
       res.end("ok");
     });
     cleanups.push(() => receiver.close());
-    const { herald, port, env, dir } = await serve();
+    const { herald, port, env, dir } = await serve({ HERALD_DELIVERY_THREAD: "on" });
     await herald.waitFor(/listening on/);
     await publishTo(port, receiver.url, 1);
     await receiver.waitFor(1);
@@ -129,7 +129,7 @@ describe.skipIf(TEST_STORE === "postgres")("delivery thread", () => {
   it("is refused with one line while another process delivers from the same file", async () => {
     const first = await serve({}, ["worker"]);
     await first.herald.waitFor(/delivering from/);
-    const second: Spawned = spawnHerald(["serve"], { ...first.env, HERALD_PORT: String(await freePort()) }, first.dir);
+    const second: Spawned = spawnHerald(["serve"], { ...first.env, HERALD_DELIVERY_THREAD: "on", HERALD_PORT: String(await freePort()) }, first.dir);
     cleanups.push(() => second.child.kill("SIGKILL"));
     expect(await second.exited).toBe(1);
     expect(second.output().trim().split("\n")).toEqual([expect.stringMatching(/^herald: another Herald process is already delivering from .*herald\.db/)]);
@@ -163,7 +163,11 @@ describe.skipIf(TEST_STORE === "postgres")("delivery thread", () => {
     // a claim would have moved each delivery's lease generation from 0.
     const db = new Database(join(dir, "lib.db"), { readonly: true });
     cleanups.push(() => db.close());
-    const rows = db.prepare("SELECT status, lease_gen AS gen FROM deliveries").all() as { status: string; gen: number }[];
+    // Counted as soon as each attempt ends; recorded by the next batch of completions.
+    const rows = await eventually(() => {
+      const all = db.prepare("SELECT status, lease_gen AS gen FROM deliveries").all() as { status: string; gen: number }[];
+      return all.every((r) => r.status === "succeeded") ? all : null;
+    });
     expect(rows).toEqual(Array.from({ length: 5 }, () => ({ status: "succeeded", gen: 0 })));
   });
 });
