@@ -14,7 +14,7 @@ import { Channel, EventTypeName } from "./core/schemas.js";
 import { Type } from "@sinclair/typebox";
 import { type EndpointId, newId } from "./core/ids.js";
 import { Dispatcher } from "./delivery/dispatcher.js";
-import { DeliveryThread } from "./delivery/thread.js";
+import { DeliveryThread, type DeliveryThreadSource } from "./delivery/thread.js";
 import { createLogger } from "./log.js";
 import { HeraldMetrics } from "./observability/metrics.js";
 import { heraldTracer } from "./observability/tracing.js";
@@ -101,7 +101,7 @@ export class Herald {
     /** Checks every connection of every attempt (and endpoint URLs at creation). */
     readonly guard: SsrfGuard,
     tracerProvider?: TracerProvider,
-    thread?: Omit<ConstructorParameters<typeof DeliveryThread>[0], "metrics" | "logger">,
+    thread?: DeliveryThreadSource,
   ) {
     const tracer = heraldTracer(tracerProvider);
     const metrics = new HeraldMetrics({ store, role: config.role });
@@ -448,7 +448,7 @@ export class Herald {
 }
 
 /** What the delivery thread opens its Herald from; refuses what cannot cross threads. */
-function deliveryThreadOf(options: HeraldOptions, config: HeraldConfig): { settings: RawSettings; config: Partial<HeraldConfig> } {
+function deliveryThreadOf(options: HeraldOptions, config: HeraldConfig): DeliveryThreadSource {
   const local = (["logger", "guard", "tracerProvider"] as const).filter((k) => options[k] !== undefined);
   if (local.length > 0) throw new ConfigError(`deliveryThread: cannot be combined with ${local.join(", ")} (they cannot cross threads)`);
   if (config.store.kind === "sqlite" && (config.store.path === ":memory:" || config.store.path === "")) {

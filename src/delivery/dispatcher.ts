@@ -179,8 +179,8 @@ export class Dispatcher {
    * or undefined when this dispatcher is not running or already holds enough.
    */
   leaseForPublish(now: number): LocalLease | undefined {
-    const room = this.maxHeld - this.held.size;
-    if (this.state !== "running" || room <= 0) return undefined;
+    const room = this.room;
+    if (room === 0) return undefined;
     return { owner: this.owner, until: now + this.leaseMs, max: room, epoch: this.store.changeEpoch() };
   }
 

@@ -22,6 +22,9 @@ export type FromDeliveryThread =
   | { type: "counts"; attempts: AttemptSample[]; fenced: number; id?: number }
   | { type: "stopped" };
 
+/** What the thread opens its own Herald from (plain data: it crosses to the thread). */
+export type DeliveryThreadSource = Pick<DeliveryThreadOptions, "settings" | "config">;
+
 export interface DeliveryThreadOptions {
   /** The settings and overrides the process's Herald was opened with: the thread opens its own from them, role `worker`. */
   settings: RawSettings;

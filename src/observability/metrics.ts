@@ -123,20 +123,19 @@ export class HeraldMetrics {
     if (options.store) this.storeGauges(options.store);
   }
 
-  /** Counts one finished attempt. */
+  /** Counts one finished attempt (on every attempt: nothing is allocated unless a delivery thread forwards it). */
   attempt(attempt: Pick<Attempt, "success" | "errorKind" | "statusCode" | "durationMs">): void {
-    this.attemptSample([attempt.success, attempt.errorKind, attempt.statusCode, attempt.durationMs]);
+    if (this.forwardTo) {
+      this.forwardTo.attempt([attempt.success, attempt.errorKind, attempt.statusCode, attempt.durationMs]);
+      return;
+    }
+    this.attempts.inc({ outcome: attemptOutcome(attempt), status_class: statusClass(attempt.statusCode) });
+    this.latency.observe({ outcome: attempt.success ? "success" : "failure" }, attempt.durationMs / 1000);
   }
 
   /** Counts one finished attempt, given as a sample (from a delivery thread). */
-  attemptSample(sample: AttemptSample): void {
-    if (this.forwardTo) {
-      this.forwardTo.attempt(sample);
-      return;
-    }
-    const [success, errorKind, statusCode, durationMs] = sample;
-    this.attempts.inc({ outcome: attemptOutcome({ success, errorKind }), status_class: statusClass(statusCode) });
-    this.latency.observe({ outcome: success ? "success" : "failure" }, durationMs / 1000);
+  attemptSample([success, errorKind, statusCode, durationMs]: AttemptSample): void {
+    this.attempt({ success, errorKind, statusCode, durationMs });
   }
 
   /** Counts outcomes the store refused because their lease was lost. */
