@@ -45,15 +45,15 @@ export async function withSchema(url, fn) {
   }
 }
 
-async function burst(o, db, workers, seed) {
+export async function burst(o, db, workers, seed, bin) {
   const total = o.messages * o.endpoints;
   console.error(`postgres burst: ${o.messages} messages x ${o.endpoints} endpoints, 1 api process + ${workers} worker(s)${seed ? `, ${seed.label}` : ""}…`);
   const port = await freePort();
   const env = { ...o.env(port), HERALD_DATABASE_URL: db.url };
-  const api = await startHerald(["serve", "--role", "api"], env);
+  const api = await startHerald(["serve", "--role", "api"], env, bin);
   const ws = [];
   try {
-    for (let i = 0; i < workers; i++) ws.push(await startHerald(["worker"], env));
+    for (let i = 0; i < workers; i++) ws.push(await startHerald(["worker"], env, bin));
     const client = await o.setup(port);
     if (seed) await seed((await client.call("GET", "/applications/bench")).id);
     // Reset first: counts left by an earlier run must not end the wait for the warm-up early.
@@ -108,7 +108,7 @@ async function drain(o, db, workers, seed) {
  * and `attempts` old attempts, written with INSERT … SELECT generate_series.
  * Ids start with `0…` so they sort (and age) before every real one.
  */
-async function seedHistory(db, appId, attempts) {
+export async function seedHistory(db, appId, attempts) {
   const started = Date.now();
   const q = (sql, params) => db.admin.query(sql.replaceAll("S.", `${db.schema}.`), params);
   const endpoints = (await q("SELECT id FROM S.endpoints WHERE app_id = $1 ORDER BY id", [appId])).rows.map((r) => r.id);
