@@ -24,11 +24,11 @@ describe.skipIf(!available)("postgres: lease-fenced statements over a settled hi
   let e: Endpoint;
   let jobs: DeliveryJob[];
 
-  /** Index rows fetched from, and rows updated in, `deliveries` as PostgreSQL's statistics show them. */
+  /** Index rows fetched from, and rows updated in, `deliveries` (all its partitions, if it has any) as PostgreSQL's statistics show them. */
   const counters = async () => {
     const [row] = await schema.query<{ fetched: number; updated: number }>(
-      "SELECT idx_tup_fetch AS fetched, n_tup_upd AS updated FROM pg_stat_user_tables WHERE schemaname = $1 AND relname = 'deliveries'",
-      [schema.schema],
+      `SELECT sum(idx_tup_fetch)::float8 AS fetched, sum(n_tup_upd)::float8 AS updated FROM pg_stat_user_tables
+       WHERE relid = 'deliveries'::regclass OR relid IN (SELECT relid FROM pg_partition_tree('deliveries'::regclass))`,
     );
     return row!;
   };
