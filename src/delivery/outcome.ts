@@ -24,7 +24,6 @@ export function decide(
   // One object per attempt, built once (this runs for every attempt: no spreads).
   const completion: Completion = {
     deliveryId: delivery.id,
-    messageId: delivery.messageId,
     lease: job.lease,
     endpointId: delivery.endpointId,
     attempts: attemptNumber,
@@ -98,7 +97,6 @@ export function skip(job: DeliveryJob): Completion {
   const { delivery } = job;
   return {
     deliveryId: delivery.id,
-    messageId: delivery.messageId,
     lease: job.lease,
     endpointId: delivery.endpointId,
     ...fifo(job),
