@@ -2,6 +2,7 @@ import { fork, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
+import { Pool } from "undici";
 
 export const here = (p) => fileURLToPath(new URL(p, import.meta.url));
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -128,3 +129,23 @@ export const progress = (label, done, total) => {
   process.stderr.write(`\r  ${label}: ${done}/${total} (${Math.round((100 * done) / total)}%)   `);
   if (done >= total) process.stderr.write("\n");
 };
+
+/** A client of Herald's management API on `port` (64 connections): `call` answers the parsed JSON, and throws on a status of 300 or more. */
+export function apiClient(port, apiKey) {
+  const pool = new Pool(`http://127.0.0.1:${port}`, { connections: 64 });
+  const call = async (method, path, body) => {
+    const res = await pool.request({ method, path: `/api/v1${path}`, headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/json" }, body: body && JSON.stringify(body) });
+    const text = await res.body.text();
+    if (res.statusCode >= 300) throw new Error(`${method} ${path} → ${res.statusCode} ${text}`);
+    return JSON.parse(text || "null");
+  };
+  return { call, close: () => pool.close() };
+}
+
+/** The benchmarks' application (uid `bench`) with `endpoints` endpoints on the receiver (`<receiverUrl>/ep<i>`); answers the API client that made it. */
+export async function setupBenchApp(port, apiKey, receiverUrl, endpoints) {
+  const client = apiClient(port, apiKey);
+  await client.call("POST", "/applications", { name: "bench", uid: "bench" });
+  for (let i = 0; i < endpoints; i++) await client.call("POST", "/applications/bench/endpoints", { url: `${receiverUrl}/ep${i}` });
+  return client;
+}

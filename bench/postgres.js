@@ -45,15 +45,15 @@ export async function withSchema(url, fn) {
   }
 }
 
-export async function burst(o, db, workers, seed, bin) {
+export async function burst(o, db, workers, seed) {
   const total = o.messages * o.endpoints;
   console.error(`postgres burst: ${o.messages} messages x ${o.endpoints} endpoints, 1 api process + ${workers} worker(s)${seed ? `, ${seed.label}` : ""}…`);
   const port = await freePort();
   const env = { ...o.env(port), HERALD_DATABASE_URL: db.url };
-  const api = await startHerald(["serve", "--role", "api"], env, bin);
+  const api = await startHerald(["serve", "--role", "api"], env);
   const ws = [];
   try {
-    for (let i = 0; i < workers; i++) ws.push(await startHerald(["worker"], env, bin));
+    for (let i = 0; i < workers; i++) ws.push(await startHerald(["worker"], env));
     const client = await o.setup(port);
     if (seed) await seed((await client.call("GET", "/applications/bench")).id);
     // Reset first: counts left by an earlier run must not end the wait for the warm-up early.

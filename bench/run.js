@@ -23,7 +23,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { Pool } from "undici";
-import { cpuMicros, cpuSeconds, freePort, percentile, pooled, progress, rssMiB, startHerald, startReceiver } from "./lib.js";
+import { cpuMicros, cpuSeconds, freePort, percentile, pooled, progress, rssMiB, setupBenchApp, startHerald, startReceiver } from "./lib.js";
 import { measurePostgres } from "./postgres.js";
 import { measurePublishPath } from "./publish.js";
 import { measureSteady } from "./steady.js";
@@ -113,22 +113,8 @@ async function measureCeiling(n) {
   return { requests: n, perSecond: n / seconds };
 }
 
-async function api(port) {
-  const pool = new Pool(`http://127.0.0.1:${port}`, { connections: 64 });
-  const call = async (method, path, body) => {
-    const res = await pool.request({ method, path: `/api/v1${path}`, headers: { authorization: `Bearer ${API_KEY}`, "content-type": "application/json" }, body: body && JSON.stringify(body) });
-    const text = await res.body.text();
-    if (res.statusCode >= 300) throw new Error(`${method} ${path} → ${res.statusCode} ${text}`);
-    return JSON.parse(text || "null");
-  };
-  return { call, close: () => pool.close() };
-}
-
-async function setup(port) {
-  const client = await api(port);
-  await client.call("POST", "/applications", { name: "bench", uid: "bench" });
-  for (let i = 0; i < ENDPOINTS; i++) await client.call("POST", "/applications/bench/endpoints", { url: `${receiver.url}/ep${i}` });
-  return client;
+function setup(port) {
+  return setupBenchApp(port, API_KEY, receiver.url, ENDPOINTS);
 }
 
 function env(port, file) {
