@@ -3,8 +3,8 @@
 // Each round runs the burst of `npm run bench -- --store postgres` (1 api process + 2 workers) once on
 // empty tables and once over --old-attempts old attempts (with their deliveries and messages, vacuumed
 // and checkpointed), in a schema of its own; the machine's swings hit both alike. For each history
-// run it prints the table and index scans PostgreSQL counted during the burst, so a query that reads
-// old rows shows up. (A backend reports its counts within a second or so of going idle, but may hold
+// run (and the empty-table one) it prints the table and index scans PostgreSQL counted during the burst,
+// so a query that reads old rows shows up. (A backend reports its counts within a second or so of going idle, but may hold
 // them back for up to ten: the seeding's own closing count(*) of the attempts can show up as one
 // sequential scan.)
 import { parseArgs } from "node:util";
@@ -56,26 +56,30 @@ function scanDelta(before, after) {
   return out;
 }
 
-/** The burst over `OLD` old attempts, and the scans PostgreSQL counted from the end of the seeding to the end of the burst. */
-const overHistory = (db) => {
-  let before;
+/**
+ * The burst, over `OLD` old attempts when `old`, and the scans PostgreSQL counted from the end of the
+ * seeding (or from the start) to the end of the burst.
+ */
+const measured = (old) => (db) => {
+  let before = new Map();
   const seed = async (app) => {
     await seedHistory(db, app, OLD);
     before = await scans(db);
   };
   seed.label = `${OLD.toLocaleString("en-US")} old attempts`;
-  return burst(o, db, 2, seed).then(async (result) => ({ ...result, seen: scanDelta(before, await scans(db)) }));
+  return burst(o, db, 2, old ? seed : undefined).then(async (result) => ({ ...result, seen: scanDelta(before, await scans(db)) }));
 };
 
 const changes = [];
 try {
   for (let r = 1; r <= Number(opts.rounds); r++) {
-    const empty = await withSchema(url, (db) => burst(o, db, 2));
-    const old = await withSchema(url, overHistory);
+    const empty = await withSchema(url, measured(false));
+    const old = await withSchema(url, measured(true));
     const ratio = old.perSecond / empty.perSecond;
     changes.push(ratio);
     console.log(`round ${r}: empty ${Math.round(empty.perSecond)}/s, history ${Math.round(old.perSecond)}/s → ${(100 * (ratio - 1)).toFixed(1)} %`);
-    for (const line of old.seen) console.log(`  ${line}`);
+    for (const line of empty.seen) console.log(`  empty:   ${line}`);
+    for (const line of old.seen) console.log(`  history: ${line}`);
   }
   const sorted = [...changes].sort((a, b) => a - b);
   const mid = sorted.length / 2;
