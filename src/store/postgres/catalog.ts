@@ -6,6 +6,7 @@ import { cursorOf, toPage } from "../sql/paging.js";
 import { type ApplicationRow, type EventTypeRow, jsonOrNull, toApplication, toEventType } from "../sql/rows.js";
 import type { ApplicationPatch, EventTypePatch, Page, PageRequest } from "../store.js";
 import type { PgDb } from "./db.js";
+import { LOCK_PENDING_OF_APPLICATION } from "./endpoints.js";
 
 /** Settings, applications and event types: the small, rarely written tables. */
 
@@ -79,6 +80,7 @@ export async function updateApplication(db: PgDb, id: ApplicationId, patch: Appl
 
 export async function deleteApplication(db: PgDb, id: ApplicationId): Promise<boolean> {
   return db.tx(async (c) => {
+    await c.query(LOCK_PENDING_OF_APPLICATION, [id]);
     // Attempts carry no foreign key (cheap appends), so they go explicitly.
     await c.query("DELETE FROM attempts WHERE endpoint_id IN (SELECT id FROM endpoints WHERE app_id = $1)", [id]);
     const { rowCount } = await c.query("DELETE FROM applications WHERE id = $1", [id]);

@@ -100,8 +100,21 @@ export async function setEndpointEnabled(
   return current ? { endpoint: current, changed: false } : null;
 }
 
+/**
+ * Deleting an endpoint (or its application) deletes its deliveries with it
+ * (the foreign key's cascade). A completion batch locks its deliveries, then
+ * its endpoints (their last success): a delete that locked the endpoint first
+ * and then met a delivery that a completion held would deadlock with it, and
+ * PostgreSQL would fail one of the two. So a delete locks the pending
+ * deliveries, the only ones a completion updates, before the endpoint: it
+ * waits for the completions in flight instead.
+ */
+export const LOCK_PENDING_OF_ENDPOINT = "SELECT 1 FROM deliveries WHERE endpoint_id = $1 AND status = 'pending' FOR UPDATE";
+export const LOCK_PENDING_OF_APPLICATION = "SELECT 1 FROM deliveries WHERE app_id = $1 AND status = 'pending' FOR UPDATE";
+
 export async function deleteEndpoint(db: PgDb, appId: ApplicationId, id: EndpointId): Promise<boolean> {
   return db.tx(async (c) => {
+    await c.query(LOCK_PENDING_OF_ENDPOINT, [id]);
     const { rowCount } = await c.query("DELETE FROM endpoints WHERE id = $1 AND app_id = $2", [id, appId]);
     if (!rowCount) return false;
     await c.query("DELETE FROM attempts WHERE endpoint_id = $1", [id]);
