@@ -10,7 +10,7 @@ interface Held {
   epoch: number;
 }
 
-const leaseOf = (job: DeliveryJob): HeldLease => ({ id: job.delivery.id, gen: job.lease.gen });
+const leaseOf = (job: DeliveryJob): HeldLease => ({ id: job.delivery.id, messageId: job.delivery.messageId, gen: job.lease.gen });
 
 /**
  * The leases one dispatcher holds (queued, waiting or in flight), with the

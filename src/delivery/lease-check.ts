@@ -61,7 +61,7 @@ export class LeaseChecker {
     this.pending = [];
     this.running = true;
     try {
-      const held = batch.map(({ job }) => ({ id: job.delivery.id, gen: job.lease.gen }));
+      const held = batch.map(({ job }) => ({ id: job.delivery.id, messageId: job.delivery.messageId, gen: job.lease.gen }));
       const found = new Map<DeliveryId, LeaseCheck>();
       for (const c of await this.store.checkLeases(this.owner, held, Date.now())) found.set(c.id, c);
       for (const { job, resolve } of batch) {

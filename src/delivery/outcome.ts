@@ -24,6 +24,7 @@ export function decide(
   // One object per attempt, built once (this runs for every attempt: no spreads).
   const completion: Completion = {
     deliveryId: delivery.id,
+    messageId: delivery.messageId,
     lease: job.lease,
     endpointId: delivery.endpointId,
     attempts: attemptNumber,
@@ -97,6 +98,7 @@ export function skip(job: DeliveryJob): Completion {
   const { delivery } = job;
   return {
     deliveryId: delivery.id,
+    messageId: delivery.messageId,
     lease: job.lease,
     endpointId: delivery.endpointId,
     ...fifo(job),

@@ -130,6 +130,8 @@ export interface Lease {
 /** A delivery and the lease under which a worker holds it. */
 export interface HeldLease {
   id: DeliveryId;
+  /** The delivery's message: PostgreSQL partitions deliveries by it, and looks in one partition only when given it. */
+  messageId: MessageId;
   gen: number;
 }
 
@@ -163,6 +165,8 @@ export interface ClaimOptions {
 /** What to record when one attempt (or a skip) is done. Computed by the dispatcher. */
 export interface Completion {
   deliveryId: DeliveryId;
+  /** The delivery's message (see `HeldLease.messageId`). */
+  messageId: MessageId;
   /** Applied only while the delivery is still under this lease (fencing); otherwise dropped, attempt row included. */
   lease: Lease;
   endpointId: EndpointId;

@@ -101,6 +101,7 @@ export async function recordAttempts(store: Store, endpointId: string, outcome: 
       };
       return {
         deliveryId: job.delivery.id,
+        messageId: job.delivery.messageId,
         lease: job.lease,
         endpointId: job.endpoint.id,
         attempt,
@@ -115,7 +116,7 @@ export async function recordAttempts(store: Store, endpointId: string, outcome: 
   );
   await store.releaseLeases(
     "test",
-    jobs.filter((j) => j.endpoint.id !== endpointId).map((j) => ({ id: j.delivery.id, gen: j.lease.gen })),
+    jobs.filter((j) => j.endpoint.id !== endpointId).map((j) => ({ id: j.delivery.id, messageId: j.delivery.messageId, gen: j.lease.gen })),
     now,
   );
   return mine.length;

@@ -85,7 +85,7 @@ export function fencingContract(ctx: () => TestStore): void {
     expect(checked.map((c) => c.id).sort()).toEqual([j1!.delivery.id, j2!.delivery.id].sort());
     expect(checked[0]).toMatchObject({ endpointStatus: "active", endpointUpdatedAt: ep.updatedAt });
     expect(await s.checkLeases("other", [held(j1!)], T0 + 500)).toEqual([]);
-    expect(await s.checkLeases("w", [{ id: j1!.delivery.id, gen: j1!.lease.gen + 1 }], T0 + 500)).toEqual([]);
+    expect(await s.checkLeases("w", [{ ...held(j1!), gen: j1!.lease.gen + 1 }], T0 + 500)).toEqual([]);
     expect(await s.checkLeases("w", [held(j1!)], T0 + 1001)).toEqual([]); // ran out by the worker's clock
     await s.setEndpointEnabled(a.id, ep.id, false, T0 + 600);
     const [after] = await s.checkLeases("w", [held(j1!)], T0 + 700);

@@ -163,7 +163,7 @@ export function fifoContract(ctx: () => TestStore): void {
     await s.setEndpointEnabled(a.id, ep.id, false, T0 + 3);
     const [head] = await claim(s, T0 + 4);
     expect([n(head), head!.endpoint.status]).toEqual([1, "disabled"]);
-    await s.complete([{ deliveryId: head!.delivery.id, lease: head!.lease, endpointId: ep.id, status: "skipped", attempts: 1, scheduleIndex: 1, nextAttemptAt: null, cycleStartedAt: null, fifo: true }], T0 + 5);
+    await s.complete([{ deliveryId: head!.delivery.id, messageId: head!.delivery.messageId, lease: head!.lease, endpointId: ep.id, status: "skipped", attempts: 1, scheduleIndex: 1, nextAttemptAt: null, cycleStartedAt: null, fifo: true }], T0 + 5);
     expect((await claim(s, T0 + 6)).map(n)).toEqual([2]);
   });
 

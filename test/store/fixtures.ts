@@ -78,6 +78,7 @@ export function attemptOf(job: DeliveryJob, at: number, success: boolean, extra:
 export function succeeded(job: DeliveryJob, at: number, extra: Partial<Attempt> = {}): Completion {
   return {
     deliveryId: job.delivery.id as DeliveryId,
+    messageId: job.delivery.messageId,
     lease: job.lease,
     endpointId: job.endpoint.id,
     attempt: attemptOf(job, at, true, extra),
@@ -93,6 +94,7 @@ export function succeeded(job: DeliveryJob, at: number, extra: Partial<Attempt> 
 export function failed(job: DeliveryJob, at: number, retryAt: number | null, extra: Partial<Completion> = {}): Completion {
   return {
     deliveryId: job.delivery.id as DeliveryId,
+    messageId: job.delivery.messageId,
     lease: job.lease,
     endpointId: job.endpoint.id,
     attempt: attemptOf(job, at, false),
@@ -115,4 +117,4 @@ export const claim = (store: Store, now: number, extra: { owner?: string; limit?
   });
 
 /** The lease a job was claimed under, as `extendLeases`, `releaseLeases` and `checkLeases` take it. */
-export const held = (job: DeliveryJob): HeldLease => ({ id: job.delivery.id, gen: job.lease.gen });
+export const held = (job: DeliveryJob): HeldLease => ({ id: job.delivery.id, messageId: job.delivery.messageId, gen: job.lease.gen });

@@ -1,5 +1,5 @@
 import { expect, it } from "vitest";
-import { type DeliveryId, newId } from "../../src/core/ids.js";
+import { type DeliveryId, type MessageId, newId } from "../../src/core/ids.js";
 import type { Store } from "../../src/store/store.js";
 import { T0, type TestStore, app, idAt, attemptOf, claim, endpoint, failed, held, message, publishOne, succeeded } from "./fixtures.js";
 
@@ -297,6 +297,6 @@ export function queueContract(ctx: () => TestStore): void {
   });
 
   it("renews nothing it does not hold", async () => {
-    expect(await store().extendLeases("w", [{ id: newId("dlv") as DeliveryId, gen: 1 }], T0)).toEqual([]);
+    expect(await store().extendLeases("w", [{ id: newId("dlv") as DeliveryId, messageId: newId("msg") as MessageId, gen: 1 }], T0)).toEqual([]);
   });
 }

@@ -28,6 +28,7 @@ import { publishWith, type SqlClient } from "./outbox.js";
 import { type PublishTarget, publishBatch } from "./publish.js";
 import * as queue from "./queue.js";
 import * as triage from "./triage.js";
+import { ADD_EVERY_MS, addPartitions } from "./partitions.js";
 import { purge } from "./retention.js";
 import { WorkerLink } from "./workers.js";
 
@@ -46,14 +47,32 @@ export class PostgresStore implements Store {
   /** See `changeEpoch`: moved by attached workers' links. */
   private epoch = 0;
   private links = 0;
+  /** Adds the coming days' partitions while the store is open (see `migrate`). */
+  private partitionTimer: NodeJS.Timeout | null = null;
 
   constructor(connectionString: string, options: PostgresOptions = {}) {
     this.db = new PgDb(connectionString, options);
     this.target = { qschema: this.db.qschema, schema: this.db.schema };
   }
 
-  async migrate() { await this.db.migrate(); }
+  /**
+   * Applies the migrations and adds the coming days' partitions of deliveries
+   * and attempts, then adds them again every hour while the store is open
+   * (docs/scaling.md, "Partitions on PostgreSQL").
+   */
+  async migrate() {
+    await this.db.migrate();
+    await addPartitions(this.db);
+    if (this.partitionTimer || this.closing) return;
+    this.partitionTimer = setInterval(() => {
+      // A turn that fails is tried again at the next; meanwhile the DEFAULT partition takes what has no day partition.
+      addPartitions(this.db).catch(() => {});
+    }, ADD_EVERY_MS);
+    this.partitionTimer.unref();
+  }
   close(): Promise<void> {
+    if (this.partitionTimer) clearInterval(this.partitionTimer);
+    this.partitionTimer = null;
     this.closing ??= this.db.close();
     return this.closing;
   }

@@ -94,7 +94,7 @@ export async function resend(db: PgDb, message: Message, endpointId: EndpointId,
     if (locked.get(endpointId)?.ordering !== "fifo") return toDelivery(delivery);
     // FIFO: back at its original place in the queue, which advances.
     await requeued(q, db, endpointId, [delivery.id], now);
-    const { rows: again } = await q.query<DeliveryRow>("SELECT * FROM deliveries WHERE id = $1", [delivery.id]);
+    const { rows: again } = await q.query<DeliveryRow>("SELECT * FROM deliveries WHERE id = $1 AND message_id = $2", [delivery.id, message.id]);
     return toDelivery(again[0]!);
   });
 }

@@ -20,11 +20,13 @@ interface ClaimedRow extends ClaimedDeliveryRow {
 // rows or taking the same one twice; the partial index `deliveries_due` holds
 // only pending rows, so the scan does not grow with the history. The payload
 // comes along once per message, not once per delivery. Each claim starts a new
-// lease generation (fencing: see `complete`).
+// lease generation (fencing: see `complete`). Deliveries are partitioned by
+// their message's id (migration 11): every statement here that names a
+// delivery names it with its message, so each row is looked up in one partition.
 const CLAIM = `WITH c AS (
     UPDATE deliveries SET next_attempt_at = $1, lease_owner = $2, lease_gen = lease_gen + 1
-    WHERE id IN (
-      SELECT id FROM deliveries
+    WHERE (id, message_id) IN (
+      SELECT id, message_id FROM deliveries
       WHERE status = 'pending' AND next_attempt_at <= $3 AND endpoint_id <> ALL($4::text[])
       ORDER BY next_attempt_at LIMIT $5
       FOR UPDATE SKIP LOCKED)
@@ -39,7 +41,7 @@ const CLAIM = `WITH c AS (
  * whose endpoint is deleted meanwhile is deleted with it (the job is dropped).
  */
 export async function claimDue(db: PgDb, o: ClaimOptions): Promise<DeliveryJob[]> {
-  const { rows } = await db.queue.query<ClaimedRow>(CLAIM, [o.leaseUntil, o.owner, o.now, o.excludeEndpoints ?? [], o.limit]);
+  const { rows } = await db.claims.query<ClaimedRow>(CLAIM, [o.leaseUntil, o.owner, o.now, o.excludeEndpoints ?? [], o.limit]);
   if (rows.length === 0) return [];
   const endpoints = await db.queue.query<EndpointRow>("SELECT * FROM endpoints WHERE id = ANY($1::text[])", [
     [...new Set(rows.map((r) => r.endpoint_id))],
@@ -87,9 +89,9 @@ const RECORD = `WITH d AS (
     UPDATE deliveries d SET status = t.status, attempts = t.attempts, schedule_index = t.schedule_index,
       next_attempt_at = t.next_attempt_at, cycle_started_at = t.cycle_started_at,
       last_attempt_at = COALESCE(t.last_attempt_at, d.last_attempt_at), lease_owner = NULL, updated_at = $23
-    FROM unnest($16::text[], $17::text[], $18::int[], $19::int[], $20::bigint[], $21::bigint[], $22::bigint[], $24::text[], $25::int[])
-      AS t(id, status, attempts, schedule_index, next_attempt_at, cycle_started_at, last_attempt_at, owner, gen)
-    WHERE d.id = t.id AND d.lease_owner = t.owner AND d.lease_gen = t.gen
+    FROM unnest($16::text[], $17::text[], $18::int[], $19::int[], $20::bigint[], $21::bigint[], $22::bigint[], $24::text[], $25::int[], $26::text[])
+      AS t(id, status, attempts, schedule_index, next_attempt_at, cycle_started_at, last_attempt_at, owner, gen, message_id)
+    WHERE d.id = t.id AND d.message_id = t.message_id AND d.message_id BETWEEN $27 AND $28 AND d.lease_owner = t.owner AND d.lease_gen = t.gen
     RETURNING d.id),
   a AS (
     INSERT INTO attempts (id, delivery_id, message_id, endpoint_id, app_id, attempt_number, url, created_at, duration_ms,
@@ -129,7 +131,8 @@ export async function complete(db: PgDb, batch: readonly Completion[], now: numb
     transitions.map((t) => t.deliveryId), transitions.map((t) => t.status), transitions.map((t) => t.attempts),
     transitions.map((t) => t.scheduleIndex), transitions.map((t) => t.nextAttemptAt), transitions.map((t) => t.cycleStartedAt),
     transitions.map((t) => t.attempt?.createdAt ?? null), now,
-    transitions.map((t) => t.lease.owner), transitions.map((t) => t.lease.gen),
+    transitions.map((t) => t.lease.owner), transitions.map((t) => t.lease.gen), transitions.map((t) => t.messageId),
+    ...messageRange(transitions.map((t) => t.messageId)),
   ];
   const fencedOut = (applied: string[]): DeliveryId[] => {
     const ok = new Set(applied);
@@ -179,6 +182,23 @@ export async function complete(db: PgDb, batch: readonly Completion[], now: numb
   );
 }
 
+/**
+ * The lowest and highest of these message ids, as bounds the statements above
+ * add (`message_id BETWEEN $n AND $m`): parameters of the statement itself, so
+ * PostgreSQL leaves out the partitions outside them (typically all but
+ * today's) before it starts executing; the per-row pruning of the join alone
+ * would still set every partition up, indexes included, at each execution.
+ */
+function messageRange(ids: readonly string[]): [string, string] {
+  let low = ids[0] ?? "";
+  let high = low;
+  for (const id of ids) {
+    if (id < low) low = id;
+    if (id > high) high = id;
+  }
+  return [low, high];
+}
+
 /** PostgreSQL text cannot hold NUL; a receiver's body or an error message may. */
 const stripNul = (s: string | null): string | null => (s === null || !s.includes("\u0000") ? s : s.replaceAll("\u0000", "\ufffd"));
 
@@ -186,14 +206,16 @@ const stripNul = (s: string | null): string | null => (s === null || !s.includes
 const NOTIFY_IF_ANY = (cte: string) => `WITH r AS (${cte} RETURNING 1), n AS (SELECT count(*)::int AS n FROM r)
   SELECT n.n, CASE WHEN n.n > 0 THEN pg_notify('${DUE_CHANNEL}', current_schema()) END AS notified FROM n`;
 
+const RELEASE = NOTIFY_IF_ANY(`UPDATE deliveries d SET next_attempt_at = $1, lease_owner = NULL, updated_at = $1
+  FROM unnest($2::text[], $3::int[], $5::text[]) AS t(id, gen, message_id)
+  WHERE d.id = t.id AND d.message_id = t.message_id AND d.message_id BETWEEN $6 AND $7 AND d.lease_gen = t.gen AND d.lease_owner = $4`);
+
 export async function releaseLeases(db: PgDb, owner: string, held: readonly HeldLease[], now: number): Promise<void> {
   if (held.length === 0) return;
   // Other workers may take what this one gives back: wake them.
   await db.queue.query(
-    NOTIFY_IF_ANY(`UPDATE deliveries d SET next_attempt_at = $1, lease_owner = NULL, updated_at = $1
-      FROM unnest($2::text[], $3::int[]) AS t(id, gen)
-      WHERE d.id = t.id AND d.lease_gen = t.gen AND d.lease_owner = $4`),
-    [now, held.map((h) => h.id), held.map((h) => h.gen), owner],
+    RELEASE,
+    [now, held.map((h) => h.id), held.map((h) => h.gen), owner, held.map((h) => h.messageId), ...messageRange(held.map((h) => h.messageId))],
   );
 }
 
@@ -215,27 +237,31 @@ export async function releaseUnanswered(db: PgDb, owner: string, leaseUntil: num
   return rows[0]?.n ?? 0;
 }
 
+const EXTEND = `UPDATE deliveries d SET next_attempt_at = $1 FROM unnest($2::text[], $3::int[], $5::text[]) AS t(id, gen, message_id)
+  WHERE d.id = t.id AND d.message_id = t.message_id AND d.message_id BETWEEN $6 AND $7 AND d.lease_gen = t.gen AND d.lease_owner = $4
+  RETURNING d.id`;
+
 /** Moves the lease deadline of deliveries still leased to `owner` under the same generation; the others are left alone. */
 export async function extendLeases(db: PgDb, owner: string, held: readonly HeldLease[], until: number): Promise<DeliveryId[]> {
   if (held.length === 0) return [];
   const { rows } = await db.queue.query<{ id: DeliveryId }>(
-    `UPDATE deliveries d SET next_attempt_at = $1 FROM unnest($2::text[], $3::int[]) AS t(id, gen)
-     WHERE d.id = t.id AND d.lease_gen = t.gen AND d.lease_owner = $4
-     RETURNING d.id`,
-    [until, held.map((h) => h.id), held.map((h) => h.gen), owner],
+    EXTEND,
+    [until, held.map((h) => h.id), held.map((h) => h.gen), owner, held.map((h) => h.messageId), ...messageRange(held.map((h) => h.messageId))],
   );
   return rows.map((r) => r.id);
 }
+
+const CHECK = `SELECT d.id, e.status, e.updated_at FROM unnest($1::text[], $2::int[], $5::text[]) AS t(id, gen, message_id)
+  JOIN deliveries d ON d.id = t.id AND d.message_id = t.message_id AND d.message_id BETWEEN $6 AND $7 AND d.lease_gen = t.gen
+  JOIN endpoints e ON e.id = d.endpoint_id
+  WHERE d.lease_owner = $3 AND d.next_attempt_at > $4`;
 
 /** Which of `held` are still this worker's, unexpired, with their endpoint's status. */
 export async function checkLeases(db: PgDb, owner: string, held: readonly HeldLease[], now: number): Promise<LeaseCheck[]> {
   if (held.length === 0) return [];
   const { rows } = await db.queue.query<{ id: DeliveryId; status: Endpoint["status"]; updated_at: number }>(
-    `SELECT d.id, e.status, e.updated_at FROM unnest($1::text[], $2::int[]) AS t(id, gen)
-     JOIN deliveries d ON d.id = t.id AND d.lease_gen = t.gen
-     JOIN endpoints e ON e.id = d.endpoint_id
-     WHERE d.lease_owner = $3 AND d.next_attempt_at > $4`,
-    [held.map((h) => h.id), held.map((h) => h.gen), owner, now],
+    CHECK,
+    [held.map((h) => h.id), held.map((h) => h.gen), owner, now, held.map((h) => h.messageId), ...messageRange(held.map((h) => h.messageId))],
   );
   return rows.map((r) => ({ id: r.id, endpointStatus: r.status, endpointUpdatedAt: r.updated_at }));
 }

@@ -1,10 +1,14 @@
 import { idFloor } from "../retention.js";
 import type { PgDb } from "./db.js";
+import { dropOldPartition } from "./partitions.js";
 
 /**
  * One bounded retention batch (see `Store.purge`). Only one process purges a
  * schema at a time (a try-lock: the others skip their turn rather than queue
- * up behind it); the id ranges use the primary keys, since ids sort by time.
+ * up behind it). Whole day partitions older than `before` go first, one per
+ * batch (see `dropOldPartition`); then rows, by id range (ids sort by time):
+ * those of the day that straddles `before`, operational events, and the
+ * messages whose deliveries are all done, with what remains of theirs.
  */
 export async function purge(db: PgDb, before: number, limit: number): Promise<number> {
   return db.tx(
@@ -13,6 +17,8 @@ export async function purge(db: PgDb, before: number, limit: number): Promise<nu
         `herald:purge:${db.schema}`,
       ]);
       if (!rows[0]?.ok) return 0;
+      const dropped = await dropOldPartition(c, db.schema, before);
+      if (dropped > 0) return dropped;
       const attempts = await c.query("DELETE FROM attempts WHERE id IN (SELECT id FROM attempts WHERE id < $1 ORDER BY id LIMIT $2)", [
         idFloor("atmpt", before),
         limit,
@@ -22,6 +28,7 @@ export async function purge(db: PgDb, before: number, limit: number): Promise<nu
         [idFloor("opev", before), limit],
       );
       // A message stays while any delivery of it is pending: its payload is still needed.
+      // Its deliveries go with it (the foreign key's cascade, in its own partition).
       const messages = await c.query<{ n: number }>(
         `WITH gone AS (
            DELETE FROM messages WHERE id IN (
