@@ -33,7 +33,10 @@ const o = {
   env: (port) => ({ HERALD_PORT: String(port), HERALD_API_KEY: API_KEY, HERALD_ALLOWED_NETWORKS: "127.0.0.0/8" }),
 };
 
-/** Scans PostgreSQL counted on the schema's tables, by table, after the backends' latest reports have had a moment to arrive. */
+/**
+ * Scans PostgreSQL counted on the schema's tables (by table) and indexes (by index: the entries they
+ * read), after the backends' latest reports have had a moment to arrive.
+ */
 async function scans(db) {
   await sleep(600);
   await db.admin.query("SELECT pg_stat_clear_snapshot()");
@@ -42,7 +45,11 @@ async function scans(db) {
        FROM pg_stat_user_tables WHERE schemaname = $1`,
     [db.schema],
   );
-  return new Map(rows.map((r) => [r.name, r]));
+  const { rows: indexes } = await db.admin.query(
+    `SELECT indexrelname AS name, idx_scan AS idx, idx_tup_read AS entries FROM pg_stat_user_indexes WHERE schemaname = $1`,
+    [db.schema],
+  );
+  return new Map([...rows.map((r) => [r.name, r]), ...indexes.map((r) => [`index ${r.name}`, r])]);
 }
 
 /** The tables that read more than a few rows between `before` and `after`, one line each. */
@@ -51,7 +58,11 @@ function scanDelta(before, after) {
   for (const [name, a] of after) {
     const b = before.get(name) ?? {};
     const d = (k) => Number(a[k] ?? 0) - Number(b[k] ?? 0);
-    if (d("seq_rows") > 1000 || d("idx_rows") > 100_000) out.push(`${name}: ${d("seq")} seq scans reading ${d("seq_rows")} rows, ${d("idx")} index scans fetching ${d("idx_rows")}`);
+    if (name.startsWith("index ")) {
+      if (d("entries") > 100_000) out.push(`${name}: ${d("idx")} scans reading ${d("entries")} entries`);
+    } else if (d("seq_rows") > 1000 || d("idx_rows") > 100_000) {
+      out.push(`${name}: ${d("seq")} seq scans reading ${d("seq_rows")} rows, ${d("idx")} index scans fetching ${d("idx_rows")}`);
+    }
   }
   return out;
 }

@@ -3,14 +3,13 @@ import type { Dispatcher } from "undici";
 import { createGuardedAgent } from "../../security/agent.js";
 import { SsrfGuard } from "../../security/guard.js";
 import type { AttemptErrorKind } from "../../store/model.js";
-import { type Deadline, DeadlineClock } from "../deadline.js";
+import { DeadlineClock } from "../deadline.js";
 import { type OAuth2Options, OAuth2Tokens } from "../oauth2.js";
-import { type Destination, failedResult, type PreparedAttempt, RESPONSE_BODY_LIMIT, type SendResult } from "./destination.js";
+import { type Destination, failedResult, type PreparedAttempt, type SendResult } from "./destination.js";
+import { exchange } from "./http-exchange.js";
 
 /** How much later than the attempt's deadline undici's own timeouts fire. */
 const BACKSTOP_MS = 1000;
-/** Bytes read past the kept part before giving up on reusing the connection. */
-const DRAIN_LIMIT = 64 * 1024;
 
 export interface HttpDestinationOptions {
   /** Keep-alive connections per origin. Default: 64. */
@@ -70,19 +69,21 @@ export class HttpDestination implements Destination {
     }
     const signal = this.clock.start(req.timeoutMs);
     try {
-      const res = await this.dispatcher.request({
-        origin: req.url.origin,
-        path: req.url.pathname + req.url.search,
-        method: (req.method ?? "POST") as Dispatcher.HttpMethod,
-        headers,
-        body: req.body,
-        signal: signal as unknown as AbortSignal,
-        // Backstops only: the deadline above is what ends an attempt (it lets
-        // an answer that already arrived be read first; undici's timers do not).
-        headersTimeout: req.timeoutMs + BACKSTOP_MS,
-        bodyTimeout: req.timeoutMs + BACKSTOP_MS,
-      });
-      const body = await readBounded(res.body, signal);
+      const res = await exchange(
+        this.dispatcher,
+        {
+          origin: req.url.origin,
+          path: req.url.pathname + req.url.search,
+          method: (req.method ?? "POST") as Dispatcher.HttpMethod,
+          headers,
+          body: req.body,
+          // Backstops only: the deadline above is what ends an attempt (it lets
+          // an answer that already arrived be read first; undici's timers do not).
+          headersTimeout: req.timeoutMs + BACKSTOP_MS,
+          bodyTimeout: req.timeoutMs + BACKSTOP_MS,
+        },
+        signal,
+      );
       this.clock.done(signal);
       const statusCode = res.statusCode;
       const ok = statusCode >= 200 && statusCode < 300;
@@ -91,8 +92,8 @@ export class HttpDestination implements Destination {
       return {
         ok,
         statusCode,
-        headers: flattenHeaders(res.headers),
-        body,
+        headers: res.headers,
+        body: res.body,
         errorKind: ok ? null : statusCode >= 300 && statusCode < 400 ? "redirect" : "http_status",
         errorMessage: ok ? null : `HTTP ${statusCode}`,
         durationMs: Math.round(performance.now() - started),
@@ -113,32 +114,6 @@ export class HttpDestination implements Destination {
 
 function failed(kind: AttemptErrorKind, message: string, started: number): SendResult {
   return failedResult(kind, message, Math.round(performance.now() - started));
-}
-
-/** Keeps the first 4 KiB; drains up to 64 KiB more so the connection can be reused. */
-function readBounded(body: Dispatcher.ResponseData["body"], deadline: Deadline): Promise<string> {
-  const chunks: Buffer[] = [];
-  let kept = 0;
-  body.on("data", (chunk: Buffer) => {
-    if (kept >= RESPONSE_BODY_LIMIT) return;
-    const room = RESPONSE_BODY_LIMIT - kept;
-    const part = chunk.length > room ? chunk.subarray(0, room) : chunk;
-    chunks.push(part);
-    kept += part.length;
-  });
-  deadline.once("abort", () => body.destroy());
-  return body
-    .dump({ limit: DRAIN_LIMIT })
-    .catch(() => undefined)
-    .then(() => Buffer.concat(chunks).toString("utf8"));
-}
-
-function flattenHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(headers)) {
-    if (v !== undefined) out[k] = Array.isArray(v) ? v.join(", ") : v;
-  }
-  return out;
 }
 
 const CODE_KINDS: Record<string, AttemptErrorKind> = {
