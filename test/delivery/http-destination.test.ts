@@ -44,6 +44,19 @@ describe("the HTTP destination's answers", () => {
     expect(received?.headers["webhook-id"]).toBe("msg_1");
   });
 
+  it("keeps headers named like object properties as plain headers", async () => {
+    receiver.behave((_r, res) => {
+      res.setHeader("Constructor", "c");
+      res.setHeader("__proto__", "p");
+      res.end("ok");
+    });
+    const result = await destination.send(attempt());
+    expect(Object.getPrototypeOf(result.headers)).toBe(Object.prototype);
+    expect(result.headers?.constructor).toBe("c");
+    expect(Object.getOwnPropertyDescriptor(result.headers, "__proto__")?.value).toBe("p");
+    expect(JSON.parse(JSON.stringify(result.headers))).toMatchObject({ constructor: "c" });
+  });
+
   it("records a non-2xx answer as http_status, with its body", async () => {
     receiver.behave((_r, res) => {
       res.writeHead(503, { "retry-after": "7" });

@@ -109,14 +109,29 @@ class ExchangeHandler implements Dispatcher.DispatchHandler {
 
 function noop(): void {}
 
+/** Lower-cased header names by name as received: receivers repeat the same few, and lower-casing each anew was most of this file's cost. */
+const lowerNames = new Map<string, string>();
+
+function lowerName(raw: Buffer | string): string {
+  const name = raw.toString("latin1");
+  let lower = lowerNames.get(name);
+  if (lower === undefined) {
+    lower = name.toLowerCase();
+    if (lowerNames.size < 512) lowerNames.set(name, lower);
+  }
+  return lower;
+}
+
 /** Raw header pairs as one object: names lower-cased, a repeated header's values joined by `, ` (as the log shows them). */
 function joinHeaders(raw: readonly (Buffer | string)[]): Record<string, string> {
-  const joined = new Map<string, string>();
+  const out: Record<string, string> = {};
   for (let i = 0; i + 1 < raw.length; i += 2) {
-    const name = raw[i]!.toString("latin1").toLowerCase();
+    const name = lowerName(raw[i]!);
     const value = raw[i + 1]!.toString("latin1");
-    const before = joined.get(name);
-    joined.set(name, before === undefined ? value : `${before}, ${value}`);
+    if (Object.hasOwn(out, name)) out[name] = `${out[name]}, ${value}`;
+    // A receiver's `__proto__` header is a header like any other, not the object's prototype.
+    else if (name === "__proto__") Object.defineProperty(out, name, { value, enumerable: true, writable: true, configurable: true });
+    else out[name] = value;
   }
-  return Object.fromEntries(joined);
+  return out;
 }
