@@ -101,11 +101,15 @@ export function serializeMessage(message: Message) {
   };
 }
 
+/** The last timestamp `messageJson` wrote: the messages of one bulk publish share their creation time. */
+let lastStamp = { ms: Number.NaN, json: "" };
+
 /** `serializeMessage` as JSON text, the stored payload embedded as it is (it is compact JSON already). */
 export function messageJson(message: Message): string {
+  if (message.createdAt !== lastStamp.ms) lastStamp = { ms: message.createdAt, json: JSON.stringify(iso(message.createdAt)) };
   return (
     `{"id":${JSON.stringify(message.id)},"eventType":${JSON.stringify(message.eventType)},"eventId":${JSON.stringify(message.eventId)},` +
-    `"payload":${message.payload},"channels":${JSON.stringify(message.channels)},"timestamp":${JSON.stringify(iso(message.createdAt))}}`
+    `"payload":${message.payload},"channels":${JSON.stringify(message.channels)},"timestamp":${lastStamp.json}}`
   );
 }
 

@@ -129,6 +129,11 @@ describe("bulk publish", () => {
       expect(res.body.errors.map((e: { path: string }) => e.path)).toContain(path);
       expect(res.body.errors.every((e: { path: string }) => e.path.startsWith("/messages/3/"))).toBe(true);
     }
+    // A type's schema is looked up once per batch and still checks each of its messages.
+    const typed = (n: unknown) => ({ eventType: "order.typed", payload: { n } });
+    const repeated = await post({ messages: [typed(1), ok, typed(2), typed("three"), ok] });
+    expect(repeated.status).toBe(422);
+    expect(repeated.body.errors.map((e: { path: string }) => e.path)).toEqual(["/messages/3/payload/n"]);
     // The deepest payload a single publish takes is taken here too.
     expect((await post({ messages: [{ eventType: "order.created", payload: nested(MAX_JSON_DEPTH) }] })).status).toBe(202);
     expect(await count()).toBe(n + 1);

@@ -157,6 +157,8 @@ export function messageRoutes(api: Api, ctx: ApiContext & { catalog: EventCatalo
       let total = 0;
       // The body parser checked surrogates and numbers; a payload can be too deep only if the body is.
       const checkDepth = (bodyDepth(req) ?? Number.POSITIVE_INFINITY) > MAX_JSON_DEPTH + 3;
+      // The catalog's check of each event type, looked up once per type of the batch, not once per message.
+      const validators = new Map<string, ((payload: unknown) => void) | null>();
       for (const [i, m] of req.body.messages.entries()) {
         // Serialized once, here, as the single publish does.
         const payload = JSON.stringify(m.payload);
@@ -168,7 +170,8 @@ export function messageRoutes(api: Api, ctx: ApiContext & { catalog: EventCatalo
           }
           // The body's own limit allowed for the envelope: each payload gets the single publish's.
           if (checkDepth) scanJsonText(payload, "the payload", MAX_JSON_DEPTH);
-          await ctx.catalog.validatePayload(m.eventType, m.payload);
+          if (!validators.has(m.eventType)) validators.set(m.eventType, await ctx.catalog.validator(m.eventType));
+          validators.get(m.eventType)?.(m.payload);
         } catch (err) {
           faults.add(i, "payload", err);
           continue;
