@@ -40,6 +40,7 @@ const SHIPPED: Record<Dialect, Record<string, string>> = {
     "0009_endpoint_transformation.sql": "742cf34dd632e851410665ca75e349ca13a4276bc776691018ea58e4a8537e51",
     "0010_application_portal.sql": "61456030aa1c56212d07327fd56b81048d10b5e977e85eb973c0bf4ae7bf9ffe",
     "0011_partition_deliveries_and_attempts_by_time.sql": "16f8a04e3894f5748d79f582ffb4d20978a565f7305254008da8892736ed6627",
+    "0012_only_pending_deliveries_hold_leases.sql": "cbaf1ce28a6842cae5de74a843a6f267f799bf5e9d0363d4cd2653861513e9c0",
   },
 };
 
@@ -50,7 +51,7 @@ const OLD_MIGRATIONS_TABLE: Record<Dialect, string> = {
 };
 
 const CHANGED = /^migration 2 \(0002_\w+\.sql\) was changed after this database applied it \(checksum 0{16} recorded, [0-9a-f]{16} now\); migrations are never edited: add a new one$/;
-const FROM_NEWER = /^this database has applied migration 99 \(from the future\), which this build of Herald does not have \(its last is 1[01]\)/;
+const FROM_NEWER = /^this database has applied migration 99 \(from the future\), which this build of Herald does not have \(its last is 1[02]\)/;
 
 describe("migration files", () => {
   for (const dialect of ["sqlite", "postgres"] as const) {
@@ -87,6 +88,7 @@ describe("migration files", () => {
       "endpoint transformation",
       "application portal",
       "partition deliveries and attempts by time",
+      "only pending deliveries hold leases",
     ]);
   });
 
@@ -261,7 +263,7 @@ describe.skipIf(!available)("PostgreSQL migrations", () => {
     await open().migrate();
 
     expect(await state()).toEqual({ workers: "workers", leased: null, headers: "json" });
-    expect((await recorded()).map((r) => r.id)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+    expect((await recorded()).map((r) => r.id)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
     // The row of migration 1 gets the checksum of today's file: what was applied
     // before checksums is taken as released (migration 2 is what repaired it).
     expect(await recorded()).toEqual(shipped());
