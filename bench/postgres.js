@@ -137,7 +137,7 @@ export async function seedHistory(db, appId, attempts) {
   for (let d = first; d <= old + days * day; d += day) {
     const name = new Date(d).toISOString().slice(0, 10).replaceAll("-", "");
     const from = [d, d + day];
-    await q(`CREATE TABLE deliveries_${name} (LIKE deliveries INCLUDING DEFAULTS) WITH (fillfactor = 80, autovacuum_vacuum_scale_factor = 0.02)`);
+    await q(`CREATE TABLE deliveries_${name} (LIKE deliveries INCLUDING DEFAULTS INCLUDING CONSTRAINTS) WITH (fillfactor = 80, autovacuum_vacuum_scale_factor = 0.02)`);
     await q(
       `INSERT INTO deliveries_${name} (id, message_id, endpoint_id, app_id, status, attempts, schedule_index, created_at, updated_at, last_attempt_at)
        SELECT 'dlv_' || substr(m.id, 5) || lpad(e.n::text, 3, '0'), m.id, e.id, $1, 'succeeded', 1, 1, m.created_at, m.created_at, m.created_at
@@ -145,7 +145,7 @@ export async function seedHistory(db, appId, attempts) {
        WHERE m.event_type = 'old.event' AND m.id >= herald_id_floor('msg', $3) AND m.id < herald_id_floor('msg', $4)`,
       [appId, endpoints, ...from],
     );
-    await q(`CREATE TABLE attempts_${name} (LIKE attempts INCLUDING DEFAULTS)`);
+    await q(`CREATE TABLE attempts_${name} (LIKE attempts INCLUDING DEFAULTS INCLUDING CONSTRAINTS)`);
     await q(
       `INSERT INTO attempts_${name} (id, delivery_id, message_id, endpoint_id, app_id, attempt_number, url, created_at, duration_ms, success, status_code, response_body)
        SELECT 'atmpt_' || substr(m.id, 5) || lpad(e.n::text, 3, '0'), 'dlv_' || substr(m.id, 5) || lpad(e.n::text, 3, '0'), m.id,
