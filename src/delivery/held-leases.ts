@@ -10,7 +10,8 @@ interface Held {
   epoch: number;
 }
 
-const leaseOf = (job: DeliveryJob): HeldLease => ({ id: job.delivery.id, messageId: job.delivery.messageId, gen: job.lease.gen });
+/** The lease a job is held under, as the store's lease statements take it. */
+export const leaseOf = (job: DeliveryJob): HeldLease => ({ id: job.delivery.id, messageId: job.delivery.messageId, gen: job.lease.gen });
 
 /**
  * The leases one dispatcher holds (queued, waiting or in flight), with the

@@ -1,5 +1,6 @@
 import type { DeliveryId } from "../core/ids.js";
 import type { DeliveryJob, LeaseCheck, Store } from "../store/store.js";
+import { leaseOf } from "./held-leases.js";
 
 /** What the store says of a job right before its attempt. */
 export type Verdict =
@@ -61,7 +62,7 @@ export class LeaseChecker {
     this.pending = [];
     this.running = true;
     try {
-      const held = batch.map(({ job }) => ({ id: job.delivery.id, messageId: job.delivery.messageId, gen: job.lease.gen }));
+      const held = batch.map(({ job }) => leaseOf(job));
       const found = new Map<DeliveryId, LeaseCheck>();
       for (const c of await this.store.checkLeases(this.owner, held, Date.now())) found.set(c.id, c);
       for (const { job, resolve } of batch) {

@@ -50,8 +50,11 @@ class ExchangeHandler implements Dispatcher.DispatchHandler {
     private readonly resolve: (answer: Answer) => void,
     private readonly reject: (err: Error) => void,
   ) {
-    deadline.once("abort", () => this.abort?.(deadline.reason ?? new Error("aborted")));
+    deadline.once("abort", this.onDeadline);
   }
+
+  /** The deadline passed: cut the request off (or, not connected yet, as soon as it is: `onConnect`). */
+  private readonly onDeadline = (): void => this.abort?.(this.deadline.reason ?? new Error("aborted"));
 
   onConnect(abort: (err?: Error) => void): void {
     if (this.deadline.aborted) abort(this.deadline.reason);
@@ -94,7 +97,7 @@ class ExchangeHandler implements Dispatcher.DispatchHandler {
   private answer(): void {
     if (this.settled) return;
     this.settled = true;
-    this.deadline.removeListener("abort", noop);
+    this.deadline.removeListener("abort", this.onDeadline);
     const body = this.chunks.length === 1 ? this.chunks[0]!.toString("utf8") : Buffer.concat(this.chunks).toString("utf8");
     this.resolve({ statusCode: this.statusCode, headers: this.headers ?? {}, body });
   }
@@ -102,12 +105,10 @@ class ExchangeHandler implements Dispatcher.DispatchHandler {
   private fail(err: Error): void {
     if (this.settled) return;
     this.settled = true;
-    this.deadline.removeListener("abort", noop);
+    this.deadline.removeListener("abort", this.onDeadline);
     this.reject(err);
   }
 }
-
-function noop(): void {}
 
 /** Lower-cased header names by name as received: receivers repeat the same few, and lower-casing each anew was most of this file's cost. */
 const lowerNames = new Map<string, string>();

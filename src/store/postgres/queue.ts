@@ -206,17 +206,27 @@ const stripNul = (s: string | null): string | null => (s === null || !s.includes
 const NOTIFY_IF_ANY = (cte: string) => `WITH r AS (${cte} RETURNING 1), n AS (SELECT count(*)::int AS n FROM r)
   SELECT n.n, CASE WHEN n.n > 0 THEN pg_notify('${DUE_CHANNEL}', current_schema()) END AS notified FROM n`;
 
+/**
+ * The leases of `held` in the statements below: their rows as `t`, and the
+ * condition that picks each delivery still under its lease, in its one
+ * partition (`message_id` bounds the batch: see `messageRange`). Parameters as
+ * `heldParams` lays them out: $1 the statement's time, $4 the owner.
+ */
+const HELD_ROWS = "unnest($2::text[], $3::int[], $5::text[]) AS t(id, gen, message_id)";
+const HELD_MATCH = "d.id = t.id AND d.message_id = t.message_id AND d.message_id BETWEEN $6 AND $7 AND d.lease_gen = t.gen AND d.lease_owner = $4";
+
+function heldParams(at: number, owner: string, held: readonly HeldLease[]): unknown[] {
+  const messageIds = held.map((h) => h.messageId);
+  return [at, held.map((h) => h.id), held.map((h) => h.gen), owner, messageIds, ...messageRange(messageIds)];
+}
+
 const RELEASE = NOTIFY_IF_ANY(`UPDATE deliveries d SET next_attempt_at = $1, lease_owner = NULL, updated_at = $1
-  FROM unnest($2::text[], $3::int[], $5::text[]) AS t(id, gen, message_id)
-  WHERE d.id = t.id AND d.message_id = t.message_id AND d.message_id BETWEEN $6 AND $7 AND d.lease_gen = t.gen AND d.lease_owner = $4`);
+  FROM ${HELD_ROWS} WHERE ${HELD_MATCH}`);
 
 export async function releaseLeases(db: PgDb, owner: string, held: readonly HeldLease[], now: number): Promise<void> {
   if (held.length === 0) return;
   // Other workers may take what this one gives back: wake them.
-  await db.queue.query(
-    RELEASE,
-    [now, held.map((h) => h.id), held.map((h) => h.gen), owner, held.map((h) => h.messageId), ...messageRange(held.map((h) => h.messageId))],
-  );
+  await db.queue.query(RELEASE, heldParams(now, owner, held));
 }
 
 export async function releaseAllLeases(db: PgDb, now: number): Promise<number> {
@@ -237,32 +247,24 @@ export async function releaseUnanswered(db: PgDb, owner: string, leaseUntil: num
   return rows[0]?.n ?? 0;
 }
 
-const EXTEND = `UPDATE deliveries d SET next_attempt_at = $1 FROM unnest($2::text[], $3::int[], $5::text[]) AS t(id, gen, message_id)
-  WHERE d.id = t.id AND d.message_id = t.message_id AND d.message_id BETWEEN $6 AND $7 AND d.lease_gen = t.gen AND d.lease_owner = $4
-  RETURNING d.id`;
+const EXTEND = `UPDATE deliveries d SET next_attempt_at = $1 FROM ${HELD_ROWS} WHERE ${HELD_MATCH} RETURNING d.id`;
 
 /** Moves the lease deadline of deliveries still leased to `owner` under the same generation; the others are left alone. */
 export async function extendLeases(db: PgDb, owner: string, held: readonly HeldLease[], until: number): Promise<DeliveryId[]> {
   if (held.length === 0) return [];
-  const { rows } = await db.queue.query<{ id: DeliveryId }>(
-    EXTEND,
-    [until, held.map((h) => h.id), held.map((h) => h.gen), owner, held.map((h) => h.messageId), ...messageRange(held.map((h) => h.messageId))],
-  );
+  const { rows } = await db.queue.query<{ id: DeliveryId }>(EXTEND, heldParams(until, owner, held));
   return rows.map((r) => r.id);
 }
 
-const CHECK = `SELECT d.id, e.status, e.updated_at FROM unnest($1::text[], $2::int[], $5::text[]) AS t(id, gen, message_id)
-  JOIN deliveries d ON d.id = t.id AND d.message_id = t.message_id AND d.message_id BETWEEN $6 AND $7 AND d.lease_gen = t.gen
+const CHECK = `SELECT d.id, e.status, e.updated_at FROM ${HELD_ROWS}
+  JOIN deliveries d ON ${HELD_MATCH}
   JOIN endpoints e ON e.id = d.endpoint_id
-  WHERE d.lease_owner = $3 AND d.next_attempt_at > $4`;
+  WHERE d.next_attempt_at > $1`;
 
 /** Which of `held` are still this worker's, unexpired, with their endpoint's status. */
 export async function checkLeases(db: PgDb, owner: string, held: readonly HeldLease[], now: number): Promise<LeaseCheck[]> {
   if (held.length === 0) return [];
-  const { rows } = await db.queue.query<{ id: DeliveryId; status: Endpoint["status"]; updated_at: number }>(
-    CHECK,
-    [held.map((h) => h.id), held.map((h) => h.gen), owner, now, held.map((h) => h.messageId), ...messageRange(held.map((h) => h.messageId))],
-  );
+  const { rows } = await db.queue.query<{ id: DeliveryId; status: Endpoint["status"]; updated_at: number }>(CHECK, heldParams(now, owner, held));
   return rows.map((r) => ({ id: r.id, endpointStatus: r.status, endpointUpdatedAt: r.updated_at }));
 }
 
