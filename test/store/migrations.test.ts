@@ -39,8 +39,8 @@ const SHIPPED: Record<Dialect, Record<string, string>> = {
     "0008_fifo_endpoints.sql": "80e6b9981aa813f4ee2c4002f6f70f170da69fb9c4882259d59cecde3cec45bf",
     "0009_endpoint_transformation.sql": "742cf34dd632e851410665ca75e349ca13a4276bc776691018ea58e4a8537e51",
     "0010_application_portal.sql": "61456030aa1c56212d07327fd56b81048d10b5e977e85eb973c0bf4ae7bf9ffe",
-    "0011_partition_deliveries_and_attempts_by_time.sql": "16f8a04e3894f5748d79f582ffb4d20978a565f7305254008da8892736ed6627",
-    "0012_only_pending_deliveries_hold_leases.sql": "cbaf1ce28a6842cae5de74a843a6f267f799bf5e9d0363d4cd2653861513e9c0",
+    "0011_partition_deliveries_and_attempts_by_time.sql": "0dd3fd9a67aaa4352434507a1c4d3373f646131416c2290a6a29c187c5e4d5e8",
+    "0012_only_pending_deliveries_hold_leases.sql": "dd766cb69b9e59be5f95eb3a1bb718b3eb9f394c6e4bf930ac7758d8cee5a653",
   },
 };
 

@@ -36,7 +36,8 @@ $$;
 -- of `from_ms` to `days` days after it; returns how many it created. A day that
 -- overlaps a partition already there (the history partition) is skipped, and
 -- so is one that the DEFAULT partition already has rows of: those rows stay
--- there until retention deletes them. Each is created on its own, then
+-- there until retention deletes them. Each is created on its own (with the
+-- parent's CHECK constraints, which attaching requires), then
 -- attached: attaching locks the partitioned table only against other schema
 -- changes (CREATE TABLE … PARTITION OF would lock out every read and write),
 -- and the DEFAULT partition, briefly, for the check that it holds none of the
@@ -58,7 +59,7 @@ BEGIN
       prefix := CASE tbl WHEN 'deliveries' THEN 'msg' ELSE 'atmpt' END;
       CONTINUE WHEN EXISTS (SELECT 1 FROM pg_class WHERE relname = part AND relnamespace = current_schema()::regnamespace);
       BEGIN
-        EXECUTE format('CREATE TABLE %I (LIKE %I INCLUDING DEFAULTS) %s', part, tbl,
+        EXECUTE format('CREATE TABLE %I (LIKE %I INCLUDING DEFAULTS INCLUDING CONSTRAINTS) %s', part, tbl,
           CASE tbl WHEN 'deliveries' THEN 'WITH (fillfactor = 80, autovacuum_vacuum_scale_factor = 0.02)' ELSE '' END);
         EXECUTE format('ALTER TABLE %I ATTACH PARTITION %I FOR VALUES FROM (%L) TO (%L)', tbl, part,
           herald_id_floor(prefix, d), herald_id_floor(prefix, d + day_ms));
