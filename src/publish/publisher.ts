@@ -236,7 +236,7 @@ export class GroupCommitPublisher implements Publisher {
     if (jobs.length > 0 && lease) this.options.onJobs?.(jobs, lease);
     // Wakes the workers only for what a claim would find: not for messages to no
     // endpoint, nor for deliveries the lease already put in the dispatcher's hands.
-    if (results.some((r) => r.queued === undefined || r.queued > 0)) this.options.onCommitted?.();
+    if (results.some((r) => r.queued > 0)) this.options.onCommitted?.();
     return results;
   }
 

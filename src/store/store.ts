@@ -111,9 +111,9 @@ export interface PublishResult {
    * Deliveries written pending and not leased (due now, after the first delay,
    * or queued behind a FIFO head): what a claim is for. 0 tells the publisher
    * there is nothing to wake a worker for (a message to no endpoint, or every
-   * delivery leased). Absent: not counted (wake).
+   * delivery leased).
    */
-  queued?: number;
+  queued: number;
 }
 
 /**
