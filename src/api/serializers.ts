@@ -1,3 +1,4 @@
+import { withoutCredentials } from "../core/broker-url.js";
 import { maskSecret } from "../signing/secret.js";
 import type { Application, Attempt, Delivery, Endpoint, EndpointAuthentication, EventType, Message } from "../store/model.js";
 import type { EndpointStats } from "../store/store.js";
@@ -65,12 +66,13 @@ export function serializeEventType(type: EventType) {
 
 /**
  * `events` is `["*"]` when the endpoint takes every event type (stored as null).
- * `secret` is masked unless `showSecret` (the create response only).
+ * `secret` is masked unless `showSecret` (the create response only); a broker
+ * URL's password or token shows as `***`, like every other credential.
  */
 export function serializeEndpoint(ep: Endpoint, showSecret = false) {
   return {
     id: ep.id,
-    url: ep.url,
+    url: withoutCredentials(ep.url),
     description: ep.description,
     events: ep.events ?? ["*"],
     channels: ep.channels,

@@ -87,21 +87,38 @@ export function brokerUrlProblem(url: URL): string | undefined {
   return typeof target === "string" ? target : undefined;
 }
 
+/** What stands for a password or token in a URL Herald shows. */
+const MASK = "***";
+
 /**
  * The URL with its password (or NATS token) replaced by `***`: what the
- * attempt log and error messages show. URLs that do not parse, or carry no
- * credentials, come back unchanged.
+ * API, the attempt log and error messages show. URLs that do not parse, or
+ * carry no credentials, come back unchanged.
  */
 export function withoutCredentials(url: string): string {
   if (!url.includes("@")) return url;
   try {
     const parsed = new URL(url);
     if (!parsed.username && !parsed.password) return url;
-    if (parsed.password) parsed.password = "***";
-    else parsed.username = "***"; // a lone user part is a token (NATS)
+    if (parsed.password) parsed.password = MASK;
+    else parsed.username = MASK; // a lone user part is a token (NATS)
     return parsed.toString();
   } catch {
     return url;
+  }
+}
+
+/**
+ * Whether the URL's password (or lone token) is `***`: a URL as Herald shows
+ * it (`withoutCredentials`), sent back rather than the real credentials.
+ */
+export function hasMaskedCredentials(url: string): boolean {
+  if (!url.includes(`${MASK}@`)) return false;
+  try {
+    const parsed = new URL(url);
+    return parsed.password === MASK || (parsed.password === "" && parsed.username === MASK);
+  } catch {
+    return false;
   }
 }
 

@@ -6,6 +6,7 @@ import {
   endpointPatch,
   newEndpoint,
 } from "./endpoint-input.js";
+import { hasMaskedCredentials, withoutCredentials } from "../core/broker-url.js";
 import { checker } from "../core/validation.js";
 import { HeraldError, invalid, notFound } from "../core/errors.js";
 import { type EndpointId, isId } from "../core/ids.js";
@@ -28,6 +29,9 @@ export interface EndpointWritesOptions {
   /** Tells the local dispatcher that deliveries became due (recover). Default: nothing. */
   wake?: (() => void) | undefined;
 }
+
+const MASKED_ON_CREATE = "has *** for its password or token, which is how Herald shows a stored one: send the real one";
+const MASKED_ON_UPDATE = `${MASKED_ON_CREATE}, or the URL exactly as Herald shows it to keep the stored one`;
 
 const checkCreate = checker(EndpointCreateBody);
 const checkPatch = checker(EndpointPatchBody);
@@ -54,7 +58,9 @@ export class EndpointWrites {
 
   /** Creates an endpoint; the result holds the full secret. */
   async create(app: Application, input: EndpointCreateInput): Promise<Endpoint> {
-    const row = newEndpoint(app.id, checkCreate(input), Date.now());
+    const checked = checkCreate(input);
+    if (hasMaskedCredentials(checked.url)) throw invalid("/url", MASKED_ON_CREATE);
+    const row = newEndpoint(app.id, checked, Date.now());
     await this.checkTargets(row);
     const endpoint = await this.options.store.createEndpoint(row);
     await this.options.ops?.endpoint("endpoint.created", app, endpoint);
@@ -68,7 +74,13 @@ export class EndpointWrites {
    */
   async update(app: Application, endpointId: string, input: EndpointPatchInput): Promise<Endpoint> {
     const id = endpointIdOf(endpointId);
-    const checked = checkPatch(input);
+    let checked = checkPatch(input);
+    if (checked.url !== undefined && hasMaskedCredentials(checked.url)) {
+      // The URL as the API shows it, sent back (an edit form): the stored credentials stay.
+      if (withoutCredentials((await this.find(app, id)).url) !== checked.url) throw invalid("/url", MASKED_ON_UPDATE);
+      const { url: _shown, ...rest } = checked;
+      checked = rest;
+    }
     const patch = endpointPatch(checked);
     await this.checkTargets(patch);
     const now = Date.now();

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseBrokerUrl, withoutCredentials } from "../../src/core/broker-url.js";
+import { hasMaskedCredentials, parseBrokerUrl, withoutCredentials } from "../../src/core/broker-url.js";
+import type { ApplicationId } from "../../src/core/ids.js";
 import { brokerLogin } from "../../src/delivery/destinations/broker.js";
 import { urlProblem } from "../../src/service/endpoint-input.js";
 import { openTestHerald } from "../helpers/herald.js";
@@ -7,10 +8,11 @@ import { openApi, type TestApi } from "./helpers.js";
 
 /** Broker URLs (contract §8) at the door: accepted with their required parts, a 422 naming what is missing otherwise. */
 let t: TestApi;
+let appId: ApplicationId;
 const base = "/api/v1/applications/brokers/endpoints";
 beforeAll(async () => {
   t = await openApi();
-  await t.call("POST", "/api/v1/applications", { name: "Brokers", uid: "brokers" });
+  appId = (await t.call("POST", "/api/v1/applications", { name: "Brokers", uid: "brokers" })).body.id;
 });
 afterAll(() => t.close());
 
@@ -28,7 +30,8 @@ describe("broker endpoint URLs over the API", () => {
   ])("accepts %s", async (url) => {
     const res = await create(url);
     expect(res.status).toBe(201);
-    expect(res.body.url).toBe(url);
+    expect(res.body.url).toBe(withoutCredentials(url));
+    expect((await t.store.getEndpoint(appId, res.body.id))?.url).toBe(url);
   });
 
   it.each([
@@ -64,6 +67,58 @@ describe("broker endpoint URLs over the API", () => {
   it("still refuses credentials in http URLs, and a broker URL as an OAuth 2.0 token URL", () => {
     expect(urlProblem("https://u:p@example.com/hook")).toMatch(/must not contain credentials/);
     expect(urlProblem("amqp://example.com/?exchange=e", false)).toBe("must use http or https");
+  });
+});
+
+describe("a broker URL's credentials over the API", () => {
+  const secretUrl = "amqp://orders:s3cret-pass@broker.example.com/prod?exchange=events";
+  const shown = "amqp://orders:***@broker.example.com/prod?exchange=events";
+
+  it("are shown as *** wherever the endpoint is read, and kept as sent", async () => {
+    const created = await create(secretUrl);
+    expect(created.status).toBe(201);
+    expect(created.body.url).toBe(shown);
+    expect((await t.call("GET", `${base}/${created.body.id}`)).body.url).toBe(shown);
+    const listed = (await t.call("GET", `${base}?limit=100`)).body.data.find((e: { id: string }) => e.id === created.body.id);
+    expect(listed.url).toBe(shown);
+    expect(JSON.stringify((await t.call("GET", `${base}/${created.body.id}`)).body)).not.toContain("s3cret");
+    expect((await t.store.getEndpoint(appId, created.body.id))?.url).toBe(secretUrl);
+  });
+
+  it("stay as stored when the URL comes back as shown (an edit form), and change when new ones are sent", async () => {
+    const { id } = (await create(secretUrl)).body;
+    const edited = await t.call("PATCH", `${base}/${id}`, { url: shown, description: "orders" });
+    expect(edited.status).toBe(200);
+    expect(edited.body).toMatchObject({ url: shown, description: "orders" });
+    expect((await t.store.getEndpoint(appId, id))?.url).toBe(secretUrl);
+
+    const rotated = "amqp://orders:n3w-pass@broker.example.com/prod?exchange=events";
+    expect((await t.call("PATCH", `${base}/${id}`, { url: rotated })).body.url).toBe(shown);
+    expect((await t.store.getEndpoint(appId, id))?.url).toBe(rotated);
+  });
+
+  it("refuses *** as a password or token anywhere else: on a new endpoint, or with another URL", async () => {
+    const { id } = (await create(secretUrl)).body;
+    for (const [method, path, url] of [
+      ["POST", base, shown],
+      ["POST", base, "nats://***@nats.example.com/orders"],
+      ["PATCH", `${base}/${id}`, "amqp://orders:***@other.example.com/prod?exchange=events"],
+      ["PATCH", `${base}/${id}`, "amqp://someone:***@broker.example.com/prod?exchange=events"],
+    ] as const) {
+      const res = await t.call(method, path, { url });
+      expect(res.status, `${method} ${url}`).toBe(422);
+      expect(res.body.errors).toEqual([{ path: "/url", message: expect.stringMatching(/\*\*\* for its password or token/) }]);
+    }
+    expect((await t.store.getEndpoint(appId, id))?.url).toBe(secretUrl);
+  });
+
+  it("tells a shown URL from real credentials", () => {
+    expect(hasMaskedCredentials(shown)).toBe(true);
+    expect(hasMaskedCredentials("nats://***@h/a")).toBe(true);
+    expect(hasMaskedCredentials("redis://:***@h/0?stream=s")).toBe(true);
+    expect(hasMaskedCredentials(secretUrl)).toBe(false);
+    expect(hasMaskedCredentials("amqp://***:pw@h/?exchange=e")).toBe(false);
+    expect(hasMaskedCredentials("https://example.com/hook?x=***@")).toBe(false);
   });
 });
 

@@ -82,7 +82,8 @@ for (const kind of ["sqlite", "postgres"] as const) {
       ok = await createEndpoint(herald, shop, `${receiver.url}/ok`);
       failing = await createEndpoint(herald, shop, `${receiver.url}/fail`);
       gone = await createEndpoint(herald, billing, `${receiver.url}/gone`);
-      manual = await createEndpoint(herald, billing, `${receiver.url}/ok`);
+      // A broker endpoint whose URL carries a password (it is disabled before anything is sent to it).
+      manual = await createEndpoint(herald, billing, "redis://:triage-pass-0123@127.0.0.1:9/0?stream=orders");
       expect((await call("POST", `/applications/${billing.id}/endpoints/${manual.id}/disable`)).status).toBe(200);
       for (const a of [shop, billing]) {
         await herald.publish({ appId: a.id, eventType: "order.created", payload: '{"n":1}', channels: null, eventId: null });
@@ -133,8 +134,10 @@ for (const kind of ["sqlite", "postgres"] as const) {
       // Disabled by hand: since the operational event of that.
       expect(m.disabledAt).not.toBeNull();
       expect(m.since).toBe(m.disabledAt);
+      expect((m as { endpoint: { url: string } }).endpoint.url).toBe("redis://:***@127.0.0.1:9/0?stream=orders");
       // Nothing secret is in the list.
       expect(JSON.stringify(body)).not.toContain("whsec_");
+      expect(JSON.stringify(body)).not.toContain("triage-pass");
     });
 
     it("says recover once a disabled endpoint with skipped deliveries is enabled and still failing", async () => {

@@ -1,4 +1,5 @@
 import type { Static } from "@sinclair/typebox";
+import { withoutCredentials } from "../../core/broker-url.js";
 import { Strict } from "../../core/schemas.js";
 import type { TriageEntry as Entry } from "../../store/store.js";
 import type { ApiContext } from "../context.js";
@@ -28,7 +29,7 @@ function serialize(e: Entry, since: number): Static<typeof TriageEntry> {
     endpoint: {
       id: e.endpoint.id,
       appId: e.endpoint.appId,
-      url: e.endpoint.url,
+      url: withoutCredentials(e.endpoint.url),
       description: e.endpoint.description,
       status: e.endpoint.status,
       disabledReason: e.endpoint.disabledReason,
