@@ -134,7 +134,7 @@ for (const kind of ["sqlite", "postgres"] as const) {
       // Disabled by hand: since the operational event of that.
       expect(m.disabledAt).not.toBeNull();
       expect(m.since).toBe(m.disabledAt);
-      expect((m as { endpoint: { url: string } }).endpoint.url).toBe("redis://:***@127.0.0.1:9/0?stream=orders");
+      expect(byId.get(manual.id)).toMatchObject({ endpoint: { url: "redis://:***@127.0.0.1:9/0?stream=orders" } });
       // Nothing secret is in the list.
       expect(JSON.stringify(body)).not.toContain("whsec_");
       expect(JSON.stringify(body)).not.toContain("triage-pass");
