@@ -12,13 +12,14 @@ import { checkJsonText } from "./core/json-limits.js";
 import { checker } from "./core/validation.js";
 import { Channel, EventTypeName } from "./core/schemas.js";
 import { Type } from "@sinclair/typebox";
-import { type EndpointId, newId } from "./core/ids.js";
+import type { EndpointId } from "./core/ids.js";
 import { Dispatcher } from "./delivery/dispatcher.js";
 import { DeliveryThread, type DeliveryThreadSource } from "./delivery/thread.js";
 import { createLogger } from "./log.js";
 import { HeraldMetrics } from "./observability/metrics.js";
 import { heraldTracer } from "./observability/tracing.js";
 import { OperationalEvents } from "./ops/operational-events.js";
+import { type ApplicationCreateInput, ApplicationWrites } from "./service/applications.js";
 import { EndpointWrites } from "./service/endpoints.js";
 import { publishWith, type SqliteTransaction, serializePayload, sqliteHandle, sqliteTransaction } from "./publish/outbox.js";
 import { GroupCommitPublisher } from "./publish/publisher.js";
@@ -91,6 +92,7 @@ export class Herald {
   private retention: Retention | null = null;
   /** Checks, store writes and operational events of endpoints: the same code as the HTTP API's. */
   private readonly endpointWrites: EndpointWrites;
+  private readonly applicationWrites: ApplicationWrites;
   /** The sandbox of endpoint transformations (threads start on first use), shared by the dispatcher and the API. */
   private readonly transforms: TransformPool;
 
@@ -144,6 +146,7 @@ export class Herald {
     });
     this.catalog = new EventCatalog(store, { logger });
     this.ops = new OperationalEvents({ store, publisher: this.publisher, logger, webhook: config.operationalWebhook });
+    this.applicationWrites = new ApplicationWrites(store);
     this.endpointWrites = new EndpointWrites({ store, ops: this.ops, checkUrl: (url) => guard.checkUrl(url), wake: () => this.wakeDelivery() });
   }
 
@@ -338,17 +341,13 @@ export class Herald {
     };
   }
 
-  /** Creates an application; `uid` is your own id for it, usable wherever an app id is. */
-  async createApplication(input: { name: string; uid?: string; metadata?: Record<string, string> }): Promise<Application> {
-    const now = Date.now();
-    return this.store.createApplication({
-      id: newId("app", now),
-      name: input.name,
-      uid: input.uid ?? null,
-      metadata: input.metadata ?? {},
-      createdAt: now,
-      updatedAt: now,
-    });
+  /**
+   * Creates an application; `uid` is your own id for it, usable wherever an app
+   * id is. Checked as the HTTP API checks it (`validation_failed` naming the
+   * field; a uid already taken is a `conflict`).
+   */
+  async createApplication(input: ApplicationCreateInput): Promise<Application> {
+    return this.applicationWrites.create(input);
   }
 
   /** An application by `app_` id or `uid`; throws `not_found`. */

@@ -55,4 +55,24 @@ describe("Herald as a library", () => {
     await herald.deleteEndpoint("shop", ep.id);
     await expect(herald.endpoint("shop", ep.id)).rejects.toMatchObject({ code: "not_found" });
   });
+
+  it("checks a new application as the HTTP API does: its name, uid and portal settings", async () => {
+    for (const [input, path] of [
+      [{ name: "" }, "/name"],
+      [{ name: "Shop", uid: "app_01JD9ZB2N8" }, "/uid"], // would read as an application id
+      [{ name: "Shop", uid: "has space" }, "/uid"],
+      [{ name: "Shop", portal: { accentColor: "red" } }, "/portal/accentColor"],
+      [{ name: "Shop", portal: { logoUrl: "https://[bad" } }, "/portal/logoUrl"],
+      [{ name: "Shop", extra: true }, "/extra"],
+    ] as const) {
+      const err = await herald.createApplication(input as never).catch((e: unknown) => e);
+      expect(err, JSON.stringify(input)).toBeInstanceOf(HeraldError);
+      expect((err as HeraldError).code).toBe("validation_failed");
+      expect((err as HeraldError).errors?.[0]?.path, JSON.stringify(input)).toBe(path);
+    }
+    const app = await herald.createApplication({ name: "Shop", uid: "shop", portal: { accentColor: "#0a7d3b" } });
+    expect(await herald.application("shop")).toMatchObject({ id: app.id, portal: { accentColor: "#0a7d3b" } });
+    await expect(herald.createApplication({ name: "Shop again", uid: "shop" })).rejects.toMatchObject({ code: "conflict" });
+    expect((await herald.store.listApplications({ limit: 10 })).data.map((a) => a.name)).toEqual(["Shop"]);
+  });
 });

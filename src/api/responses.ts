@@ -1,7 +1,7 @@
 import { type TSchema, Type } from "@sinclair/typebox";
 import { Nullable, StringEnum } from "../core/schemas.js";
 import type { AttemptErrorKind } from "../store/model.js";
-import { PortalSettings } from "./portal/settings.js";
+import { PortalSettings } from "../service/portal-settings.js";
 
 /**
  * The objects the API answers with, as JSON Schemas. They document the API in

@@ -1,7 +1,7 @@
 import { Type } from "@sinclair/typebox";
-import { invalid } from "../../core/errors.js";
-import { Strict } from "../../core/schemas.js";
-import type { PortalSettings as Settings } from "../../store/model.js";
+import { invalid } from "../core/errors.js";
+import { Strict } from "../core/schemas.js";
+import type { PortalSettings as Settings } from "../store/model.js";
 
 /**
  * An application's consumer-portal settings (`portal` on the application):
