@@ -53,7 +53,7 @@ export function parseBrokerUrl(url: URL): BrokerTarget | string {
   const port = url.port === "" ? DEFAULT_PORTS[url.protocol] : Number(url.port);
   if (port === undefined) return `must use ${BROKER_SCHEMES.map((s) => s.slice(0, -1)).join(", ")}`;
   if (!url.hostname) return "must name the broker's host";
-  const base: BrokerBase = { host: url.hostname, port, username: decode(url.username), password: decode(url.password) };
+  const base: BrokerBase = { host: url.hostname, port, username: decodePart(url.username), password: decodePart(url.password) };
   const params = url.searchParams;
   const path = url.pathname.replace(/^\//, "");
   switch (url.protocol) {
@@ -61,11 +61,11 @@ export function parseBrokerUrl(url: URL): BrokerTarget | string {
       const exchange = params.get("exchange");
       if (exchange === null) return "an amqp URL must name its exchange: ?exchange=NAME (empty for the default exchange)";
       if (path.includes("/")) return "an amqp URL's path is the vhost: one segment (write / in a vhost name as %2F)";
-      const vhost = decode(path) || "/";
+      const vhost = decodePart(path) || "/";
       return { scheme: "amqp", ...base, vhost, exchange, routingKey: params.get("routingKey") ?? "" };
     }
     case "nats:": {
-      const subject = decode(path);
+      const subject = decodePart(path);
       if (!subject) return "a nats URL must name its subject as its path: nats://host:4222/orders.created";
       if (!NATS_SUBJECT.test(subject)) return `"${subject}" is not a subject a message can be published to (dot-separated tokens, no wildcards or spaces)`;
       return { scheme: "nats", ...base, subject };
@@ -122,7 +122,8 @@ export function hasMaskedCredentials(url: string): boolean {
   }
 }
 
-function decode(part: string): string {
+/** A URL's percent-encoded part, decoded; as it is when its encoding is broken. */
+export function decodePart(part: string): string {
   try {
     return decodeURIComponent(part);
   } catch {

@@ -45,7 +45,12 @@ export function encryptingStore(inner: Store, ring: KeyRing): Store {
 
   const overrides = {
     async createEndpoint(ep: NewEndpoint) {
-      const sealed = { ...ep, secret: sealer.seal(ep.secret, ep.id), authentication: sealer.sealAuth(ep.authentication, ep.id) };
+      const sealed = {
+        ...ep,
+        url: sealer.sealUrl(ep.url, ep.id),
+        secret: sealer.seal(ep.secret, ep.id),
+        authentication: sealer.sealAuth(ep.authentication, ep.id),
+      };
       return open(await inner.createEndpoint(sealed));
     },
     async getEndpoint(appId: ApplicationId, id: EndpointId) {
@@ -57,7 +62,11 @@ export function encryptingStore(inner: Store, ring: KeyRing): Store {
     },
     async updateEndpoint(appId: ApplicationId, id: EndpointId, patch: EndpointPatch, now: number) {
       // A partial patch stays partial: only a credential that is sent is sealed (null clears it).
-      const sealed = patch.authentication ? { ...patch, authentication: sealer.sealAuth(patch.authentication, id) } : patch;
+      const sealed = {
+        ...patch,
+        ...(patch.authentication ? { authentication: sealer.sealAuth(patch.authentication, id) } : {}),
+        ...(patch.url === undefined ? {} : { url: sealer.sealUrl(patch.url, id) }),
+      };
       return openOrNull(await inner.updateEndpoint(appId, id, sealed, now));
     },
     async setEndpointEnabled(appId: ApplicationId, id: EndpointId, enabled: boolean, now: number) {
@@ -136,8 +145,12 @@ export async function reencryptEndpoints(inner: Store, ring: KeyRing, now: numbe
   for await (const ep of allEndpoints(inner)) {
     const plain = sealer.openEndpoint(ep); // throws if a needed key is missing
     let changed = false;
-    if (!sealer.authIsCurrent(ep.authentication)) {
-      await inner.updateEndpoint(ep.appId, ep.id, { authentication: sealer.sealAuth(plain.authentication, ep.id) }, ep.updatedAt);
+    const patch: EndpointPatch = {
+      ...(sealer.authIsCurrent(ep.authentication) ? {} : { authentication: sealer.sealAuth(plain.authentication, ep.id) }),
+      ...(sealer.urlIsCurrent(ep.url) ? {} : { url: sealer.sealUrl(plain.url, ep.id) }),
+    };
+    if (Object.keys(patch).length > 0) {
+      await inner.updateEndpoint(ep.appId, ep.id, patch, ep.updatedAt);
       changed = true;
     }
     if (!sealer.isCurrent(ep.secret) || !sealer.isCurrent(ep.previousSecret)) {

@@ -147,6 +147,60 @@ describe("endpoints encrypted at rest", () => {
     }
   });
 
+  const BROKER_URLS = [
+    "amqp://orders:amqp-pass-plaintext-6@broker.herald.test/prod?exchange=events",
+    "nats://nats-token-plaintext-7@nats.herald.test/orders",
+    "redis://:redis%40pass-plaintext-8@redis.herald.test/0?stream=s",
+  ];
+  const BROKER_SECRETS = ["amqp-pass-plaintext-6", "nats-token-plaintext-7", "pass-plaintext-8"];
+
+  it("seals a broker URL's password or NATS token in place, and hands the URL out whole, to the API and to delivery", async () => {
+    h = await openSecurityHerald({ HERALD_ENCRYPTION_KEY: KEY_A });
+    const app = await createApp(h.herald);
+    const eps: Endpoint[] = [];
+    for (const url of BROKER_URLS) eps.push(await createEndpoint(h.herald, app, url));
+    expect(eps.map((e) => e.url)).toEqual(BROKER_URLS);
+    expect((await h.herald.store.listEndpoints(app.id, { limit: 10 })).data.map((e) => e.url).sort()).toEqual([...BROKER_URLS].sort());
+    const moved = "amqp://orders:amqp-pass-plaintext-9@broker.herald.test/prod?exchange=events";
+    expect((await h.herald.store.updateEndpoint(app.id, eps[0]!.id, { url: moved }, Date.now()))!.url).toBe(moved);
+    // Delivery gets the URL whole: a claimed job's endpoint, as the broker destination reads it.
+    await h.herald.publish({ app: app.id, eventType: "order.created", payload: { n: 1 } });
+    const now = Date.now();
+    const jobs = await h.herald.store.claimDue({ owner: "w", now, leaseUntil: now + 60_000, limit: 10 });
+    expect(jobs.map((j) => j.endpoint.url).sort()).toEqual([moved, ...BROKER_URLS.slice(1)].sort());
+    await h.stop();
+
+    const bytes = rawBytes(h.dir);
+    for (const secret of [...BROKER_SECRETS, "amqp-pass-plaintext-9"]) expect(bytes, secret).not.toContain(secret);
+    const db = new Database(h.dbPath);
+    try {
+      const urls = (db.prepare("SELECT url FROM endpoints ORDER BY id").all() as { url: string }[]).map((r) => r.url);
+      // The rest of the URL stays readable; the credential is a ciphertext of this key, bound to the endpoint.
+      expect(urls[0]).toMatch(/^amqp:\/\/orders:enc%3Av1%3A[0-9a-f]{8}%3A[\w-]+@broker\.herald\.test\/prod\?exchange=events$/);
+      expect(urls[1]).toMatch(/^nats:\/\/enc%3Av1%3A[0-9a-f]{8}%3A[\w-]+@nats\.herald\.test\/orders$/);
+      expect(urls[2]).toMatch(/^redis:\/\/:enc%3Av1%3A/);
+    } finally {
+      db.close();
+    }
+  });
+
+  it("seals the broker URLs of rows written before the key was set, at the next start", async () => {
+    const { dir, cleanup } = tempDir();
+    dirs.push(cleanup);
+    h = await openSecurityHerald({}, { dir });
+    const app = await createApp(h.herald);
+    const eps: Endpoint[] = [];
+    for (const url of BROKER_URLS) eps.push(await createEndpoint(h.herald, app, url));
+    await h.stop();
+    expect(rawBytes(dir)).toContain("amqp-pass-plaintext-6");
+
+    h = await openSecurityHerald({ HERALD_ENCRYPTION_KEY: KEY_A }, { dir });
+    for (const [i, ep] of eps.entries()) expect((await h.herald.store.getEndpoint(app.id, ep.id))!.url).toBe(BROKER_URLS[i]);
+    await h.stop();
+    const bytes = rawBytes(dir);
+    for (const secret of BROKER_SECRETS) expect(bytes, secret).not.toContain(secret);
+  });
+
   it("encrypts rows written before the key was set, at the next start", async () => {
     const { dir, cleanup } = tempDir();
     dirs.push(cleanup);
