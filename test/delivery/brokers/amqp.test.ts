@@ -72,6 +72,15 @@ describe.skipIf(!up)("amqp: endpoints (RabbitMQ, publisher confirms)", () => {
     expect(attempt!.url).toBe(`amqp://guest:***@127.0.0.1:5672/?exchange=${exchange}&routingKey=orders`);
   });
 
+  it("logs in with the URL's password when HERALD_ENCRYPTION_KEY keeps it encrypted at rest", async () => {
+    const { exchange, queue } = await route("orders");
+    const { herald, app } = await start({ HERALD_ENCRYPTION_KEY: Buffer.alloc(32, 9).toString("base64") });
+    const endpoint = await herald.createEndpoint(app.id, { url: `${BROKER}/?exchange=${exchange}&routingKey=orders`, secret: SECRET });
+    await publishPayload(herald, app.id);
+    expect((await eventually(() => getOne(queue))).content.equals(Buffer.from(PAYLOAD, "utf8"))).toBe(true);
+    expect((await attemptsOf(herald, endpoint.id, 1))[0]).toMatchObject({ success: true });
+  });
+
   it("an exchange that does not exist is a failed attempt (the broker's words), retried on the schedule: the retry succeeds once it exists", async () => {
     const exchange = uniqueName("late");
     const { herald, app } = await start();
