@@ -91,36 +91,47 @@ export function brokerUrlProblem(url: URL): string | undefined {
 const MASK = "***";
 
 /**
+ * Where a URL keeps its credential: its password, or a lone user part (a NATS
+ * token). Null for a URL without one (every http one) or one that does not parse.
+ */
+function credential(url: string): { parsed: URL; part: "password" | "username" } | null {
+  if (!url.includes("@")) return null;
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return null;
+  }
+  if (parsed.password) return { parsed, part: "password" };
+  return parsed.username ? { parsed, part: "username" } : null;
+}
+
+/** A URL's credential, decoded; null when it has none. */
+export function credentialOf(url: string): string | null {
+  const c = credential(url);
+  return c && decodePart(c.parsed[c.part]);
+}
+
+/** The URL with `f` applied to its credential (decoded, written back encoded); unchanged without one. */
+export function mapCredential(url: string, f: (value: string) => string): string {
+  const c = credential(url);
+  if (!c) return url;
+  c.parsed[c.part] = encodeURIComponent(f(decodePart(c.parsed[c.part])));
+  return c.parsed.toString();
+}
+
+/**
  * The URL with its password (or NATS token) replaced by `***`: what the
  * API, the attempt log and error messages show. URLs that do not parse, or
  * carry no credentials, come back unchanged.
  */
-export function withoutCredentials(url: string): string {
-  if (!url.includes("@")) return url;
-  try {
-    const parsed = new URL(url);
-    if (!parsed.username && !parsed.password) return url;
-    if (parsed.password) parsed.password = MASK;
-    else parsed.username = MASK; // a lone user part is a token (NATS)
-    return parsed.toString();
-  } catch {
-    return url;
-  }
-}
+export const withoutCredentials = (url: string): string => mapCredential(url, () => MASK);
 
 /**
  * Whether the URL's password (or lone token) is `***`: a URL as Herald shows
  * it (`withoutCredentials`), sent back rather than the real credentials.
  */
-export function hasMaskedCredentials(url: string): boolean {
-  if (!url.includes(`${MASK}@`)) return false;
-  try {
-    const parsed = new URL(url);
-    return parsed.password === MASK || (parsed.password === "" && parsed.username === MASK);
-  } catch {
-    return false;
-  }
-}
+export const hasMaskedCredentials = (url: string): boolean => credentialOf(url) === MASK;
 
 /** A URL's percent-encoded part, decoded; as it is when its encoding is broken. */
 export function decodePart(part: string): string {

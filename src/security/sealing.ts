@@ -1,4 +1,4 @@
-import { BROKER_SCHEMES, decodePart } from "../core/broker-url.js";
+import { credentialOf, mapCredential } from "../core/broker-url.js";
 import type { Endpoint, EndpointAuthentication } from "../store/model.js";
 import { decrypt, encrypt, type KeyRing, keyIdOf } from "./keys.js";
 
@@ -6,7 +6,8 @@ import { decrypt, encrypt, type KeyRing, keyIdOf } from "./keys.js";
  * Which fields of an endpoint are sealed (encrypted at rest), and how: the
  * secrets (newest and previous), the secret part of its authentication
  * (`token`, `password`, header `value`, `clientSecret`), and a broker URL's
- * password or NATS token (sealed in place, the rest of the URL readable).
+ * credential as `withoutCredentials` masks it, its password or else a lone
+ * user part (a NATS token), sealed in place, the rest of the URL readable.
  * Names, user names, client ids and token URLs stay readable. Every value is
  * bound to its endpoint's id.
  */
@@ -54,13 +55,13 @@ export class EndpointSealer {
     return mapSecret(auth, (v) => this.open(v, endpointId));
   }
 
-  /** A broker URL with its password (or NATS token) sealed in place; any other URL as it is. */
+  /** A URL with its credential (password, or lone user part) sealed in place; one without as it is. */
   sealUrl(url: string, endpointId: string): string {
-    return mapUrlSecret(url, (v) => this.seal(v, endpointId));
+    return mapCredential(url, (v) => this.seal(v, endpointId));
   }
 
   openUrl(url: string, endpointId: string): string {
-    return mapUrlSecret(url, (v) => this.open(v, endpointId));
+    return mapCredential(url, (v) => this.open(v, endpointId));
   }
 
   /** An endpoint as stored → as Herald uses it. */
@@ -99,33 +100,8 @@ export class EndpointSealer {
 
   /** The same for a broker URL's password or token. */
   urlIsCurrent(url: string): boolean {
-    let current = true;
-    mapUrlSecret(url, (v) => {
-      current = this.isCurrent(v);
-      return v;
-    });
-    return current;
+    return this.isCurrent(credentialOf(url));
   }
-}
-
-/**
- * Applies `f` to a broker URL's credential: its password, or for NATS a lone
- * user part (a token). URLs without one (every http one) come back unchanged.
- */
-function mapUrlSecret(url: string, f: (value: string) => string): string {
-  if (!url.includes("@")) return url;
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    return url;
-  }
-  if (!BROKER_SCHEMES.includes(parsed.protocol)) return url;
-  // Decoded as the broker destination decodes it, written back encoded whole: the value round-trips exactly.
-  if (parsed.password) parsed.password = encodeURIComponent(f(decodePart(parsed.password)));
-  else if (parsed.username && parsed.protocol === "nats:") parsed.username = encodeURIComponent(f(decodePart(parsed.username)));
-  else return url;
-  return parsed.toString();
 }
 
 function secretOf(auth: EndpointAuthentication): string {
