@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import pg from "pg";
+import { openPostgresStore, type PostgresStore } from "../../src/store/postgres/index.js";
 
 /**
  * PostgreSQL for tests: `HERALD_TEST_POSTGRES_URL` (default the machine's
@@ -75,6 +76,21 @@ export function freshSchema(): TestSchema {
     query: run,
     drop: async () => {
       await run(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    },
+  };
+}
+
+/** A store on a fresh schema with Herald's migrations applied; `close()` closes the store and drops the schema. */
+export async function freshPostgresStore(): Promise<{ schema: TestSchema; store: PostgresStore; close: () => Promise<void> }> {
+  const schema = freshSchema();
+  const store = openPostgresStore(schema.url);
+  await store.migrate();
+  return {
+    schema,
+    store,
+    close: async () => {
+      await store.close();
+      await schema.drop();
     },
   };
 }

@@ -1,9 +1,8 @@
 import pg from "pg";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { openPostgresStore } from "../../src/store/postgres/index.js";
 import type { Application, Endpoint } from "../../src/store/model.js";
 import type { DeliveryJob, Store } from "../../src/store/store.js";
-import { POSTGRES_URL, freshSchema, postgresAvailable, type TestSchema } from "../helpers/postgres.js";
+import { POSTGRES_URL, freshPostgresStore, postgresAvailable, type TestSchema } from "../helpers/postgres.js";
 import { T0, app, claim, endpoint, publishOne } from "./fixtures.js";
 
 const available = await postgresAvailable();
@@ -19,15 +18,14 @@ const available = await postgresAvailable();
 describe.skipIf(!available)("postgres: deleting while a completion is in flight", () => {
   let schema: TestSchema;
   let store: Store;
+  let close: () => Promise<void>;
   let completion: pg.Client;
   let a: Application;
   let e: Endpoint;
   let job: DeliveryJob;
 
   beforeEach(async () => {
-    schema = freshSchema();
-    store = openPostgresStore(schema.url);
-    await store.migrate();
+    ({ schema, store, close } = await freshPostgresStore());
     a = await app(store);
     e = await endpoint(store, a);
     await publishOne(store, a);
@@ -38,8 +36,7 @@ describe.skipIf(!available)("postgres: deleting while a completion is in flight"
 
   afterEach(async () => {
     await completion.end();
-    await store.close();
-    await schema.drop();
+    await close();
   });
 
   /** Whether a connection other than the completion's is waiting for a lock. */

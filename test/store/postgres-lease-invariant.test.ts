@@ -1,7 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { openPostgresStore } from "../../src/store/postgres/index.js";
 import type { Store } from "../../src/store/store.js";
-import { freshSchema, postgresAvailable, type TestSchema } from "../helpers/postgres.js";
+import { freshPostgresStore, postgresAvailable, type TestSchema } from "../helpers/postgres.js";
 import { app, claim, endpoint, message, succeeded, T0 } from "./fixtures.js";
 
 const available = await postgresAvailable();
@@ -14,16 +13,12 @@ const available = await postgresAvailable();
 describe.skipIf(!available)("postgres: only a pending delivery holds a lease", () => {
   let schema: TestSchema;
   let store: Store;
+  let close: () => Promise<void>;
 
   beforeEach(async () => {
-    schema = freshSchema();
-    store = openPostgresStore(schema.url);
-    await store.migrate();
+    ({ schema, store, close } = await freshPostgresStore());
   });
-  afterEach(async () => {
-    await store.close();
-    await schema.drop();
-  });
+  afterEach(() => close());
 
   it("refuses to end a delivery that keeps its lease, and lets the store's own completion through", async () => {
     const a = await app(store);
