@@ -53,6 +53,8 @@ export class ClaimLoop {
   private dueTimer: NodeJS.Timeout | null = null;
   /** The earliest retry announced while awake: the next sleep ends by then. */
   private dueHint = Number.POSITIVE_INFINITY;
+  /** Ends the pause after a short claim early (set while it lasts). */
+  private endGap: (() => void) | null = null;
 
   constructor(
     private readonly store: Store,
@@ -63,6 +65,8 @@ export class ClaimLoop {
     private readonly target: ClaimTarget,
     private readonly logger: Logger,
     private readonly tracer: Tracer = heraldTracer(),
+    /** Pause after a short claim (ms). */
+    private readonly shortClaimGapMs = MIN_CLAIM_GAP_MS,
   ) {}
 
   start(): void {
@@ -76,6 +80,7 @@ export class ClaimLoop {
     this.running = false;
     if (this.dueTimer) clearTimeout(this.dueTimer);
     this.wake();
+    this.endGap?.();
     await this.loop;
   }
 
@@ -84,6 +89,17 @@ export class ClaimLoop {
     this.drained = false;
     this.woken = true;
     this.wakeUp?.();
+  }
+
+  /**
+   * A FIFO queue moved on: its next delivery is due now and nothing else will
+   * announce it. Claim at once, cutting short the pause after a short claim
+   * (that pause keeps completions from turning into a stream of near-empty
+   * claims; a FIFO endpoint makes one claim per message anyway).
+   */
+  promoted(): void {
+    this.wake();
+    this.endGap?.();
   }
 
   /**
@@ -156,7 +172,7 @@ export class ClaimLoop {
         // A short claim means what is due belongs to busy endpoints or is
         // nothing at all: pause briefly so completions do not turn into a
         // stream of near-empty claims.
-        await new Promise((r) => setTimeout(r, MIN_CLAIM_GAP_MS));
+        await this.gap();
       }
       await this.sleep(await this.idleWait(room));
     }
@@ -205,6 +221,19 @@ export class ClaimLoop {
     } catch {
       return poll;
     }
+  }
+
+  private gap(): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, this.shortClaimGapMs);
+      const self = this;
+      function done() {
+        clearTimeout(timer);
+        self.endGap = null;
+        resolve();
+      }
+      this.endGap = done;
+    });
   }
 
   private sleep(ms: number): Promise<void> {

@@ -111,7 +111,7 @@ export class Dispatcher {
       onEffects: (effects) => {
         for (const d of effects.disabled) this.endpointDisabled(d.endpointId, d.reason);
         // The next delivery of a FIFO queue is due: claim it now, not at the next poll.
-        if (effects.promoted) this.wake();
+        if (effects.promoted) this.claims.promoted();
         if (effects.fenced.length > 0) {
           // Another worker (or an operator's resend, recovery or delete) took these over meanwhile.
           this.logger.warn({ deliveries: effects.fenced.length, ids: effects.fenced.slice(0, 10) }, "lease lost: outcome not recorded");

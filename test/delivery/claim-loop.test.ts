@@ -39,14 +39,19 @@ beforeEach(async () => {
   claims = [];
   offered = [];
   room = 100;
+  loop = countingLoop();
+});
+
+/** A loop over the store that records each claim; `shortClaimGapMs` as given, else the default. */
+function countingLoop(shortClaimGapMs?: number): ClaimLoop {
   const counting = Object.create(store) as SqliteStore;
   counting.claimDue = (options: ClaimOptions) => {
     claims.push(options);
     return store.claimDue(options);
   };
   const target: ClaimTarget = { room: () => room, saturated: () => [], held: () => [], offer: (jobs) => offered.push(...jobs) };
-  loop = new ClaimLoop(counting, "worker-1", tuning.leaseMs, tuning, 8, target, pino({ level: "silent" }));
-});
+  return new ClaimLoop(counting, "worker-1", tuning.leaseMs, tuning, 8, target, pino({ level: "silent" }), undefined, shortClaimGapMs);
+}
 
 afterEach(async () => {
   await loop.stop();
@@ -91,6 +96,21 @@ describe("the claim loop", () => {
     loop.roomFreed();
     await settle();
     expect(claims).toHaveLength(after);
+  });
+
+  it("after a short claim pauses before claiming again, unless a FIFO queue moved on", async () => {
+    loop = countingLoop(60_000); // a pause far longer than the test: only what cuts it short can claim
+    loop.start();
+    await settle();
+    expect(claims).toHaveLength(1); // short: nothing was due
+
+    loop.wake(); // a publish, say: claimed after the pause, not at once
+    await settle();
+    expect(claims).toHaveLength(1);
+
+    loop.promoted(); // a FIFO endpoint's next message is due: claimed now
+    await settle();
+    expect(claims).toHaveLength(2);
   });
 
   it("wakes for a retry announced as due before its next look, not at the poll", async () => {
