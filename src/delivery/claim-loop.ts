@@ -174,7 +174,8 @@ export class ClaimLoop {
         // stream of near-empty claims.
         await this.gap();
       }
-      await this.sleep(await this.idleWait(room));
+      // Woken meanwhile: claim again at once, without asking the store when work is next due.
+      await this.sleep(this.woken ? 0 : await this.idleWait(room));
     }
   }
 
