@@ -66,7 +66,7 @@ describeStore(
     };
     return t;
   },
-  { skip: !available },
+  { skip: !available, concurrentWriters: true },
 );
 
 describe.skipIf(!available)("encryption at rest on PostgreSQL", () => {

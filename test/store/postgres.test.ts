@@ -29,5 +29,5 @@ describeStore(
     };
     return t;
   },
-  { skip: !available },
+  { skip: !available, concurrentWriters: true },
 );
