@@ -54,8 +54,9 @@ export interface HeraldOptions {
    * `HERALD_DELIVERY_THREAD=on`): the thread opens its own Herald of role
    * `worker` from `settings` and `config`, so the API's work and delivery's use
    * both cores. Not with `logger`, `guard` or `tracerProvider` (they cannot
-   * cross threads), nor with an in-memory SQLite database. Default: false
-   * (delivery on the caller's event loop).
+   * cross threads), nor with an in-memory SQLite database. Default: the
+   * `HERALD_DELIVERY_THREAD` setting where it applies (role `all`, a database
+   * file), else false (delivery on the caller's event loop).
    */
   deliveryThread?: boolean;
 }
@@ -153,7 +154,7 @@ export class Herald {
   /** Resolves the configuration, opens the store and applies migrations. */
   static async open(options: HeraldOptions = {}): Promise<Herald> {
     const config = resolveConfig(options.settings ?? {}, options.config);
-    const thread = options.deliveryThread ? deliveryThreadOf(options, config) : undefined;
+    const thread = (options.deliveryThread ?? settingWantsThread(config)) ? deliveryThreadOf(options, config) : undefined;
     const logger = options.logger ?? createLogger(config.logLevel, undefined, { pretty: config.dev });
     const guard = new SsrfGuard({ ...options.guard, allowedNetworks: config.allowedNetworks });
     const ring = config.encryptionKey === undefined ? undefined : parseKeyRing(config.encryptionKey);
@@ -446,11 +447,17 @@ export class Herald {
   }
 }
 
+const inMemory = (config: HeraldConfig): boolean => config.store.kind === "sqlite" && (config.store.path === ":memory:" || config.store.path === "");
+
+/** `HERALD_DELIVERY_THREAD=on` applies to a process of role `all` on a database file; elsewhere it is ignored. */
+const settingWantsThread = (config: HeraldConfig): boolean => config.deliveryThread && config.role === "all" && !inMemory(config);
+
 /** What the delivery thread opens its Herald from; refuses what cannot cross threads. */
 function deliveryThreadOf(options: HeraldOptions, config: HeraldConfig): DeliveryThreadSource {
+  const asked = options.deliveryThread === undefined ? "HERALD_DELIVERY_THREAD=on" : "deliveryThread";
   const local = (["logger", "guard", "tracerProvider"] as const).filter((k) => options[k] !== undefined);
-  if (local.length > 0) throw new ConfigError(`deliveryThread: cannot be combined with ${local.join(", ")} (they cannot cross threads)`);
-  if (config.store.kind === "sqlite" && (config.store.path === ":memory:" || config.store.path === "")) {
+  if (local.length > 0) throw new ConfigError(`${asked}: cannot be combined with ${local.join(", ")} (they cannot cross threads)`);
+  if (inMemory(config)) {
     throw new ConfigError("deliveryThread: an in-memory SQLite database cannot be shared with a thread; use a file");
   }
   return { settings: options.settings ?? {}, config: options.config ?? {} };

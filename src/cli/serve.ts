@@ -3,7 +3,6 @@ import { Herald } from "../herald.js";
 import { startTracing } from "../observability/otel-sdk.js";
 import { addSettingFlags, settingsFrom } from "./settings.js";
 import { fail, onShutdownSignal } from "./process.js";
-import { ConfigError } from "../core/errors.js";
 
 /** `herald serve`: API, dashboard and delivery workers in one process. */
 export function registerServe(program: Command): void {
@@ -28,7 +27,8 @@ export function registerServe(program: Command): void {
 }
 
 async function runServer(settings: Record<string, string | undefined>, petstore = false): Promise<void> {
-  const herald = await Herald.open({ settings, deliveryThread: deliveryThread(settings) }).catch(fail);
+  // HERALD_DELIVERY_THREAD=on applies here through the settings (role `all`, a database file).
+  const herald = await Herald.open({ settings }).catch(fail);
   const { config } = herald;
   // Off unless HERALD_OTEL or OTEL_EXPORTER_OTLP_ENDPOINT is set; the SDK is loaded only then.
   // Herald's tracer is a proxy of the global provider, so registering it now is in time.
@@ -57,24 +57,6 @@ async function runServer(settings: Record<string, string | undefined>, petstore 
   if (generatedKey) {
     console.log(`Admin API key (shown once, stored hashed; keep it): ${generatedKey}`);
   }
-}
-
-/**
- * With `HERALD_DELIVERY_THREAD=on`, `herald serve` delivers from a thread of
- * its own (the API keeps the main thread); never for an in-memory database or
- * a process that only serves the API or only delivers. Off by default: on the
- * 2-core benchmark machine it cost more CPU per delivery than it gained
- * (docs/architecture.md, "Threads").
- */
-function deliveryThread(settings: Record<string, string | undefined>): boolean {
-  const value = (settings.HERALD_DELIVERY_THREAD ?? "off").trim().toLowerCase();
-  if (!["on", "off", "1", "0", "true", "false"].includes(value)) {
-    fail(new ConfigError(`HERALD_DELIVERY_THREAD: expected on or off, got ${JSON.stringify(settings.HERALD_DELIVERY_THREAD)}`));
-  }
-  if (value === "off" || value === "0" || value === "false") return false;
-  const role = (settings.HERALD_ROLE ?? "all").trim();
-  const url = (settings.HERALD_DATABASE_URL ?? "").trim();
-  return role === "all" && url !== "sqlite::memory:" && url !== ":memory:";
 }
 
 function describeStore(store: Herald["config"]["store"]): string {

@@ -63,6 +63,12 @@ export interface HeraldConfig {
    * loopback (`127.0.0.0/8`, `::1/128`) to `allowedNetworks`. Default: false.
    */
   dev: boolean;
+  /**
+   * `HERALD_DELIVERY_THREAD` (`on`/`off`, also `1`/`0`, `true`/`false`):
+   * deliver from a thread of its own (role `all` with a database file only;
+   * ignored otherwise). Default: off (docs/architecture.md, "Threads").
+   */
+  deliveryThread: boolean;
   /** `HERALD_LOG_LEVEL`. Default: `info`. */
   logLevel: string;
   /**
@@ -188,6 +194,13 @@ function isCidr(text: string): boolean {
   }
 }
 
+function deliveryThread(value: string | undefined): boolean {
+  const v = (value ?? "off").trim().toLowerCase();
+  if (v === "on" || v === "1" || v === "true") return true;
+  if (v === "off" || v === "0" || v === "false") return false;
+  throw new ConfigError(`HERALD_DELIVERY_THREAD: expected on or off, got ${JSON.stringify(value)}`);
+}
+
 function devMode(value: string | undefined): boolean {
   if (value === undefined) return false;
   const v = value.trim().toLowerCase();
@@ -238,6 +251,7 @@ export function resolveConfig(raw: RawSettings, overrides: ConfigOverrides = {})
     encryptionKey,
     role,
     dev,
+    deliveryThread: deliveryThread(get("HERALD_DELIVERY_THREAD")),
     logLevel: get("HERALD_LOG_LEVEL") ?? "info",
     apiRateLimit: integer("HERALD_API_RATE_LIMIT", get("HERALD_API_RATE_LIMIT") ?? "100", 0, 1_000_000),
     publicUrl: get("HERALD_PUBLIC_URL") === undefined ? undefined : httpUrl("HERALD_PUBLIC_URL", get("HERALD_PUBLIC_URL")!).replace(/\/+$/, ""),

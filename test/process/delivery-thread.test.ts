@@ -135,6 +135,27 @@ describe.skipIf(TEST_STORE === "postgres")("delivery thread", () => {
     expect(second.output().trim().split("\n")).toEqual([expect.stringMatching(/^herald: another Herald process is already delivering from .*herald\.db/)]);
   });
 
+  it("in the library: follows HERALD_DELIVERY_THREAD where it applies, unless the option says otherwise", async () => {
+    const { dir, cleanup } = tempDir();
+    cleanups.push(cleanup);
+    const settings = { HERALD_DATABASE_URL: `sqlite:${join(dir, "setting.db")}`, HERALD_LOG_LEVEL: "silent", HERALD_DELIVERY_THREAD: "on" };
+    const opened = async (options: Parameters<typeof Herald.open>[0]) => {
+      const herald = await Herald.open(options);
+      await herald.stop();
+      return herald.dispatcher === null ? "thread" : "event loop";
+    };
+    expect(await opened({ settings })).toBe("thread");
+    expect(await opened({ settings, deliveryThread: false })).toBe("event loop");
+    // Ignored where a thread cannot apply, as by `herald serve`: an in-memory database.
+    expect(await opened({ settings: { ...settings, HERALD_DATABASE_URL: "sqlite::memory:" } })).toBe("event loop");
+    await expect(Herald.open({ settings, logger: silentLogger() })).rejects.toThrow(
+      new ConfigError("HERALD_DELIVERY_THREAD=on: cannot be combined with logger (they cannot cross threads)"),
+    );
+    await expect(Herald.open({ settings: { ...settings, HERALD_DELIVERY_THREAD: "sometimes" } })).rejects.toThrow(
+      new ConfigError('HERALD_DELIVERY_THREAD: expected on or off, got "sometimes"'),
+    );
+  });
+
   it("in the library: opt-in, refused with what cannot cross threads, and counted in the Herald's metrics", async () => {
     const { dir, cleanup } = tempDir();
     cleanups.push(cleanup);
