@@ -7,6 +7,10 @@
  *   an empty path is the default vhost `/`; `exchange=` empty is the default exchange)
  * - `nats://[user:pass@ | token@]host[:4222]/subject` (NATS JetStream)
  * - `redis://[user:pass@]host[:6379][/db]?stream=S` (Redis Streams)
+ *
+ * Over TLS: `amqps://` (port 5671 by default), `tls://` (NATS's own spelling
+ * of a connection that must be TLS; port 4222) and `rediss://` (port 6379),
+ * otherwise the same. The certificate is verified against the URL's host name.
  */
 
 export interface BrokerCredentials {
@@ -18,6 +22,8 @@ export interface BrokerCredentials {
 interface BrokerBase extends BrokerCredentials {
   host: string;
   port: number;
+  /** Connect over TLS (`amqps:`, `tls:`, `rediss:`), verifying the certificate against `host`. */
+  tls: boolean;
 }
 
 export interface AmqpTarget extends BrokerBase {
@@ -40,44 +46,53 @@ export interface RedisTarget extends BrokerBase {
 
 export type BrokerTarget = AmqpTarget | NatsTarget | RedisTarget;
 
-/** The broker schemes, as `URL.protocol` spells them. */
-export const BROKER_SCHEMES: readonly string[] = ["amqp:", "nats:", "redis:"];
+/** Each broker scheme, as `URL.protocol` spells it: the broker it reaches and whether over TLS. */
+const SCHEMES: Record<string, { broker: BrokerTarget["scheme"]; tls: boolean; port: number }> = {
+  "amqp:": { broker: "amqp", tls: false, port: 5672 },
+  "amqps:": { broker: "amqp", tls: true, port: 5671 },
+  "nats:": { broker: "nats", tls: false, port: 4222 },
+  "tls:": { broker: "nats", tls: true, port: 4222 },
+  "redis:": { broker: "redis", tls: false, port: 6379 },
+  "rediss:": { broker: "redis", tls: true, port: 6379 },
+};
 
-const DEFAULT_PORTS: Record<string, number> = { "amqp:": 5672, "nats:": 4222, "redis:": 6379 };
+/** The broker schemes, as `URL.protocol` spells them. */
+export const BROKER_SCHEMES: readonly string[] = Object.keys(SCHEMES);
+
+const MUST_USE = `must use ${BROKER_SCHEMES.map((s) => s.slice(0, -1)).join(", ")}`;
 
 /** A subject of tokens separated by dots, no wildcards or spaces (a publish names one subject). */
 const NATS_SUBJECT = /^[^.*>\s]+(\.[^.*>\s]+)*$/;
 
 /** Reads a broker URL; a string says what is wrong with it. */
 export function parseBrokerUrl(url: URL): BrokerTarget | string {
-  const port = url.port === "" ? DEFAULT_PORTS[url.protocol] : Number(url.port);
-  if (port === undefined) return `must use ${BROKER_SCHEMES.map((s) => s.slice(0, -1)).join(", ")}`;
+  const scheme = SCHEMES[url.protocol];
+  if (scheme === undefined) return MUST_USE;
   if (!url.hostname) return "must name the broker's host";
-  const base: BrokerBase = { host: url.hostname, port, username: decodePart(url.username), password: decodePart(url.password) };
+  const port = url.port === "" ? scheme.port : Number(url.port);
+  const base: BrokerBase = { host: url.hostname, port, username: decodePart(url.username), password: decodePart(url.password), tls: scheme.tls };
   const params = url.searchParams;
   const path = url.pathname.replace(/^\//, "");
-  switch (url.protocol) {
-    case "amqp:": {
+  switch (scheme.broker) {
+    case "amqp": {
       const exchange = params.get("exchange");
       if (exchange === null) return "an amqp URL must name its exchange: ?exchange=NAME (empty for the default exchange)";
       if (path.includes("/")) return "an amqp URL's path is the vhost: one segment (write / in a vhost name as %2F)";
       const vhost = decodePart(path) || "/";
       return { scheme: "amqp", ...base, vhost, exchange, routingKey: params.get("routingKey") ?? "" };
     }
-    case "nats:": {
+    case "nats": {
       const subject = decodePart(path);
       if (!subject) return "a nats URL must name its subject as its path: nats://host:4222/orders.created";
       if (!NATS_SUBJECT.test(subject)) return `"${subject}" is not a subject a message can be published to (dot-separated tokens, no wildcards or spaces)`;
       return { scheme: "nats", ...base, subject };
     }
-    case "redis:": {
+    case "redis": {
       const stream = params.get("stream");
       if (!stream) return "a redis URL must name its stream: ?stream=KEY";
       if (path !== "" && !/^\d{1,5}$/.test(path)) return "a redis URL's path is the database number (/0, /1, …) or nothing";
       return { scheme: "redis", ...base, db: path === "" ? 0 : Number(path), stream };
     }
-    default:
-      return `must use ${BROKER_SCHEMES.map((s) => s.slice(0, -1)).join(", ")}`;
   }
 }
 

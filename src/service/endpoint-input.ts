@@ -172,7 +172,7 @@ export function urlProblem(value: string, brokers = true): string | undefined {
   }
   // Broker URLs (contract §8) carry their connection's credentials; HTTP ones use `authentication`.
   if (brokers && BROKER_SCHEMES.includes(url.protocol)) return brokerUrlProblem(url);
-  if (url.protocol !== "https:" && url.protocol !== "http:") return brokers ? "must use http, https, amqp, nats or redis" : "must use http or https";
+  if (url.protocol !== "https:" && url.protocol !== "http:") return brokers ? "must use http, https, amqp, amqps, nats, tls, redis or rediss" : "must use http or https";
   if (url.username || url.password) return "must not contain credentials; use authentication instead";
   if (!url.hostname) return "must name a host";
   return undefined;

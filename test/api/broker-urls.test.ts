@@ -27,6 +27,9 @@ describe("broker endpoint URLs over the API", () => {
     "nats://token@nats.example.com:4223/orders",
     "redis://redis.example.com/2?stream=herald:orders",
     "redis://:secret@redis.example.com:6380?stream=s",
+    "amqps://user:pass@broker.example.com/prod?exchange=events",
+    "tls://token@nats.example.com/orders.created",
+    "rediss://default:secret@redis.example.com:6380/1?stream=s",
   ])("accepts %s", async (url) => {
     const res = await create(url);
     expect(res.status).toBe(201);
@@ -42,7 +45,10 @@ describe("broker endpoint URLs over the API", () => {
     ["nats://nats.example.com/orders..created", /not a subject/],
     ["redis://redis.example.com/0", /must name its stream: \?stream=KEY/],
     ["redis://redis.example.com/zero?stream=s", /path is the database number/],
-    ["kafka://broker.example.com/topic", /must use http, https, amqp, nats or redis/],
+    ["kafka://broker.example.com/topic", /must use http, https, amqp, amqps, nats, tls, redis or rediss/],
+    ["amqps://broker.example.com/", /must name its exchange/],
+    ["tls://nats.example.com", /must name its subject/],
+    ["rediss://redis.example.com/0", /must name its stream/],
   ])("refuses %s with a 422 on /url that says what is missing", async (url, message) => {
     const res = await create(url);
     expect(res.status).toBe(422);
@@ -144,6 +150,7 @@ describe("reading broker URLs", () => {
       port: 5672,
       username: "u",
       password: "p@ss",
+      tls: false,
       vhost: "/",
       exchange: "e",
       routingKey: "",
@@ -151,6 +158,13 @@ describe("reading broker URLs", () => {
     expect(parseBrokerUrl(new URL("amqp://h/%2Fprod?exchange=e&routingKey=k"))).toMatchObject({ vhost: "/prod", routingKey: "k" });
     expect(parseBrokerUrl(new URL("nats://h:4333/a.b"))).toMatchObject({ scheme: "nats", port: 4333, subject: "a.b" });
     expect(parseBrokerUrl(new URL("redis://h?stream=s"))).toMatchObject({ scheme: "redis", port: 6379, db: 0, stream: "s" });
+  });
+
+  it("reads each broker's TLS scheme as that broker over TLS, with TLS's default port", () => {
+    expect(parseBrokerUrl(new URL("amqps://h/?exchange=e"))).toMatchObject({ scheme: "amqp", tls: true, port: 5671 });
+    expect(parseBrokerUrl(new URL("tls://h/a.b"))).toMatchObject({ scheme: "nats", tls: true, port: 4222, subject: "a.b" });
+    expect(parseBrokerUrl(new URL("rediss://h:6380?stream=s"))).toMatchObject({ scheme: "redis", tls: true, port: 6380 });
+    for (const url of ["amqp://h/?exchange=e", "nats://h/a", "redis://h?stream=s"]) expect(parseBrokerUrl(new URL(url))).toMatchObject({ tls: false });
   });
 
   it("blanks out the password, or a lone token, for the attempt log", () => {

@@ -62,7 +62,7 @@ describe("transformation handlers in the sandbox", () => {
     ["no handler", "const x = 1;", /the code must define function handler\(webhook\)/],
     ["a syntax error", "function handler(w) { return w", /^the code failed to load: SyntaxError: /],
     ["an array payload", "function handler(w) { w.payload = [1]; return w; }", /^handler returned an invalid webhook: payload must be a JSON object$/],
-    ["a bad url", "function handler(w) { w.url = 'ftp://x'; return w; }", /^handler returned an invalid webhook: url must use http, https, amqp, nats or redis$/],
+    ["a bad url", "function handler(w) { w.url = 'ftp://x'; return w; }", /^handler returned an invalid webhook: url must use http, https, amqp, amqps, nats, tls, redis or rediss$/],
     ["a bad method", "function handler(w) { w.method = 'GET'; return w; }", /method must be POST, PUT or PATCH/],
     ["a signature header", "function handler(w) { w.headers['webhook-signature'] = 'v1,x'; return w; }", /header webhook-signature is set by Herald/],
     ["a bad header value", "function handler(w) { w.headers['x-a'] = 'a\\nb'; return w; }", /header x-a must be a string of printable ASCII/],

@@ -19,12 +19,13 @@ import type { PreparedAttempt } from "./destination.js";
  */
 export class AmqpDestination extends BrokerDestination<AmqpTarget, AmqpPublisher> {
   protected poolKey(t: AmqpTarget): string {
-    return JSON.stringify(["amqp", t.host, t.port, t.username, t.password, t.vhost]);
+    return JSON.stringify(["amqp", t.tls, t.host, t.port, t.username, t.password, t.vhost]);
   }
 
   protected async open(t: AmqpTarget, address: string, timeoutMs: number, forget: () => void): Promise<AmqpPublisher> {
+    const tls = this.tlsOptions(t);
     const options = {
-      protocol: "amqp",
+      protocol: tls ? "amqps" : "amqp",
       hostname: address,
       port: t.port,
       // RabbitMQ's own default user when the URL names none, as amqplib does for URL strings.
@@ -35,7 +36,8 @@ export class AmqpDestination extends BrokerDestination<AmqpTarget, AmqpPublisher
     };
     // Loaded on first use: a Herald with no amqp: endpoint never pays for the client.
     const { default: amqp } = await import("amqplib");
-    const model = await amqp.connect(options, { timeout: timeoutMs, clientProperties: { connection_name: "herald" } }).catch((err: Error) => {
+    const socket = { ...tls, timeout: timeoutMs, clientProperties: { connection_name: "herald" } };
+    const model = await amqp.connect(options, socket).catch((err: Error) => {
       if (/ACCESS.REFUSED|NOT.ALLOWED/.test(err.message)) throw new BrokerFailure("auth", `RabbitMQ refused the login or the vhost "${t.vhost}": ${messageOf(err)}`);
       throw err;
     });

@@ -1,3 +1,5 @@
+import { isIP } from "node:net";
+import type { ConnectionOptions } from "node:tls";
 import { type BrokerTarget, parseBrokerUrl } from "../../core/broker-url.js";
 import { SsrfGuard } from "../../security/guard.js";
 import type { AttemptErrorKind } from "../../store/model.js";
@@ -11,6 +13,8 @@ export interface BrokerDestinationOptions {
   guard?: SsrfGuard;
   /** A connection unused this long is closed. Default: 30000 ms. */
   idleMs?: number;
+  /** Extra TLS settings for `amqps:`, `tls:` and `rediss:` connections (a test CA). Default: none (the system's CAs). */
+  tls?: Pick<ConnectionOptions, "ca">;
 }
 
 interface Resolved<T> {
@@ -41,10 +45,23 @@ export abstract class BrokerDestination<T extends BrokerTarget, C extends Pooled
   private readonly pool: BrokerPool<C>;
   private readonly clock = new DeadlineClock();
   private readonly targets = new Map<string, Resolved<T> | string>();
+  private readonly tls: Pick<ConnectionOptions, "ca">;
 
   constructor(options: BrokerDestinationOptions = {}) {
     this.guard = options.guard ?? new SsrfGuard();
     this.pool = new BrokerPool<C>(options.idleMs ?? 30_000);
+    this.tls = options.tls ?? {};
+  }
+
+  /**
+   * The TLS settings of a connection to the target, undefined for a plain
+   * one. The socket goes to the address the guard checked, so the name the
+   * certificate must be for is given as the server name (SNI), as for HTTPS.
+   */
+  protected tlsOptions(target: T): ConnectionOptions | undefined {
+    if (!target.tls) return undefined;
+    const host = target.host.replace(/^\[(.*)\]$/, "$1");
+    return { ...this.tls, ...(isIP(host) ? {} : { servername: host }), rejectUnauthorized: true };
   }
 
   /** Opens a connection to `address` (the target's host, checked by the guard); calls `forget` when it ends by itself. */

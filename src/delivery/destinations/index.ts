@@ -60,7 +60,7 @@ export class Destinations implements Destination {
 /**
  * Herald's destinations: HTTP and HTTPS through one `HttpDestination`, and
  * the brokers of contract §8 (`amqp:` RabbitMQ, `nats:` NATS JetStream,
- * `redis:` Redis Streams), all behind the same SSRF guard. A broker
+ * `redis:` Redis Streams, each also over TLS), all behind the same SSRF guard. A broker
  * destination connects only when an endpoint of its scheme is first attempted.
  */
 export function defaultDestinations(options: HttpDestinationOptions & Pick<BrokerDestinationOptions, "idleMs"> = {}): Destinations {
@@ -68,12 +68,10 @@ export function defaultDestinations(options: HttpDestinationOptions & Pick<Broke
   // One guard (and one DNS answer cache) for every scheme.
   const guard = options.guard ?? new SsrfGuard();
   const http = new HttpDestination({ ...httpOptions, guard });
-  const brokers: BrokerDestinationOptions = { guard, ...(idleMs !== undefined ? { idleMs } : {}) };
-  return new Destinations({
-    "http:": http,
-    "https:": http,
-    "amqp:": new AmqpDestination(brokers),
-    "nats:": new NatsDestination(brokers),
-    "redis:": new RedisDestination(brokers),
-  });
+  const brokers: BrokerDestinationOptions = { guard, ...(idleMs !== undefined ? { idleMs } : {}), ...(options.tls ? { tls: options.tls } : {}) };
+  const amqp = new AmqpDestination(brokers);
+  const nats = new NatsDestination(brokers);
+  const redis = new RedisDestination(brokers);
+  // Each broker over TLS too: `amqps:`, `tls:` (NATS's spelling) and `rediss:`.
+  return new Destinations({ "http:": http, "https:": http, "amqp:": amqp, "amqps:": amqp, "nats:": nats, "tls:": nats, "redis:": redis, "rediss:": redis });
 }

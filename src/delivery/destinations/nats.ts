@@ -1,4 +1,4 @@
-import type { JetStreamClient, MsgHdrs, NatsConnection } from "nats";
+import type { JetStreamClient, MsgHdrs, NatsConnection, TlsOptions } from "nats";
 import type { NatsTarget } from "../../core/broker-url.js";
 import type { AttemptErrorKind } from "../../store/model.js";
 import type { Deadline } from "../deadline.js";
@@ -11,6 +11,7 @@ const CONNECT_KINDS: Record<string, AttemptErrorKind> = {
   AUTHORIZATION_VIOLATION: "auth",
   AUTHENTICATION_EXPIRED: "auth",
   TIMEOUT: "timeout",
+  TLS: "tls",
 };
 
 class NatsLink {
@@ -52,7 +53,7 @@ class NatsLink {
  */
 export class NatsDestination extends BrokerDestination<NatsTarget, NatsLink> {
   protected poolKey(t: NatsTarget): string {
-    return JSON.stringify(["nats", t.host, t.port, t.username, t.password]);
+    return JSON.stringify(["nats", t.tls, t.host, t.port, t.username, t.password]);
   }
 
   protected override secrets(t: NatsTarget): string[] {
@@ -65,9 +66,14 @@ export class NatsDestination extends BrokerDestination<NatsTarget, NatsLink> {
     const auth = t.password ? { user: t.username, pass: t.password } : t.username ? { token: t.username } : {};
     // Loaded on first use: a Herald with no nats: endpoint never pays for the client.
     const { connect, headers } = await import("nats");
+    // `tls:` requires TLS (the client refuses a server that does not offer it); `nats:` stays plain,
+    // even with a server that offers TLS as an option.
+    const tls = this.tlsOptions(t);
     const nc = await connect({
       servers: `${host}:${t.port}`,
       ...auth,
+      // The client hands these to `tls.connect` as they are (its own type knows only file paths and strings).
+      ...(tls ? { tls: tls as TlsOptions } : { tls: null }),
       name: "herald",
       timeout: timeoutMs,
       reconnect: false,
@@ -75,6 +81,8 @@ export class NatsDestination extends BrokerDestination<NatsTarget, NatsLink> {
       noRandomize: true,
     }).catch((err: { code?: string; message?: string }) => {
       const kind = err.code ? CONNECT_KINDS[err.code] : undefined;
+      // A plain connection (`tls: null`) to a server that requires TLS fails in the client's upgrade.
+      if (kind === "tls" && !tls) throw new BrokerFailure("tls", `NATS at ${host}:${t.port} requires TLS: use a tls:// URL (tls://${t.host}:${t.port}/${t.subject})`);
       throw kind ? new BrokerFailure(kind, `NATS at ${host}:${t.port}: ${messageOf(err)}`) : err;
     });
     void nc.closed().then(forget, forget);

@@ -31,14 +31,16 @@ class RedisLink {
  */
 export class RedisDestination extends BrokerDestination<RedisTarget, RedisLink> {
   protected poolKey(t: RedisTarget): string {
-    return JSON.stringify(["redis", t.host, t.port, t.username, t.password, t.db]);
+    return JSON.stringify(["redis", t.tls, t.host, t.port, t.username, t.password, t.db]);
   }
 
   protected async open(t: RedisTarget, address: string, timeoutMs: number, forget: () => void): Promise<RedisLink> {
     // Loaded on first use: a Herald with no redis: endpoint never pays for the client.
     const { Redis } = await import("ioredis");
+    const tls = this.tlsOptions(t);
     const client = new Redis({
       host: address,
+      ...(tls ? { tls } : {}),
       port: t.port,
       db: t.db,
       ...(t.username ? { username: t.username } : {}),
