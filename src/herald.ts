@@ -1,13 +1,11 @@
-import { distinctChannels } from "./core/filters.js";
 import type { TracerProvider } from "@opentelemetry/api";
 import type { FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import type { PublishBatchItem, PublishInput, PublishRequestInput } from "./publish/types.js";
-import { BatchFaults, checkBatchSize, MAX_BATCH_MESSAGES } from "./publish/batch.js";
 import type { EndpointCreateInput, EndpointPatchInput } from "./service/endpoint-input.js";
 import { EventCatalog } from "./catalog/catalog.js";
 import { type HeraldConfig, type RawSettings, resolveConfig } from "./config/config.js";
-import { ConfigError, HeraldError, notFound } from "./core/errors.js";
+import { ConfigError, notFound } from "./core/errors.js";
 import { checkJsonText } from "./core/json-limits.js";
 import { checker } from "./core/validation.js";
 import { Channel, EventTypeName } from "./core/schemas.js";
@@ -21,6 +19,7 @@ import { heraldTracer } from "./observability/tracing.js";
 import { OperationalEvents } from "./ops/operational-events.js";
 import { type ApplicationCreateInput, ApplicationWrites } from "./service/applications.js";
 import { EndpointWrites } from "./service/endpoints.js";
+import { checkBatchLength, type MessageInput, type MessageSource, MessageWrites } from "./service/messages.js";
 import { publishWith, type SqliteTransaction, serializePayload, sqliteHandle, sqliteTransaction } from "./publish/outbox.js";
 import { GroupCommitPublisher } from "./publish/publisher.js";
 import { openStore } from "./store/open.js";
@@ -94,6 +93,7 @@ export class Herald {
   /** Checks, store writes and operational events of endpoints: the same code as the HTTP API's. */
   private readonly endpointWrites: EndpointWrites;
   private readonly applicationWrites: ApplicationWrites;
+  private readonly messages: MessageWrites;
   /** The sandbox of endpoint transformations (threads start on first use), shared by the dispatcher and the API. */
   private readonly transforms: TransformPool;
 
@@ -148,6 +148,7 @@ export class Herald {
     this.catalog = new EventCatalog(store, { logger });
     this.ops = new OperationalEvents({ store, publisher: this.publisher, logger, webhook: config.operationalWebhook });
     this.applicationWrites = new ApplicationWrites(store);
+    this.messages = new MessageWrites({ publisher: this.publisher, catalog: this.catalog, maxPayloadBytes: config.maxPayloadBytes });
     this.endpointWrites = new EndpointWrites({ store, ops: this.ops, checkUrl: (url) => guard.checkUrl(url), wake: () => this.wakeDelivery() });
   }
 
@@ -235,16 +236,9 @@ export class Herald {
       await this.checkPayload(input.eventType, input.payload);
       return this.publisher.publish({ ...input, appId: app.id });
     }
-    const app = await this.application(input.app);
-    const payload = serializePayload(input.payload, this.config.maxPayloadBytes);
-    await this.checkPayload(input.eventType, input.payload);
-    return this.publisher.publish({
-      appId: app.id,
-      eventType: input.eventType,
-      payload,
-      channels: input.channels ?? null,
-      eventId: input.idempotencyKey ?? null,
-    });
+    const { app, ...message } = input;
+    const read = readLibraryMessage(message);
+    return this.messages.publish((await this.application(app)).id, read, FROM_CODE);
   }
 
   /**
@@ -260,30 +254,8 @@ export class Herald {
    * const results = await herald.publishBatch("shop", orders.map((o) => ({ eventType: "order.created", payload: o, idempotencyKey: o.id })));
    */
   async publishBatch(app: string, messages: readonly PublishBatchItem[]): Promise<{ message: Message; created: boolean }[]> {
-    if (!Array.isArray(messages) || messages.length > MAX_BATCH_MESSAGES) {
-      const problem = `must be an array of at most ${MAX_BATCH_MESSAGES} messages`;
-      throw new HeraldError("validation_failed", `messages: ${problem}`, [{ path: "/messages", message: problem }]);
-    }
-    const { id: appId } = await this.application(app);
-    const faults = new BatchFaults();
-    const inputs: PublishInput[] = [];
-    let total = 0;
-    for (const [i, m] of messages.entries()) {
-      let payload: string;
-      try {
-        checkBatchItem(m);
-        payload = serializePayload(m.payload, this.config.maxPayloadBytes);
-        total += Buffer.byteLength(payload);
-        await this.checkPayload(m.eventType, m.payload);
-      } catch (err) {
-        faults.add(i, "payload", err);
-        continue;
-      }
-      inputs.push({ appId, eventType: m.eventType, payload, channels: distinctChannels(m.channels), eventId: m.idempotencyKey ?? null });
-    }
-    checkBatchSize(total, this.config.maxPayloadBytes);
-    faults.throwIfAny();
-    return this.publisher.publishBatch(inputs);
+    checkBatchLength(messages); // before the application is looked up, as the API's schema is
+    return this.messages.publishBatch((await this.application(app)).id, messages, readLibraryMessage, FROM_CODE);
   }
 
   /** Typed event types are checked against their catalog schema (422 `validation_failed`); JSON text is parsed only then. */
@@ -463,6 +435,8 @@ function deliveryThreadOf(options: HeraldOptions, config: HeraldConfig): Deliver
   return { settings: options.settings ?? {}, config: options.config ?? {} };
 }
 
+const FROM_CODE: MessageSource = { from: "code" };
+
 const BatchItem = Type.Object(
   {
     eventType: EventTypeName,
@@ -474,8 +448,9 @@ const BatchItem = Type.Object(
 );
 
 let checkBatchItemOnce: ((value: unknown) => unknown) | undefined;
-/** The envelope of a library batch message, checked as the API checks its body's (paths `/eventType` …). */
-function checkBatchItem(value: unknown): void {
+/** A library message, its envelope checked as the API checks a body's (paths `/eventType` …). */
+function readLibraryMessage(m: PublishBatchItem): MessageInput {
   checkBatchItemOnce ??= checker(BatchItem);
-  checkBatchItemOnce(value);
+  checkBatchItemOnce(m);
+  return { eventType: m.eventType, payload: m.payload, channels: m.channels, eventId: m.idempotencyKey };
 }

@@ -56,6 +56,17 @@ describe("Herald as a library", () => {
     await expect(herald.endpoint("shop", ep.id)).rejects.toMatchObject({ code: "not_found" });
   });
 
+  it("checks a message as the HTTP API does, with the API's words: the event type, the size, channels once each", async () => {
+    await herald.createApplication({ name: "Checks", uid: "checks" });
+    const bad = await herald.publish({ app: "checks", eventType: "order created!", payload: {} }).catch((e: unknown) => e);
+    expect(bad).toMatchObject({ code: "validation_failed", errors: [{ path: "/eventType", message: expect.stringMatching(/event type name/) }] });
+    await expect(herald.publish({ app: "checks", eventType: "x.y", payload: { big: "x".repeat(300_000) } })).rejects.toThrow(
+      /^the payload is 300010 bytes of JSON; the limit is 262144 \(HERALD_MAX_PAYLOAD_BYTES\)$/,
+    );
+    const { message } = await herald.publish({ app: "checks", eventType: "x.y", payload: {}, channels: ["eu", "eu", "us"] });
+    expect(message.channels).toEqual(["eu", "us"]);
+  });
+
   it("checks a new application as the HTTP API does: its name, uid and portal settings", async () => {
     for (const [input, path] of [
       [{ name: "" }, "/name"],

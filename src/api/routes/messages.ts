@@ -1,17 +1,16 @@
-import { distinctChannels } from "../../core/filters.js";
-import { Type } from "@sinclair/typebox";
+import { type Static, Type } from "@sinclair/typebox";
 import type { FastifyRequest } from "fastify";
 import type { EventCatalog } from "../../catalog/catalog.js";
-import { HeraldError, invalid, notFound } from "../../core/errors.js";
+import { invalid, notFound } from "../../core/errors.js";
 import { isId } from "../../core/ids.js";
-import { MAX_JSON_DEPTH, scanJsonText } from "../../core/json-limits.js";
-import { BATCH_BYTES_FACTOR, BatchFaults, checkBatchSize, MAX_BATCH_MESSAGES } from "../../publish/batch.js";
-import type { PublishInput } from "../../publish/types.js";
+import { MAX_JSON_DEPTH } from "../../core/json-limits.js";
+import { BATCH_BYTES_FACTOR, MAX_BATCH_MESSAGES } from "../../publish/batch.js";
 import type { ApiContext } from "../context.js";
 import { bodyDepth } from "../json-body.js";
 import { headerCount } from "../headers.js";
 import { findApp, findMessage } from "../lookup.js";
 import { requireActive } from "../../service/endpoints.js";
+import { type MessageInput, type MessageSource, MessageWrites } from "../../service/messages.js";
 import { PageQuery, pageOf, pageRequest } from "../pagination.js";
 import {
   AnyObject,
@@ -62,14 +61,18 @@ const ListQuery = Strict({
 const Resent = Type.Object({ messageId: Type.String(), endpointId: Type.String(), status: Type.String() });
 const tags = ["Messages"];
 
-/** The producer's `traceparent` header, which the publish span continues (docs/observability.md); `{}` without one. */
-const producerTrace = (req: FastifyRequest): { traceparent?: string } =>
-  typeof req.headers.traceparent === "string" ? { traceparent: req.headers.traceparent } : {};
+/** The producer's `traceparent` header, which the publish span continues (docs/observability.md). */
+const producerTrace = (req: FastifyRequest): string | undefined => (typeof req.headers.traceparent === "string" ? req.headers.traceparent : undefined);
 
 const optionalDate = (value: string | undefined, path: string): number | undefined => (value === undefined ? undefined : epochMs(value, path));
 
+/** A message of the request's body: its shape checked by the route's schema. */
+const REQUEST: MessageSource = { from: "request" };
+const readBodyMessage = (m: Static<typeof PublishBody>): MessageInput => ({ eventType: m.eventType, payload: m.payload, channels: m.channels, eventId: m.id });
+
 export function messageRoutes(api: Api, ctx: ApiContext & { catalog: EventCatalog }): void {
   const { maxPayloadBytes } = ctx.config;
+  const writes = new MessageWrites({ publisher: ctx.publisher, catalog: ctx.catalog, maxPayloadBytes });
 
   api.post(
     "/applications/:app/messages",
@@ -94,24 +97,10 @@ export function messageRoutes(api: Api, ctx: ApiContext & { catalog: EventCatalo
     if (header !== undefined && (typeof header !== "string" || !IDEMPOTENCY_KEY.test(header) || headerCount(req, "idempotency-key") > 1)) {
       throw invalid("headers.idempotency-key", "must be 1–256 printable ASCII characters, sent once");
     }
-    // Serialized once, here: these exact bytes are stored and sent to every endpoint on every attempt.
-    const payload = JSON.stringify(req.body.payload);
-    const size = Buffer.byteLength(payload, "utf8");
-    if (size > maxPayloadBytes) {
-      throw new HeraldError("payload_too_large", `the payload is ${size} bytes of JSON; the limit is ${maxPayloadBytes} (HERALD_MAX_PAYLOAD_BYTES)`);
-    }
     const app = await findApp(ctx, req, req.params.app);
-    await ctx.catalog.validatePayload(req.body.eventType, req.body.payload);
-    const channels = distinctChannels(req.body.channels);
-    const { message, created } = await ctx.publisher.publish({
-      appId: app.id,
-      eventType: req.body.eventType,
-      payload,
-      channels,
-      eventId: header ?? req.body.id ?? null,
-      // The producer's trace, continued by the publish span (docs/observability.md).
-      ...producerTrace(req),
-    });
+    const { eventType, payload, channels } = req.body;
+    // The producer's trace is continued by the publish span (docs/observability.md).
+    const { message, created } = await writes.publish(app.id, { eventType, payload, channels, eventId: header ?? req.body.id }, REQUEST, producerTrace(req));
     // A repeated idempotency key answers with the first message, as Stripe does.
     if (!created) {
       reply.header("idempotent-replayed", "true");
@@ -152,41 +141,9 @@ export function messageRoutes(api: Api, ctx: ApiContext & { catalog: EventCatalo
     },
     async (req, reply) => {
       const app = await findApp(ctx, req, req.params.app);
-      const faults = new BatchFaults();
-      const inputs: PublishInput[] = [];
-      let total = 0;
       // The body parser checked surrogates and numbers; a payload can be too deep only if the body is.
-      const checkDepth = (bodyDepth(req) ?? Number.POSITIVE_INFINITY) > MAX_JSON_DEPTH + 3;
-      // The catalog's check of each event type, looked up once per type of the batch, not once per message.
-      const validators = new Map<string, ((payload: unknown) => void) | null>();
-      for (const [i, m] of req.body.messages.entries()) {
-        // Serialized once, here, as the single publish does.
-        const payload = JSON.stringify(m.payload);
-        const size = Buffer.byteLength(payload, "utf8");
-        total += size;
-        try {
-          if (size > maxPayloadBytes) {
-            throw new HeraldError("payload_too_large", `is ${size} bytes of JSON; the limit is ${maxPayloadBytes} (HERALD_MAX_PAYLOAD_BYTES)`);
-          }
-          // The body's own limit allowed for the envelope: each payload gets the single publish's.
-          if (checkDepth) scanJsonText(payload, "the payload", MAX_JSON_DEPTH);
-          if (!validators.has(m.eventType)) validators.set(m.eventType, await ctx.catalog.validator(m.eventType));
-          validators.get(m.eventType)?.(m.payload);
-        } catch (err) {
-          faults.add(i, "payload", err);
-          continue;
-        }
-        inputs.push({
-          appId: app.id,
-          eventType: m.eventType,
-          payload,
-          channels: distinctChannels(m.channels),
-          eventId: m.id ?? null,
-        });
-      }
-      checkBatchSize(total, maxPayloadBytes);
-      faults.throwIfAny();
-      const results = await ctx.publisher.publishBatch(inputs, producerTrace(req));
+      const source = { from: "request", bodyDepth: bodyDepth(req) ?? Number.POSITIVE_INFINITY } as const;
+      const results = await writes.publishBatch(app.id, req.body.messages, readBodyMessage, source, producerTrace(req));
       // Written as text: a payload serialized above is compact JSON, embedded as it is instead of parsed and
       // written again (a stored message answered for its id is written as the single publish writes it).
       const data = results.map((r) => (r.created ? messageJson(r.message) : JSON.stringify(serializeMessage(r.message))));
