@@ -56,16 +56,17 @@ describe("destinations by URL scheme", () => {
     expect(http.sent).toEqual([]);
   });
 
-  it("delivers http: and https: through one HttpDestination by default, and the brokers through theirs", async () => {
+  it("delivers http: and https: through one HttpDestination by default, and the brokers (plain or TLS) through theirs", async () => {
     const destinations = defaultDestinations();
     try {
-      expect(destinations.schemes).toEqual(["http:", "https:", "amqp:", "nats:", "redis:"]);
+      expect(destinations.schemes).toEqual(["http:", "https:", "amqp:", "amqps:", "nats:", "tls:", "redis:", "rediss:"]);
       const byScheme = (destinations as unknown as { byScheme: Map<string, Destination> }).byScheme;
       expect(byScheme.get("https:")).toBeInstanceOf(HttpDestination);
       expect(byScheme.get("http:")).toBe(byScheme.get("https:"));
       expect(byScheme.get("amqp:")).toBeInstanceOf(AmqpDestination);
       expect(byScheme.get("nats:")).toBeInstanceOf(NatsDestination);
       expect(byScheme.get("redis:")).toBeInstanceOf(RedisDestination);
+      for (const [plain, tls] of [["amqp:", "amqps:"], ["nats:", "tls:"], ["redis:", "rediss:"]]) expect(byScheme.get(tls!)).toBe(byScheme.get(plain!));
     } finally {
       await destinations.close();
     }
