@@ -43,7 +43,7 @@ export class MessageWrites {
   /** One message; resolves once it and its deliveries are durably stored. */
   async publish(appId: ApplicationId, m: MessageInput, source: MessageSource, traceparent?: string): Promise<Result> {
     const payload = this.serialize(m.payload, source, "the payload is");
-    await (await this.deps.catalog.validator(m.eventType))?.(payloadValue(m.payload));
+    (await this.deps.catalog.validator(m.eventType))?.(payloadValue(m.payload, source));
     return this.deps.publisher.publish({ ...this.input(appId, m, payload), ...(traceparent ? { traceparent } : {}) });
   }
 
@@ -72,7 +72,7 @@ export class MessageWrites {
         m = read(item);
         payload = this.serialize(m.payload, source, "is", (size) => (total += size));
         if (!validators.has(m.eventType)) validators.set(m.eventType, await this.deps.catalog.validator(m.eventType));
-        validators.get(m.eventType)?.(payloadValue(m.payload));
+        validators.get(m.eventType)?.(payloadValue(m.payload, source));
       } catch (err) {
         faults.add(i, "payload", err);
         continue;
@@ -112,8 +112,9 @@ export class MessageWrites {
   }
 }
 
-/** The value a catalog schema checks: JSON text from the library's code is parsed for it. */
-const payloadValue = (payload: unknown): unknown => (typeof payload === "string" ? JSON.parse(payload) : payload);
+/** The value a catalog schema checks: JSON text from the library's code is parsed for it (a request's payload is a value). */
+const payloadValue = (payload: unknown, source: MessageSource): unknown =>
+  source.from === "code" && typeof payload === "string" ? JSON.parse(payload) : payload;
 
 /** A batch is an array of at most 1,000 messages (a 422 on `/messages` otherwise). */
 export function checkBatchLength(messages: unknown): void {
