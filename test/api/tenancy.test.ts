@@ -23,6 +23,7 @@ const ADMIN_ONLY = new Set([
   "PATCH /api/v1/event-types/:name",
   "DELETE /api/v1/event-types/:name",
   "POST /api/v1/applications/:app/portal-token",
+  "POST /api/v1/applications/:app/portal-token/expire-all",
   "POST /api/v1/admin-keys",
   "GET /api/v1/admin-keys",
   "DELETE /api/v1/admin-keys/:id",
@@ -174,6 +175,29 @@ describe("portal tokens", () => {
     expect(Buffer.from(key!, "base64")).toHaveLength(32);
     await new PortalTokens(t.store).issue(own.id as ApplicationId, Date.now() + 60_000);
     expect(await t.store.getSetting(PORTAL_KEY_SETTING)).toBe(key);
+  });
+
+  it("are expired all at once per application: earlier ones refused, later ones and other applications' kept", async () => {
+    const issue = async (app: string) => (await t.call("POST", `/api/v1/applications/${app}/portal-token`)).body.token as string;
+    const sees = async (tok: string, app: string) => (await t.call("GET", `/api/v1/applications/${app}`, undefined, bearer(tok))).status;
+    const app = (await t.call("POST", "/api/v1/applications", { name: "leaky" })).body.id as string;
+    const [leaked, alsoLeaked, theirs] = [await issue(app), await issue(app), await issue(foreign.id)];
+    // Another process on the same database, which has already read this application's cutoff.
+    const elsewhere = new PortalTokens(t.store);
+    expect(await elsewhere.verify(leaked)).toBe(app);
+
+    expect((await t.call("POST", `/api/v1/applications/${app}/portal-token/expire-all`, undefined, bearer(token))).status).toBe(403);
+    expect((await t.call("POST", `/api/v1/applications/${app}/portal-token/expire-all`)).status).toBe(204);
+    expect(await sees(leaked, app)).toBe(401);
+    expect(await sees(alsoLeaked, app)).toBe(401);
+    expect(await sees(theirs, foreign.id)).toBe(200);
+    const fresh = await issue(app);
+    expect(await sees(fresh, app)).toBe(200);
+    // The other process follows within a second (it trusts what it read that long).
+    await new Promise((r) => setTimeout(r, 1100));
+    expect(await elsewhere.verify(leaked)).toBeNull();
+    expect(await elsewhere.verify(fresh)).toBe(app);
+    expect((await t.call("POST", "/api/v1/applications/app_01JD9Z8V3T6Q2X6W4M0S1B7K9E/portal-token/expire-all")).status).toBe(404);
   });
 
   it("of a deleted application see nothing", async () => {

@@ -3,8 +3,8 @@ import type { FastifyRequest } from "fastify";
 import type { ApiContext } from "../context.js";
 import { findApp } from "../lookup.js";
 import { DEFAULT_PORTAL_TOKEN_TTL_S, MAX_PORTAL_TOKEN_TTL_S, type PortalTokens } from "../portal-tokens.js";
-import { PortalToken } from "../responses.js";
-import { AppParams, NoQuery, optionalBody, Strict } from "../../core/schemas.js";
+import { NoContent, PortalToken } from "../responses.js";
+import { AppParams, EmptyBody, NoQuery, optionalBody, Strict } from "../../core/schemas.js";
 import type { Api } from "../validation.js";
 
 const Body = Strict({
@@ -44,6 +44,31 @@ export function portalTokenRoutes(api: Api, ctx: ApiContext, tokens: PortalToken
       // `?app=` lets the page's CSP carry the application's frame-ancestors (docs/portal.md).
       const url = `${publicBase(ctx, req)}/portal?app=${app.id}#token=${token}`;
       return reply.code(201).send({ token, url, expiresAt: new Date(expiresAt).toISOString() });
+    },
+  );
+
+  api.post(
+    "/applications/:app/portal-token/expire-all",
+    {
+      config: { adminOnly: true },
+      preValidation: optionalBody,
+      schema: {
+        summary: "Expire every consumer-portal token of one application",
+        description:
+          "Every portal token issued for this application until now stops working (401), in this process at once and in the " +
+          "others that share the database within a second: a link that leaked, a customer who should no longer get in. " +
+          "Tokens issued afterwards work; other applications' tokens are untouched.",
+        tags: ["Portal"],
+        params: AppParams,
+        body: EmptyBody,
+        querystring: NoQuery,
+        response: { 204: NoContent },
+      },
+    },
+    async (req, reply) => {
+      const app = await findApp(ctx, req, req.params.app);
+      await tokens.expireAll(app.id);
+      return reply.code(204).send();
     },
   );
 }

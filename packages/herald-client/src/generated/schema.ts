@@ -515,6 +515,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/applications/{app}/portal-token/expire-all": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Expire every consumer-portal token of one application
+         * @description Every portal token issued for this application until now stops working (401), in this process at once and in the others that share the database within a second: a link that leaked, a customer who should no longer get in. Tokens issued afterwards work; other applications' tokens are untouched.
+         *
+         *     **Admin key only**: an application-scoped token gets 403.
+         */
+        post: operations["postApiV1ApplicationsAppPortalTokenExpireAll"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/admin-keys": {
         parameters: {
             query?: never;
@@ -2183,6 +2205,32 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["PortalToken"];
                 };
+            };
+            "4XX": components["responses"]["Problem"];
+            "5XX": components["responses"]["Problem"];
+        };
+    };
+    postApiV1ApplicationsAppPortalTokenExpireAll: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                app: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": Record<string, unknown>;
+            };
+        };
+        responses: {
+            /** @description No content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             "4XX": components["responses"]["Problem"];
             "5XX": components["responses"]["Problem"];
