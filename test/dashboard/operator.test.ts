@@ -322,6 +322,13 @@ describe.skipIf(!RUN_BROWSER_TESTS)("the operator's dashboard in a browser", () 
         await page.click("#portal-link");
         const url = await page.locator("#portal-url").textContent();
         expect(url).toMatch(new RegExp(`^${base.replace(/[.]/g, "\\.")}/portal\\?app=app_[0-9A-Z]+#token=`));
+        const portalToken = url!.slice(url!.indexOf("#token=") + 7);
+        const portalSees = async () => (await fetch(`${base}/api/v1/applications/tenant-${vp.name}`, { headers: { authorization: `Bearer ${portalToken}` } })).status;
+        expect(await portalSees()).toBe(200);
+        await page.click("#portal-expire-all");
+        await page.click("#portal-expire-all");
+        await expect.poll(() => page.textContent(".notices")).toContain("has stopped working");
+        expect(await portalSees()).toBe(401);
 
         await page.click("#new-endpoint");
         await page.locator("#ep-url").waitFor();

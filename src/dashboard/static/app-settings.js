@@ -1,6 +1,7 @@
 // @ts-check
 // An application's write actions on its page: rename (name, uid), delete
-// (with a second click), and a consumer-portal link to copy.
+// (with a second click), a consumer-portal link to copy, and expiring every
+// portal link given so far (with a second click).
 
 import { api, path } from "./api.js";
 import { h, mount, when } from "./dom.js";
@@ -52,6 +53,15 @@ export function applicationActions(app, on) {
     "Portal link",
   );
 
+  const expire = confirmButton("Expire portal links", "Click again: every portal link given so far stops working", "ghost", (b) =>
+    busy(b, notices, async () => {
+      await api("POST", path("applications", app.id, "portal-token", "expire-all"), {});
+      mount(portalBox);
+      notify(notices, "ok", "Every portal link of this application given until now has stopped working. New links work.");
+    }),
+  );
+  expire.id = "portal-expire-all";
+
   const remove = confirmButton("Delete application", "Click again: delete it and everything in it", "danger", (b) =>
     busy(b, notices, async () => {
       await api("DELETE", path("applications", app.id));
@@ -61,7 +71,7 @@ export function applicationActions(app, on) {
   remove.id = "app-delete";
 
   return {
-    buttons: h("div", { class: "action-group" }, edit, portal, remove),
+    buttons: h("div", { class: "action-group" }, edit, portal, expire, remove),
     form,
     portalBox,
     notices,
