@@ -102,11 +102,12 @@ export class PortalTokens {
   }
 
   /**
-   * Expires every token of `appId` issued until `now` (Unix ms): a link that
+   * Expires every token of `appId` issued until now: a link that
    * leaked, a customer who left. Tokens issued afterwards work. At once in this
    * process; within a second in the others that share the database.
    */
-  async expireAll(appId: ApplicationId, now = Date.now()): Promise<void> {
+  async expireAll(appId: ApplicationId): Promise<void> {
+    const now = Date.now();
     await this.store.setSetting(expiredBeforeSetting(appId), String(now));
     this.cutoffs.set(appId, { at: now, readAt: Date.now() });
     // A token issued in that same millisecond would be expired too: answer once the clock has moved on,
