@@ -284,6 +284,7 @@ export interface Store {
   getApplication(idOrUid: string): Promise<Application | null>;
   listApplications(page: PageRequest): Promise<Page<Application>>;
   updateApplication(id: ApplicationId, patch: ApplicationPatch, now: number): Promise<Application | null>;
+  /** With its endpoints, messages, deliveries, attempts and its own settings (named `…:<app id>`). */
   deleteApplication(id: ApplicationId): Promise<boolean>;
 
   createEventType(type: EventType): Promise<EventType>;

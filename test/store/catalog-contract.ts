@@ -79,7 +79,13 @@ export function catalogContract(store: () => Store): void {
     const [job] = await s.claimDue({ owner: "w", now: T0, leaseUntil: T0 + 1000, limit: 10 });
     await s.complete([succeeded(job!, T0)], T0);
     expect((await s.listEndpointAttempts(ep.id, { limit: 10 })).data).toHaveLength(1);
+    // Settings named `…:<app id>` belong to the application (its portal tokens' expire-all time).
+    const other = await app(s, { id: newId("app", T0 + 1) });
+    await s.setSetting(`portal_tokens_expired_before:${a.id}`, "1");
+    await s.setSetting(`portal_tokens_expired_before:${other.id}`, "2");
     await s.deleteApplication(a.id);
+    expect(await s.getSetting(`portal_tokens_expired_before:${a.id}`)).toBeNull();
+    expect(await s.getSetting(`portal_tokens_expired_before:${other.id}`)).toBe("2");
     expect(await s.getEndpoint(a.id, ep.id)).toBeNull();
     expect(await s.listDeliveries(message.id)).toEqual([]);
     expect((await s.listEndpointAttempts(ep.id, { limit: 10 })).data).toEqual([]);

@@ -83,6 +83,8 @@ export async function deleteApplication(db: PgDb, id: ApplicationId): Promise<bo
     await c.query(LOCK_PENDING_OF_APPLICATION, [id]);
     // Attempts carry no foreign key (cheap appends), so they go explicitly.
     await c.query("DELETE FROM attempts WHERE endpoint_id IN (SELECT id FROM endpoints WHERE app_id = $1)", [id]);
+    // Settings named `…:<app id>` are the application's own (its portal tokens' expire-all time).
+    await c.query("DELETE FROM settings WHERE right(key, $1) = $2", [id.length + 1, `:${id}`]);
     const { rowCount } = await c.query("DELETE FROM applications WHERE id = $1", [id]);
     return (rowCount ?? 0) > 0;
   });

@@ -69,6 +69,8 @@ export function deleteApplication(db: Db, id: ApplicationId): boolean {
   return db.tx(() => {
     // Attempts carry no foreign key (cheap appends), so they go explicitly.
     db.run("DELETE FROM attempts WHERE endpoint_id IN (SELECT id FROM endpoints WHERE app_id = ?)", id);
+    // Settings named `…:<app id>` are the application's own (its portal tokens' expire-all time).
+    db.run("DELETE FROM settings WHERE substr(key, -?) = ?", id.length + 1, `:${id}`);
     return db.run("DELETE FROM applications WHERE id = ?", id).changes > 0;
   });
 }
