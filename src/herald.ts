@@ -125,6 +125,7 @@ export class Herald {
             requestTimeoutMs: config.requestTimeoutMs,
             tuning: config.delivery,
             guard,
+            brokerClientCert: config.brokerClientCert,
             transforms: this.transforms,
             onOutcome: (job, completion) => {
               if (completion.attempt) metrics.attempt(completion.attempt);

@@ -19,6 +19,8 @@ export const SETTING_FLAGS: readonly { variable: string; flag: string; help: str
   { variable: "HERALD_PUBLIC_URL", flag: "--public-url <url>", help: "base URL for portal links (default: from the request)" },
   { variable: "HERALD_OPERATIONAL_WEBHOOK_URL", flag: "--operational-webhook-url <url>", help: "where Herald sends its operational events" },
   { variable: "HERALD_OPERATIONAL_WEBHOOK_SECRET", flag: "--operational-webhook-secret <secret>", help: "whsec_ secret for the operational webhook" },
+  { variable: "HERALD_BROKER_TLS_CERT", flag: "--broker-tls-cert <file>", help: "client certificate (PEM) for brokers over TLS" },
+  { variable: "HERALD_BROKER_TLS_KEY", flag: "--broker-tls-key <file>", help: "its private key (PEM)" },
   { variable: "HERALD_RETENTION", flag: "--retention <age>", help: "delete history older than this, e.g. 30d (default off)" },
   { variable: "HERALD_LEASE", flag: "--lease <duration>", help: "how long a worker holds a delivery unless it renews it (default 60s)" },
   { variable: "HERALD_LOG_LEVEL", flag: "--log-level <level>", help: "fatal … trace, or silent (default info)" },

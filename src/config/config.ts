@@ -1,3 +1,5 @@
+import { createPrivateKey, type KeyObject, X509Certificate } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { parseDuration } from "../core/duration.js";
 import { DEFAULT_SCHEDULE, type RetryPolicy } from "../core/retry.js";
 import { ConfigError } from "../core/errors.js";
@@ -93,6 +95,13 @@ export interface HeraldConfig {
    * batches by the delivering processes; at least 1h, or `off`. Default: off.
    */
   retentionMs: number | null;
+  /**
+   * `HERALD_BROKER_TLS_CERT` and `HERALD_BROKER_TLS_KEY`: PEM files of the
+   * client certificate and its key that Herald presents to brokers over TLS
+   * (`amqps:`, `tls:`, `rediss:`), for brokers that authenticate clients by
+   * certificate. Read and checked at start. Default: none.
+   */
+  brokerClientCert: { cert: Buffer; key: Buffer } | undefined;
   delivery: DeliveryTuning;
 }
 
@@ -182,6 +191,39 @@ function retention(value: string | undefined): number | null {
   return ms;
 }
 
+/** Both files or neither; each readable, PEM, and the key the certificate's own. */
+function brokerClientCert(certPath: string | undefined, keyPath: string | undefined): HeraldConfig["brokerClientCert"] {
+  if (certPath === undefined && keyPath === undefined) return undefined;
+  if (certPath === undefined || keyPath === undefined) {
+    throw new ConfigError(`${certPath === undefined ? "HERALD_BROKER_TLS_KEY" : "HERALD_BROKER_TLS_CERT"}: set HERALD_BROKER_TLS_CERT and HERALD_BROKER_TLS_KEY together`);
+  }
+  const read = (name: string, path: string): Buffer => {
+    try {
+      return readFileSync(path);
+    } catch (err) {
+      throw new ConfigError(`${name}: cannot read ${JSON.stringify(path)} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    }
+  };
+  const cert = read("HERALD_BROKER_TLS_CERT", certPath);
+  const key = read("HERALD_BROKER_TLS_KEY", keyPath);
+  let x509: X509Certificate;
+  try {
+    x509 = new X509Certificate(cert);
+  } catch {
+    throw new ConfigError(`HERALD_BROKER_TLS_CERT: ${JSON.stringify(certPath)} is not a PEM certificate`);
+  }
+  let privateKey: KeyObject;
+  try {
+    privateKey = createPrivateKey(key);
+  } catch {
+    throw new ConfigError(`HERALD_BROKER_TLS_KEY: ${JSON.stringify(keyPath)} is not a PEM private key (without a passphrase)`);
+  }
+  if (!x509.checkPrivateKey(privateKey)) {
+    throw new ConfigError("HERALD_BROKER_TLS_KEY: is not the key of the certificate in HERALD_BROKER_TLS_CERT");
+  }
+  return { cert, key };
+}
+
 /** What development mode lets through, so that `herald listen` on the same machine can receive. */
 export const LOOPBACK_NETWORKS = ["127.0.0.0/8", "::1/128"] as const;
 
@@ -257,6 +299,7 @@ export function resolveConfig(raw: RawSettings, overrides: ConfigOverrides = {})
     publicUrl: get("HERALD_PUBLIC_URL") === undefined ? undefined : httpUrl("HERALD_PUBLIC_URL", get("HERALD_PUBLIC_URL")!).replace(/\/+$/, ""),
     operationalWebhook: operationalWebhook(get("HERALD_OPERATIONAL_WEBHOOK_URL"), get("HERALD_OPERATIONAL_WEBHOOK_SECRET")),
     retentionMs: retention(get("HERALD_RETENTION")),
+    brokerClientCert: brokerClientCert(get("HERALD_BROKER_TLS_CERT"), get("HERALD_BROKER_TLS_KEY")),
     delivery: { ...DEFAULT_DELIVERY, leaseMs: duration("HERALD_LEASE", get("HERALD_LEASE") ?? "60s", 1000, 600_000) },
   };
   if (!["fatal", "error", "warn", "info", "debug", "trace", "silent"].includes(config.logLevel)) {

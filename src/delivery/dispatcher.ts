@@ -31,6 +31,8 @@ export interface DispatcherOptions {
   sender?: Destination;
   /** The SSRF guard of the default destinations (ignored when `sender` is given). Default: only globally routable addresses. */
   guard?: SsrfGuard;
+  /** The client certificate the default destinations present to brokers over TLS (`HERALD_BROKER_TLS_CERT`). Default: none. */
+  brokerClientCert?: { cert: Buffer; key: Buffer } | undefined;
   /** Called when an attempt's outcome disabled an endpoint (`gone` or `failing`). */
   onEndpointDisabled?: (endpointId: EndpointId, reason: DisabledReason) => void;
   /** Called with the number of outcomes the store refused because their lease was lost (metrics). */
@@ -100,7 +102,13 @@ export class Dispatcher {
     this.tracer = options.tracer ?? heraldTracer();
     this.transforms = options.transforms ?? new TransformPool();
     this.tuning = options.tuning;
-    this.sender = options.sender ?? defaultDestinations({ connectionsPerOrigin: options.tuning.perEndpointConcurrency * 2, guard: options.guard });
+    this.sender =
+      options.sender ??
+      defaultDestinations({
+        connectionsPerOrigin: options.tuning.perEndpointConcurrency * 2,
+        guard: options.guard,
+        ...(options.brokerClientCert ? { brokerClientCert: options.brokerClientCert } : {}),
+      });
     this.leaseMs = options.tuning.leaseMs;
     this.held = new HeldLeases(options.store, this.owner, this.leaseMs, options.logger, () => this.claims.wake());
     this.maxHeld = options.tuning.concurrency * 8;

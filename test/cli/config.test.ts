@@ -145,3 +145,37 @@ describe("library configuration overrides", () => {
     }
   });
 });
+
+describe("a client certificate for brokers over TLS", () => {
+  const fixture = (name: string) => new URL(`../security/fixtures/${name}`, import.meta.url).pathname;
+  const settings = (cert?: string, key?: string) => ({
+    ...(cert === undefined ? {} : { HERALD_BROKER_TLS_CERT: cert }),
+    ...(key === undefined ? {} : { HERALD_BROKER_TLS_KEY: key }),
+  });
+
+  it("reads both files at start, as they are", () => {
+    expect(resolveConfig({}).brokerClientCert).toBeUndefined();
+    const { brokerClientCert } = resolveConfig(settings(fixture("client.cert.pem"), fixture("client.key.pem")));
+    expect(brokerClientCert?.cert.toString()).toMatch(/^-----BEGIN CERTIFICATE-----/);
+    expect(brokerClientCert?.key.toString()).toMatch(/^-----BEGIN PRIVATE KEY-----/);
+  });
+
+  it("refuses one without the other, an unreadable file, what is not PEM, and a key of another certificate, in one line", () => {
+    expect(configError(() => resolveConfig(settings(fixture("client.cert.pem"))))).toBe(
+      "HERALD_BROKER_TLS_CERT: set HERALD_BROKER_TLS_CERT and HERALD_BROKER_TLS_KEY together",
+    );
+    expect(configError(() => resolveConfig(settings(undefined, fixture("client.key.pem"))))).toBe(
+      "HERALD_BROKER_TLS_KEY: set HERALD_BROKER_TLS_CERT and HERALD_BROKER_TLS_KEY together",
+    );
+    expect(configError(() => resolveConfig(settings("/nonexistent/cert.pem", fixture("client.key.pem"))))).toBe(
+      'HERALD_BROKER_TLS_CERT: cannot read "/nonexistent/cert.pem" (ENOENT)',
+    );
+    expect(configError(() => resolveConfig(settings(fixture("client.key.pem"), fixture("client.key.pem"))))).toMatch(/^HERALD_BROKER_TLS_CERT: .* is not a PEM certificate$/);
+    expect(configError(() => resolveConfig(settings(fixture("client.cert.pem"), fixture("client.cert.pem"))))).toMatch(
+      /^HERALD_BROKER_TLS_KEY: .* is not a PEM private key \(without a passphrase\)$/,
+    );
+    expect(configError(() => resolveConfig(settings(fixture("client.cert.pem"), fixture("broker-ip.key.pem"))))).toBe(
+      "HERALD_BROKER_TLS_KEY: is not the key of the certificate in HERALD_BROKER_TLS_CERT",
+    );
+  });
+});

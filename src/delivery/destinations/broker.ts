@@ -13,8 +13,12 @@ export interface BrokerDestinationOptions {
   guard?: SsrfGuard;
   /** A connection unused this long is closed. Default: 30000 ms. */
   idleMs?: number;
-  /** Extra TLS settings for `amqps:`, `tls:` and `rediss:` connections (a test CA). Default: none (the system's CAs). */
-  tls?: Pick<ConnectionOptions, "ca">;
+  /**
+   * Extra TLS settings for `amqps:`, `tls:` and `rediss:` connections: a CA
+   * (tests), a client certificate and its key (`HERALD_BROKER_TLS_CERT`).
+   * Default: none (the system's CAs, no client certificate).
+   */
+  tls?: Pick<ConnectionOptions, "ca" | "cert" | "key">;
 }
 
 interface Resolved<T> {
@@ -45,7 +49,7 @@ export abstract class BrokerDestination<T extends BrokerTarget, C extends Pooled
   private readonly pool: BrokerPool<C>;
   private readonly clock = new DeadlineClock();
   private readonly targets = new Map<string, Resolved<T> | string>();
-  private readonly tls: Pick<ConnectionOptions, "ca">;
+  private readonly tls: Pick<ConnectionOptions, "ca" | "cert" | "key">;
 
   constructor(options: BrokerDestinationOptions = {}) {
     this.guard = options.guard ?? new SsrfGuard();

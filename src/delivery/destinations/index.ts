@@ -63,12 +63,15 @@ export class Destinations implements Destination {
  * `redis:` Redis Streams, each also over TLS), all behind the same SSRF guard. A broker
  * destination connects only when an endpoint of its scheme is first attempted.
  */
-export function defaultDestinations(options: HttpDestinationOptions & Pick<BrokerDestinationOptions, "idleMs"> = {}): Destinations {
-  const { idleMs, ...httpOptions } = options;
+export function defaultDestinations(
+  options: HttpDestinationOptions & Pick<BrokerDestinationOptions, "idleMs"> & { brokerClientCert?: { cert: Buffer; key: Buffer } } = {},
+): Destinations {
+  const { idleMs, brokerClientCert, ...httpOptions } = options;
   // One guard (and one DNS answer cache) for every scheme.
   const guard = options.guard ?? new SsrfGuard();
   const http = new HttpDestination({ ...httpOptions, guard });
-  const brokers: BrokerDestinationOptions = { guard, ...(idleMs !== undefined ? { idleMs } : {}), ...(options.tls ? { tls: options.tls } : {}) };
+  const tls = { ...options.tls, ...brokerClientCert };
+  const brokers: BrokerDestinationOptions = { guard, ...(idleMs !== undefined ? { idleMs } : {}), ...(Object.keys(tls).length > 0 ? { tls } : {}) };
   const amqp = new AmqpDestination(brokers);
   const nats = new NatsDestination(brokers);
   const redis = new RedisDestination(brokers);

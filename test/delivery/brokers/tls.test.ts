@@ -12,7 +12,7 @@ import { AmqpDestination, type BrokerDestinationOptions, NatsDestination, RedisD
 import { SsrfGuard } from "../../../src/security/guard.js";
 import { brokerAvailable, uniqueName } from "../../helpers/brokers.js";
 import { sleep } from "../../helpers/herald.js";
-import { freePort } from "../../helpers/process.js";
+import { adminPoster, freePort, spawnHerald } from "../../helpers/process.js";
 import { fakeResolver } from "../../security/helpers.js";
 
 /**
@@ -26,17 +26,32 @@ const fixture = (name: string) => readFileSync(new URL(`../../security/fixtures/
 const cert = fixture("receiver.cert.pem");
 const key = fixture("receiver.key.pem");
 const NAME = "receiver.herald.test";
+const KEY = "broker-tls-admin-key-0123456789";
 
 const resolve = fakeResolver({ [NAME]: "127.0.0.1", "impostor.herald.test": "127.0.0.1" });
 const options: BrokerDestinationOptions = { guard: new SsrfGuard({ allowedNetworks: ["127.0.0.0/8"], resolve, cacheMs: 0 }), tls: { ca: cert } };
 const attempt = (url: string, body = '{"n":1}') => ({ url: new URL(url), headers: { "webhook-id": "msg_tls", "x-webhook-event": "order.created" }, body, timeoutMs: 5000 });
 
-/** A TLS front for a plain broker port; remembers the server name each client asked for. */
-async function tlsProxy(targetPort: number): Promise<{ port: number; servernames: (string | false | null)[]; close: () => Promise<void> }> {
+interface ProxyOptions {
+  /** The proxy's own certificate and key. Default: the fixture for receiver.herald.test. */
+  identity?: { cert: Buffer; key: Buffer };
+  /** Require a client certificate signed by (or equal to) this one. */
+  clientCa?: Buffer;
+}
+
+/** A TLS front for a plain broker port; remembers the server name each client asked for, and its certificate's CN. */
+async function tlsProxy(
+  targetPort: number,
+  o: ProxyOptions = {},
+): Promise<{ port: number; servernames: (string | false | null)[]; clients: string[]; close: () => Promise<void> }> {
   const servernames: (string | false | null)[] = [];
+  const clients: string[] = [];
   const sockets = new Set<Socket>();
-  const server: TlsServer = createTlsServer({ key, cert }, (client: TLSSocket) => {
+  const mutual = o.clientCa ? { requestCert: true, rejectUnauthorized: true, ca: o.clientCa } : {};
+  const server: TlsServer = createTlsServer({ ...(o.identity ?? { key, cert }), ...mutual }, (client: TLSSocket) => {
     servernames.push(client.servername);
+    const subject = client.getPeerCertificate().subject;
+    if (subject?.CN) clients.push(String(subject.CN));
     const upstream = connectTcp(targetPort, "127.0.0.1");
     for (const s of [client, upstream]) {
       sockets.add(s);
@@ -53,6 +68,7 @@ async function tlsProxy(targetPort: number): Promise<{ port: number; servernames
   return {
     port,
     servernames,
+    clients,
     close: async () => {
       for (const s of sockets) s.destroy();
       await new Promise((r) => server.close(r));
@@ -114,6 +130,71 @@ describe.skipIf(!redis)("rediss: Redis Streams over TLS", () => {
       await plain.del(stream);
       plain.disconnect();
       await proxy.close();
+    }
+  });
+});
+
+describe.skipIf(!redis)("a client certificate for brokers over TLS (HERALD_BROKER_TLS_CERT, HERALD_BROKER_TLS_KEY)", () => {
+  const clientCert = fixture("client.cert.pem");
+  const clientKey = fixture("client.key.pem");
+
+  it("is presented to a broker that requires one; without it the handshake fails", async () => {
+    const proxy = await tlsProxy(6379, { clientCa: clientCert });
+    const stream = uniqueName("stream");
+    const withCert = new RedisDestination({ ...options, tls: { ca: cert, cert: clientCert, key: clientKey } });
+    const without = new RedisDestination(options);
+    const plain = new Redis({ host: "127.0.0.1", port: 6379, lazyConnect: true });
+    try {
+      expect(await withCert.send(attempt(`rediss://${NAME}:${proxy.port}/0?stream=${stream}`))).toMatchObject({ ok: true });
+      expect(proxy.clients).toEqual(["herald-client"]);
+      const refused = await without.send(attempt(`rediss://${NAME}:${proxy.port}/0?stream=${stream}`));
+      expect(refused.ok).toBe(false);
+      await plain.connect();
+      expect(await plain.xlen(stream)).toBe(1);
+    } finally {
+      await withCert.close();
+      await without.close();
+      await plain.del(stream).catch(() => undefined);
+      plain.disconnect();
+      await proxy.close();
+    }
+  });
+
+  it("is taken from the settings by herald serve, end to end (a broker by IP, its CA from NODE_EXTRA_CA_CERTS)", async () => {
+    const identity = { cert: fixture("broker-ip.cert.pem"), key: fixture("broker-ip.key.pem") };
+    const proxy = await tlsProxy(6379, { identity, clientCa: clientCert });
+    const stream = uniqueName("stream");
+    const dir = mkdtempSync(join(tmpdir(), "herald-mtls-"));
+    const port = await freePort();
+    const fixturePath = (name: string) => new URL(`../../security/fixtures/${name}`, import.meta.url).pathname;
+    const server = spawnHerald(["serve"], {
+      HERALD_DATABASE_URL: `sqlite:${join(dir, "herald.db")}`,
+      HERALD_PORT: String(port),
+      HERALD_API_KEY: KEY,
+      HERALD_ALLOWED_NETWORKS: "127.0.0.0/8",
+      HERALD_BROKER_TLS_CERT: fixturePath("client.cert.pem"),
+      HERALD_BROKER_TLS_KEY: fixturePath("client.key.pem"),
+      NODE_EXTRA_CA_CERTS: fixturePath("broker-ip.cert.pem"),
+    });
+    const plain = new Redis({ host: "127.0.0.1", port: 6379, lazyConnect: true });
+    const api = adminPoster(port, KEY, 2);
+    try {
+      await server.waitFor(/listening on/);
+      await api.call("/applications", { name: "mtls", uid: "mtls" });
+      await api.call("/applications/mtls/endpoints", { url: `rediss://127.0.0.1:${proxy.port}/0?stream=${stream}` });
+      await api.call("/applications/mtls/messages", { eventType: "order.created", payload: { n: 1 } });
+      await plain.connect();
+      for (let i = 0; i < 500 && (await plain.xlen(stream)) === 0; i++) await sleep(10);
+      expect(await plain.xlen(stream)).toBe(1);
+      expect(proxy.clients).toContain("herald-client");
+    } finally {
+      await api.close();
+      server.child.kill();
+      await server.exited;
+      await plain.del(stream).catch(() => undefined);
+      plain.disconnect();
+      await proxy.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
