@@ -33,6 +33,7 @@ const TITLES: Record<ErrorCode, string> = {
   method_not_allowed: "Method not allowed",
   invalid_configuration: "Invalid configuration",
   store_unavailable: "Store unavailable",
+  overloaded: "Overloaded",
   internal_error: "Internal server error",
 };
 
@@ -90,6 +91,11 @@ export function sendProblem(reply: FastifyReply, error: HeraldError): FastifyRep
 export function errorHandler(error: FastifyError, req: FastifyRequest, reply: FastifyReply): FastifyReply {
   const problem = classify(error);
   if (problem && problem.status < 500) return sendProblem(reply, problem);
+  if (problem?.code === "overloaded") {
+    // Too much is waiting to be written already: the client should come back in a moment.
+    reply.header("retry-after", "1");
+    return sendProblem(reply, problem);
+  }
   if (storeUnavailable(error)) {
     // Not a bug: the database went away for a moment (a restart, a failover, a
     // killed connection). The request may or may not have been committed.

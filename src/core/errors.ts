@@ -26,6 +26,7 @@ export type ErrorCode =
   | "method_not_allowed"
   | "invalid_configuration"
   | "store_unavailable"
+  | "overloaded"
   | "internal_error";
 
 export interface FieldError {
@@ -55,6 +56,7 @@ const STATUS: Record<ErrorCode, number> = {
   method_not_allowed: 405,
   invalid_configuration: 500,
   store_unavailable: 503,
+  overloaded: 503,
   internal_error: 500,
 };
 

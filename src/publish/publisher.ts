@@ -31,6 +31,15 @@ export interface GroupCommitOptions {
   onCommitted?: () => void;
   /** Called for every publish answered (metrics): `created` is false for a repeated idempotency key. Must not throw. */
   onPublished?: (created: boolean) => void;
+  /**
+   * Admission control: while this many messages, or this many bytes of
+   * payload (counted as characters of JSON), wait for a write (the database is slower than the publishes
+   * coming in), a new publish is refused at once with `overloaded` (503,
+   * `Retry-After: 1`) instead of waiting in memory without bound. Defaults:
+   * 20,000 messages, 64 MiB. One publish (or bulk publish) is always admitted
+   * when nothing waits.
+   */
+  maxWaiting?: { messages?: number; bytes?: number };
   /** Where `herald publish` spans go. Default: the global OpenTelemetry provider (a no-op unless an SDK is registered). */
   tracer?: Tracer;
   logger?: Logger;
@@ -69,6 +78,9 @@ export class GroupCommitPublisher implements Publisher {
   private closed = false;
   private readonly maxBatch: number;
   private readonly tracer: Tracer;
+  /** Messages, and bytes of payload, in `queue` (not yet taken by a write). */
+  private waiting = { messages: 0, bytes: 0 };
+  private readonly maxWaiting: { messages: number; bytes: number };
 
   constructor(
     private readonly store: Store,
@@ -76,10 +88,27 @@ export class GroupCommitPublisher implements Publisher {
   ) {
     this.maxBatch = options.maxBatch ?? 256;
     this.tracer = options.tracer ?? heraldTracer();
+    this.maxWaiting = { messages: options.maxWaiting?.messages ?? 20_000, bytes: options.maxWaiting?.bytes ?? 64 * 1024 * 1024 };
+  }
+
+  /** Refuses a publish of `messages` messages and `bytes` of payload when too much already waits (see `maxWaiting`). */
+  private admit(messages: number, bytes: number): void {
+    const { waiting, maxWaiting } = this;
+    if (waiting.messages === 0) return;
+    if (waiting.messages + messages <= maxWaiting.messages && waiting.bytes + bytes <= maxWaiting.bytes) return;
+    throw new HeraldError(
+      "overloaded",
+      `${waiting.messages} messages are already waiting to be written (the database is slower than the publishes coming in); retry in a moment`,
+    );
   }
 
   publish(input: PublishInput): Promise<{ message: Message; created: boolean }> {
     if (this.closed) return Promise.reject(new HeraldError("internal_error", "publisher is closed"));
+    try {
+      this.admit(1, input.payload.length);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     const now = Date.now();
     const message = newMessage(input, now);
     const { span, traceContext } = this.startSpan(input.traceparent, now, {
@@ -104,6 +133,13 @@ export class GroupCommitPublisher implements Publisher {
   publishBatch(inputs: readonly PublishInput[], options: { traceparent?: string } = {}): Promise<{ message: Message; created: boolean }[]> {
     if (this.closed) return Promise.reject(new HeraldError("internal_error", "publisher is closed"));
     if (inputs.length === 0) return Promise.resolve([]);
+    try {
+      let bytes = 0;
+      for (const input of inputs) bytes += input.payload.length;
+      this.admit(inputs.length, bytes);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     const now = Date.now();
     const { span, traceContext } = this.startSpan(options.traceparent, now, {
       "messaging.batch.message_count": inputs.length,
@@ -131,6 +167,7 @@ export class GroupCommitPublisher implements Publisher {
 
   private enqueue(entry: Pending | PendingBatch): void {
     this.queue.push(entry);
+    this.count(entry, 1);
     if (this.queue.length >= this.maxBatch || entry.kind === "batch") this.flush();
     else if (!this.scheduled) {
       this.scheduled = true;
@@ -152,12 +189,15 @@ export class GroupCommitPublisher implements Publisher {
     let writing: Promise<void>;
     if (first.kind === "batch") {
       this.queue.shift();
+      this.count(first, -1);
       writing = this.writeBatch(first);
     } else {
       // Single publishes up to the next bulk one, which gets a transaction of its own.
       let n = 0;
       while (n < this.queue.length && n < this.maxBatch && this.queue[n]!.kind !== "batch") n++;
-      writing = this.write(this.queue.splice(0, n) as Pending[]);
+      const taken = this.queue.splice(0, n) as Pending[];
+      for (const p of taken) this.count(p, -1);
+      writing = this.write(taken);
     }
     this.flushing = writing.finally(() => {
       this.writing = false;
@@ -215,6 +255,17 @@ export class GroupCommitPublisher implements Publisher {
     if (b.span.isRecording()) b.span.setAttributes({ "herald.publish.created": created, "herald.publish.batch_size": results.length });
     b.span.end();
     b.resolve(results.map((r) => ({ message: r.message, created: r.created })));
+  }
+
+  /** Adds (`sign` 1) or removes (-1) an entry's messages and payload bytes to what waits. */
+  private count(entry: Pending | PendingBatch, sign: 1 | -1): void {
+    if (entry.kind === "batch") {
+      this.waiting.messages += sign * entry.requests.length;
+      for (const r of entry.requests) this.waiting.bytes += sign * r.message.payload.length;
+    } else {
+      this.waiting.messages += sign;
+      this.waiting.bytes += sign * entry.request.message.payload.length;
+    }
   }
 
   /** Tells `onPublished` (metrics); a listener that throws is logged, never fails the publish. */
