@@ -91,12 +91,12 @@ export class GroupCommitPublisher implements Publisher {
     this.maxWaiting = { messages: options.maxWaiting?.messages ?? 20_000, bytes: options.maxWaiting?.bytes ?? 64 * 1024 * 1024 };
   }
 
-  /** Refuses a publish of `messages` messages and `bytes` of payload when too much already waits (see `maxWaiting`). */
-  private admit(messages: number, bytes: number): void {
+  /** Why a publish of `messages` messages and `bytes` of payload is refused now (too much already waits: see `maxWaiting`), if it is. */
+  private refusal(messages: number, bytes: number): HeraldError | undefined {
     const { waiting, maxWaiting } = this;
-    if (waiting.messages === 0) return;
-    if (waiting.messages + messages <= maxWaiting.messages && waiting.bytes + bytes <= maxWaiting.bytes) return;
-    throw new HeraldError(
+    if (waiting.messages === 0) return undefined;
+    if (waiting.messages + messages <= maxWaiting.messages && waiting.bytes + bytes <= maxWaiting.bytes) return undefined;
+    return new HeraldError(
       "overloaded",
       `${waiting.messages} messages are already waiting to be written (the database is slower than the publishes coming in); retry in a moment`,
     );
@@ -104,11 +104,8 @@ export class GroupCommitPublisher implements Publisher {
 
   publish(input: PublishInput): Promise<{ message: Message; created: boolean }> {
     if (this.closed) return Promise.reject(new HeraldError("internal_error", "publisher is closed"));
-    try {
-      this.admit(1, input.payload.length);
-    } catch (err) {
-      return Promise.reject(err);
-    }
+    const refused = this.refusal(1, input.payload.length);
+    if (refused) return Promise.reject(refused);
     const now = Date.now();
     const message = newMessage(input, now);
     const { span, traceContext } = this.startSpan(input.traceparent, now, {
@@ -133,13 +130,10 @@ export class GroupCommitPublisher implements Publisher {
   publishBatch(inputs: readonly PublishInput[], options: { traceparent?: string } = {}): Promise<{ message: Message; created: boolean }[]> {
     if (this.closed) return Promise.reject(new HeraldError("internal_error", "publisher is closed"));
     if (inputs.length === 0) return Promise.resolve([]);
-    try {
-      let bytes = 0;
-      for (const input of inputs) bytes += input.payload.length;
-      this.admit(inputs.length, bytes);
-    } catch (err) {
-      return Promise.reject(err);
-    }
+    let bytes = 0;
+    for (const input of inputs) bytes += input.payload.length;
+    const refused = this.refusal(inputs.length, bytes);
+    if (refused) return Promise.reject(refused);
     const now = Date.now();
     const { span, traceContext } = this.startSpan(options.traceparent, now, {
       "messaging.batch.message_count": inputs.length,
