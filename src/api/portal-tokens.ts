@@ -76,8 +76,8 @@ export class PortalTokens {
   ) {}
 
   /** A token for `appId` valid until `expiresAt` (epoch ms; rounded down to a second). */
-  async issue(appId: ApplicationId, expiresAt: number, now = Date.now()): Promise<string> {
-    const claims = { app: appId, exp: Math.floor(expiresAt / 1000), iat: now, jti: randomBytes(8).toString("base64url") };
+  async issue(appId: ApplicationId, expiresAt: number): Promise<string> {
+    const claims = { app: appId, exp: Math.floor(expiresAt / 1000), iat: Date.now(), jti: randomBytes(8).toString("base64url") };
     const payload = Buffer.from(JSON.stringify(claims)).toString("base64url");
     const body = PORTAL_TOKEN_PREFIX + payload;
     return `${body}.${sign((await this.signingKeys()).sign, body)}`;

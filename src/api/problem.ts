@@ -84,23 +84,20 @@ export function problemBody(error: HeraldError) {
 
 export function sendProblem(reply: FastifyReply, error: HeraldError): FastifyReply {
   if (error.code === "unauthorized") reply.header("www-authenticate", 'Bearer realm="herald"');
+  // A 503 (the database away, or too much already waiting to be written) passes: come back in a moment.
+  if (error.status === 503) reply.header("retry-after", "1");
   applySecurityHeaders(reply);
   return reply.code(error.status).type("application/problem+json").send(JSON.stringify(problemBody(error)));
 }
 
 export function errorHandler(error: FastifyError, req: FastifyRequest, reply: FastifyReply): FastifyReply {
   const problem = classify(error);
-  if (problem && problem.status < 500) return sendProblem(reply, problem);
-  if (problem?.code === "overloaded") {
-    // Too much is waiting to be written already: the client should come back in a moment.
-    reply.header("retry-after", "1");
-    return sendProblem(reply, problem);
-  }
+  // A client's error, or a 503 that says why it passes (too much waiting to be written): not Herald's fault.
+  if (problem && (problem.status < 500 || problem.status === 503)) return sendProblem(reply, problem);
   if (storeUnavailable(error)) {
     // Not a bug: the database went away for a moment (a restart, a failover, a
     // killed connection). The request may or may not have been committed.
     req.log.warn({ err: error }, "the database is unavailable");
-    reply.header("retry-after", "1");
     return sendProblem(reply, new HeraldError("store_unavailable", "the database is unavailable for a moment; retry (a publish with the same Idempotency-Key cannot be stored twice)"));
   }
   req.log.error({ err: error }, "unexpected error");
